@@ -1,0 +1,2 @@
+//! Benchmarks (`cadre bench …`): ratios measured in one run, never timed tests.
+pub mod runtime;

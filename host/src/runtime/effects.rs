@@ -1,0 +1,103 @@
+//! Validation of the effects a hook returns: deny by default.
+//!
+//! A plugin may only name badges and tiers its configuration declared, only within the size limits, and only up
+//! to the per-call effect count. The first invalid effect fails the whole call (the host applies all of a call's
+//! effects or none), and the error says which effect and why.
+
+use super::bindings::{Declaration, Effect};
+use super::error::CallErrorKind;
+use super::limits::Limits;
+
+/// Check every effect of one call.
+pub fn validate_effects(effects: &[Effect], declaration: &Declaration, limits: &Limits) -> Result<(), CallErrorKind> {
+    if effects.len() > limits.max_effects_per_call {
+        return Err(CallErrorKind::TooManyEffects { count: effects.len(), limit: limits.max_effects_per_call });
+    }
+    for (index, effect) in effects.iter().enumerate() {
+        check(effect, declaration, limits).map_err(|reason| CallErrorKind::InvalidEffect {
+            index,
+            effect: describe(effect),
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
+/// A short description of an effect for error messages.
+pub fn describe(effect: &Effect) -> String {
+    match effect {
+        Effect::AwardPoints(a) => format!("award-points {:+} to member {}", a.delta, a.member),
+        Effect::GrantBadge(b) => format!("grant-badge {:?} to member {}", clip(&b.badge), b.member),
+        Effect::RevokeBadge(b) => format!("revoke-badge {:?} from member {}", clip(&b.badge), b.member),
+        Effect::GrantAccess(a) => format!("grant-access {:?} to member {}", clip(&a.tier), a.member),
+        Effect::RevokeAccess(a) => format!("revoke-access {:?} from member {}", clip(&a.tier), a.member),
+        Effect::Nominate(n) => format!("nominate member {} for {:?}", n.member, clip(&n.tier)),
+        Effect::NotifyModerators(n) => format!("notify-moderators {:?}", clip(&n.topic)),
+    }
+}
+
+/// At most 48 bytes of a plugin-supplied string, so an error message cannot be blown up by the plugin.
+fn clip(text: &str) -> &str {
+    let mut end = text.len().min(48);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn check(effect: &Effect, declaration: &Declaration, limits: &Limits) -> Result<(), String> {
+    let size = |what: &str, text: &str, max: usize| {
+        if text.len() > max { Err(format!("{what} of {} bytes; at most {max} allowed", text.len())) } else { Ok(()) }
+    };
+    let badge = |id: &str| {
+        if declaration.badges.iter().any(|b| b.id == id) {
+            Ok(())
+        } else {
+            Err(format!("badge {:?} is not declared by the plugin's configuration", clip(id)))
+        }
+    };
+    let tier = |id: &str| {
+        if declaration.tiers.iter().any(|t| t.id == id) {
+            Ok(())
+        } else {
+            Err(format!("tier {:?} is not declared by the plugin's configuration", clip(id)))
+        }
+    };
+    match effect {
+        Effect::AwardPoints(a) => {
+            size("rule", &a.rule, limits.max_rule_bytes)?;
+            size("reason", &a.reason, limits.max_reason_bytes)?;
+            if a.delta == 0 {
+                return Err("a zero award changes nothing and would only clutter the ledger".into());
+            }
+            // Far beyond any real award, and keeps every total far from overflow.
+            if a.delta.unsigned_abs() > 1_000_000_000 {
+                return Err(format!("delta {} is out of range (±1,000,000,000)", a.delta));
+            }
+            Ok(())
+        }
+        Effect::GrantBadge(b) | Effect::RevokeBadge(b) => {
+            size("reason", &b.reason, limits.max_reason_bytes)?;
+            badge(&b.badge)
+        }
+        Effect::GrantAccess(a) | Effect::RevokeAccess(a) => {
+            size("reason", &a.reason, limits.max_reason_bytes)?;
+            tier(&a.tier)
+        }
+        Effect::Nominate(n) => {
+            let e = &n.evidence;
+            let bytes = e.summary.len()
+                + e.gaming_flags.iter().map(String::len).sum::<usize>()
+                + e.figures.iter().map(|f| f.key.len() + f.label.len() + 16).sum::<usize>()
+                + e.posts.len() * 8;
+            if bytes > limits.max_evidence_bytes {
+                return Err(format!("evidence of {bytes} bytes; at most {} allowed", limits.max_evidence_bytes));
+            }
+            tier(&n.tier)
+        }
+        Effect::NotifyModerators(n) => {
+            size("topic", &n.topic, limits.max_rule_bytes)?;
+            size("message", &n.message, limits.max_notice_bytes)
+        }
+    }
+}
