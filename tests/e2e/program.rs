@@ -77,3 +77,28 @@ fn the_member_record_reports_points_and_what_the_cap_withheld() {
     assert_eq!(value("points"), Some(15.0));
     assert!(record.iter().any(|f| f.value == 5.0 && f.key.contains("cap")), "{record:?}");
 }
+
+#[test]
+fn every_preset_is_accepted_by_the_component_and_declares_what_it_grants() {
+    let runtime = runtime(Limits::default());
+    let mut plugin = program(&runtime, "");
+    for (name, text) in cadre_rules::presets::ALL {
+        let declaration = plugin.configure(text).unwrap().unwrap_or_else(|e| panic!("preset {name}: {e:?}"));
+        if name != "stackexchange" {
+            assert!(!declaration.tiers.is_empty(), "preset {name} declares a tier with a private forum");
+        }
+    }
+}
+
+#[test]
+fn the_stackexchange_preset_gives_the_accept_points_through_the_component() {
+    use cadre::runtime::bindings::Accept;
+    let runtime = runtime(Limits::default());
+    let mut plugin = program(&runtime, cadre_rules::presets::STACKEXCHANGE);
+    let accept = Accept { answer: 2, answerer: Some(7), answer_wiki: false, question: 1, asker: Some(8), at: day(2) };
+    let effects = plugin.call(&Event::AnswerAccepted(accept)).unwrap();
+    assert_eq!((points_for(&effects, 7), points_for(&effects, 8)), (15, 2));
+    let self_accept =
+        Accept { answer: 4, answerer: Some(8), answer_wiki: false, question: 3, asker: Some(8), at: day(2) };
+    assert_eq!(points_for(&plugin.call(&Event::AnswerAccepted(self_accept)).unwrap(), 8), 0);
+}

@@ -5,17 +5,30 @@
 //! go out as [`model::Effect`]s. `plugin/component` wraps it as a component (converting WIT types to these), and
 //! the host calls it natively for benchmarks. It is `no_std` + `alloc` so that the component imports nothing but
 //! its contract (no WASI).
+//!
+//! Modules: [`config`] (settings, validation, the documented list of settings), `scoring` (points, caps, exact
+//! refunds), `accepts` (accept points and their refunds), `antigaming` (per-pair limits, young accounts, mutual-like flags), `badges` (ladders), `tiers`
+//! (qualification, review, invited vs earned, inactivity), `record` (member record and nomination evidence),
+//! `state` (the per-member record in the store), [`presets`] (the TOML presets), `program` (the entry points).
 #![no_std]
+#![warn(missing_docs)]
 
 extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+mod accepts;
+mod antigaming;
+mod badges;
 pub mod config;
 pub mod kv;
 pub mod model;
+pub mod presets;
 mod program;
+mod record;
 mod scoring;
+mod state;
+mod tiers;
 
 pub use config::{Config, ConfigError};
 pub use kv::{Kv, MemoryKv};

@@ -2,17 +2,18 @@
 //!
 //! [`Program`] is the configured program. It holds only the validated [`Config`]; all state lives in the [`Kv`]
 //! store passed to each call, so a fresh `Program` over the same store behaves identically (the host may discard
-//! a component instance at any time).
+//! a component instance at any time). Each event runs in three steps: the rule for the event (scoring or a
+//! moderator's decision), then badges and tiers for every member it touched, then one write per changed record.
 
 use alloc::borrow::ToOwned;
-use alloc::format;
-use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, settings::SETTINGS};
 use crate::kv::Kv;
-use crate::model::{Declaration, Effect, Event, Figure, Info, MemberId, Setting, Timestamp};
-use crate::scoring;
+use crate::model::{Declaration, Effect, Event, Figure, Info, MemberId, Setting, Timestamp, day_of};
+use crate::scoring::Ctx;
+use crate::state::Members;
+use crate::{accepts, badges, record, scoring, tiers};
 
 /// The program's name, as `describe` reports it.
 pub const PLUGIN_NAME: &str = "cadre-superuser";
@@ -29,31 +30,20 @@ impl Program {
     /// Name, version, default badges and tiers, and every setting with its default.
     pub fn info() -> Info {
         let declaration = Program::default().declaration();
-        let setting = |path: &str, description: &str, default_value: &str| Setting {
-            path: path.to_owned(),
-            description: description.to_owned(),
-            default_value: default_value.to_owned(),
-        };
+        let settings = SETTINGS
+            .iter()
+            .map(|(path, default_value, description)| Setting {
+                path: (*path).to_owned(),
+                description: (*description).to_owned(),
+                default_value: (*default_value).to_owned(),
+            })
+            .collect();
         Info {
             name: PLUGIN_NAME.to_owned(),
             version: PLUGIN_VERSION.to_owned(),
             badges: declaration.badges,
             tiers: declaration.tiers,
-            settings: alloc::vec![
-                setting("points.answer-liked", "Points to an answer's author for each like it receives.", "10"),
-                setting("points.question-liked", "Points to a question's author for each like it receives.", "10"),
-                setting("points.reply-liked", "Points to a reply's author for each like it receives.", "2"),
-                setting(
-                    "caps.likes-received-per-day",
-                    "Most points a member can earn from likes received per UTC day (the like that crosses it gets partial credit); 0 = no cap.",
-                    "200",
-                ),
-                setting(
-                    "badges",
-                    "Badge ladder: [[badges]] tables with id, name, level (bronze/silver/gold), description and when = { points = N }.",
-                    "[{ id = \"rising-star\", name = \"Rising Star\", level = \"bronze\", when = { points = 100 } }]",
-                ),
-            ],
+            settings,
         }
     }
 
@@ -69,43 +59,60 @@ impl Program {
 
     /// The badges and tiers this configuration may grant.
     pub fn declaration(&self) -> Declaration {
-        Declaration { badges: self.config.badges.iter().map(|rule| rule.badge.clone()).collect(), tiers: Vec::new() }
+        Declaration {
+            badges: self.config.badges.iter().map(|rule| rule.badge.clone()).collect(),
+            tiers: self.config.tiers.iter().map(|rule| rule.tier.clone()).collect(),
+        }
     }
 
     /// React to one event: update the store and return the effects.
     pub fn handle(&self, kv: &mut dyn Kv, event: &Event) -> Vec<Effect> {
-        let mut effects = Vec::new();
-        match event {
-            Event::LikeAdded(like) => scoring::like_added(&self.config, kv, like, &mut effects),
-            Event::LikeRemoved(like) => scoring::like_removed(kv, like, &mut effects),
-            Event::PostCreated(_)
-            | Event::AnswerAccepted(_)
-            | Event::AnswerUnaccepted(_)
-            | Event::Moderator(_)
-            | Event::Tick(_) => {}
-        }
-        scoring::check_badges(&self.config, kv, &mut effects);
-        effects
+        let mut ctx = Ctx { config: &self.config, kv, members: Members::default(), effects: Vec::new() };
+        let at = match event {
+            Event::PostCreated(post) => {
+                scoring::post_created(&mut ctx, post);
+                post.at
+            }
+            Event::LikeAdded(like) => {
+                scoring::like_added(&mut ctx, like);
+                like.at
+            }
+            Event::LikeRemoved(like) => {
+                scoring::like_removed(&mut ctx, like);
+                like.at
+            }
+            Event::AnswerAccepted(accept) => {
+                accepts::answer_accepted(&mut ctx, accept);
+                accept.at
+            }
+            Event::AnswerUnaccepted(accept) => {
+                accepts::answer_unaccepted(&mut ctx, accept);
+                accept.at
+            }
+            Event::Moderator(action) => {
+                tiers::moderator(&mut ctx, action);
+                action_at(action)
+            }
+            Event::Tick(now) => {
+                tiers::tick(&mut ctx, *now);
+                *now
+            }
+        };
+        badges::check(&mut ctx);
+        tiers::check(&mut ctx, day_of(at));
+        ctx.members.flush(ctx.kv);
+        ctx.effects
     }
 
-    /// A moderator's view of one member.
-    pub fn member_record(&self, kv: &mut dyn Kv, member: MemberId, _now: Timestamp) -> Vec<Figure> {
-        let totals = scoring::Totals::load(kv, member);
-        let figure = |key: &str, label: &str, value: i64| Figure {
-            key: key.to_owned(),
-            label: label.to_owned(),
-            value: value as f64,
-            threshold: None,
-        };
-        alloc::vec![
-            figure("points", "Points", totals.points),
-            figure("points-withheld-by-caps", "Points withheld by the daily cap", totals.withheld),
-            figure("likes-received", "Likes received", totals.likes),
-        ]
+    /// A moderator's view of one member: points by kind, points withheld, counts, activity, trend, tier status.
+    pub fn member_record(&self, kv: &mut dyn Kv, member: MemberId, now: Timestamp) -> Vec<Figure> {
+        record::member_record(&self.config, kv, member, now)
     }
 }
 
-/// `"member 7"`: how effects' reasons name members.
-pub(crate) fn member_label(member: MemberId) -> String {
-    format!("member {member}")
+fn action_at(action: &crate::model::ModeratorAction) -> Timestamp {
+    use crate::model::ModeratorAction as A;
+    match action {
+        A::MemberAdded(c) | A::MemberRemoved(c) | A::NominationApproved(c) | A::NominationRejected(c) => c.at,
+    }
 }

@@ -1,0 +1,238 @@
+//! Tiers of the program: who qualifies, auto-grant or nomination for review, moderators' decisions, invited versus
+//! earned members, and demotion for inactivity.
+//!
+//! Each member has a status per tier ([`Status`]). Qualifying moves `none` to `earned` (mode `auto`, with a
+//! `GrantAccess`) or to `nominated` (mode `review`, with a `Nominate` carrying evidence). Moderators' actions arrive
+//! as events: an invitation marks the member `invited` (never counted as earned, and exempt from inactivity, since
+//! moderators manage them by hand); an approval marks `earned`; a rejection or a removal starts a cool-down of
+//! `review.renominate-after-days`, after which a member who still qualifies is nominated again, **never** granted
+//! directly, even in `auto` mode. Inactivity (`tiers[].inactivity`) is checked on ticks: moderators are warned first,
+//! and access is revoked only after the grace period if the member is still inactive; a demoted member who qualifies
+//! again re-enters through the tier's mode.
+//!
+//! Store layout: `m/<member>/tier/<tier>` = `[status, since day, warned day + 1]`; `tier/<tier>/members` = the
+//! members who earned the tier (packed `u64`s), which ticks walk for inactivity.
+
+use alloc::format;
+use alloc::string::String;
+
+use crate::badges;
+use crate::config::{Mode, TierRule};
+use crate::kv::{Kv, codec};
+use crate::model::{Effect, ManualChange, MemberId, ModeratorAction, Timestamp, day_of};
+use crate::record;
+use crate::scoring::Ctx;
+use crate::state::{self, MemberState};
+
+/// A member's standing in one tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Not in the tier and not nominated.
+    None,
+    /// Waiting in the moderators' review queue.
+    Nominated,
+    /// Entered by qualifying (auto-granted or approved).
+    Earned,
+    /// Added by hand by a moderator.
+    Invited,
+    /// Removed by a moderator.
+    Removed,
+    /// Nomination rejected by a moderator.
+    Rejected,
+    /// Access revoked for inactivity.
+    Demoted,
+}
+
+impl Status {
+    fn from_code(code: i64) -> Status {
+        match code {
+            1 => Status::Nominated,
+            2 => Status::Earned,
+            3 => Status::Invited,
+            4 => Status::Removed,
+            5 => Status::Rejected,
+            6 => Status::Demoted,
+            _ => Status::None,
+        }
+    }
+
+    /// The number a member record shows for this status.
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    /// The word a member record shows for this status.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::None => "not a member",
+            Status::Nominated => "nominated, awaiting review",
+            Status::Earned => "earned",
+            Status::Invited => "invited",
+            Status::Removed => "removed by a moderator",
+            Status::Rejected => "nomination rejected",
+            Status::Demoted => "demoted for inactivity",
+        }
+    }
+}
+
+/// A member's standing in a tier, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// The status.
+    pub status: Status,
+    /// The UTC day it began.
+    pub since: i64,
+    /// The UTC day moderators were warned of inactivity, + 1 (0 = not warned).
+    pub warned: i64,
+}
+
+fn key(member: MemberId, tier: &str) -> String {
+    format!("m/{member}/tier/{tier}")
+}
+
+fn index_key(tier: &str) -> String {
+    format!("tier/{tier}/members")
+}
+
+/// A member's standing in a tier.
+pub fn standing(kv: &mut dyn Kv, member: MemberId, tier: &str) -> Standing {
+    let [status, since, warned] = codec::decode::<3>(kv.get(&key(member, tier)).as_deref());
+    Standing { status: Status::from_code(status), since, warned }
+}
+
+fn set_standing(kv: &mut dyn Kv, member: MemberId, tier: &str, standing: Standing) {
+    kv.set(&key(member, tier), &codec::encode(&[standing.status.code(), standing.since, standing.warned]));
+}
+
+fn index(kv: &mut dyn Kv, tier: &str, member: MemberId, present: bool) {
+    let mut members = state::load_ids(kv, &index_key(tier));
+    let had = members.contains(&member);
+    if present && !had {
+        members.push(member);
+    } else if !present && had {
+        members.retain(|&m| m != member);
+    } else {
+        return;
+    }
+    state::store_ids(kv, &index_key(tier), &members);
+}
+
+/// Grant or nominate every touched member who now qualifies for a tier.
+pub fn check(ctx: &mut Ctx<'_>, today: i64) {
+    if ctx.config.tiers.is_empty() {
+        return;
+    }
+    for member in ctx.members.ids() {
+        let state = *ctx.member(member);
+        let mut held = None;
+        for rule in &ctx.config.tiers {
+            let needs_badges = !rule.when.badges.is_empty();
+            let held =
+                if needs_badges { held.get_or_insert_with(|| badges::held(ctx.kv, member)).as_slice() } else { &[] };
+            // The cheap test first: most events leave most members short of every tier.
+            if !badges::meets(&state, held, &rule.when) {
+                continue;
+            }
+            let mut standing = standing(ctx.kv, member, &rule.tier.id);
+            let cooled = today >= standing.since + ctx.config.review.renominate_after_days;
+            let eligible = match standing.status {
+                Status::None | Status::Demoted => true,
+                Status::Removed | Status::Rejected => cooled,
+                Status::Nominated | Status::Earned | Status::Invited => false,
+            };
+            if !eligible {
+                continue;
+            }
+            if let Some(required) = &rule.after
+                && !matches!(standing_of(ctx.kv, member, required), Status::Earned | Status::Invited)
+            {
+                continue;
+            }
+            let straight_in = rule.mode == Mode::Auto && matches!(standing.status, Status::None | Status::Demoted);
+            if straight_in {
+                let reason = format!("member {member} qualifies: {}", badges::describe(&state, &rule.when));
+                ctx.effects.push(Effect::GrantAccess { member, tier: rule.tier.id.clone(), reason });
+                standing = Standing { status: Status::Earned, since: today, warned: 0 };
+                index(ctx.kv, &rule.tier.id, member, true);
+            } else {
+                let evidence = record::evidence(ctx.config, ctx.kv, member, &state, rule, standing.status);
+                ctx.effects.push(Effect::Nominate { member, tier: rule.tier.id.clone(), evidence });
+                standing = Standing { status: Status::Nominated, since: today, warned: 0 };
+            }
+            set_standing(ctx.kv, member, &rule.tier.id, standing);
+        }
+    }
+}
+
+fn standing_of(kv: &mut dyn Kv, member: MemberId, tier: &str) -> Status {
+    standing(kv, member, tier).status
+}
+
+/// Record a moderator's decision (the host has already changed access).
+pub fn moderator(ctx: &mut Ctx<'_>, action: &ModeratorAction) {
+    let (change, status, earned): (&ManualChange, Status, bool) = match action {
+        ModeratorAction::MemberAdded(c) => (c, Status::Invited, false),
+        ModeratorAction::MemberRemoved(c) => (c, Status::Removed, false),
+        ModeratorAction::NominationApproved(c) => (c, Status::Earned, true),
+        ModeratorAction::NominationRejected(c) => (c, Status::Rejected, false),
+    };
+    let standing = Standing { status, since: day_of(change.at), warned: 0 };
+    set_standing(ctx.kv, change.member, &change.tier, standing);
+    index(ctx.kv, &change.tier, change.member, earned);
+    // Touch the member: an invitation to one tier may satisfy another tier's `requires-tier`.
+    ctx.member(change.member);
+}
+
+/// Inactivity: warn moderators about earned members idle for `inactive-days`, then revoke access after the grace
+/// period if they are still idle.
+pub fn tick(ctx: &mut Ctx<'_>, now: Timestamp) {
+    let today = day_of(now);
+    for rule in &ctx.config.tiers {
+        if rule.inactivity.after_days == 0 {
+            continue;
+        }
+        for member in state::load_ids(ctx.kv, &index_key(&rule.tier.id)) {
+            inactivity(ctx, rule, member, today);
+        }
+    }
+}
+
+fn inactivity(ctx: &mut Ctx<'_>, rule: &TierRule, member: MemberId, today: i64) {
+    let tier = &rule.tier.id;
+    let mut standing = standing(ctx.kv, member, tier);
+    if standing.status != Status::Earned {
+        index(ctx.kv, tier, member, false);
+        return;
+    }
+    // Read without touching: a tick should not re-check badges of every tier member.
+    let state = MemberState::load(ctx.kv, member);
+    let last = if state.last_active == 0 { standing.since } else { (state.last_active - 1).max(standing.since) };
+    let idle = today - last;
+    let (after, grace) = (rule.inactivity.after_days, rule.inactivity.grace_days);
+    if idle < after {
+        if standing.warned != 0 {
+            standing.warned = 0;
+            set_standing(ctx.kv, member, tier, standing);
+        }
+    } else if standing.warned == 0 {
+        standing.warned = today + 1;
+        set_standing(ctx.kv, member, tier, standing);
+        ctx.effects.push(Effect::NotifyModerators {
+            member: Some(member),
+            topic: "inactivity-warning".into(),
+            message: format!(
+                "Member {member} has not been active in {} for {idle} days; access will be revoked in {grace} days \
+                 unless they are active again.",
+                rule.tier.name
+            ),
+        });
+    } else if today >= standing.warned - 1 + grace {
+        ctx.effects.push(Effect::RevokeAccess {
+            member,
+            tier: tier.clone(),
+            reason: format!("inactive for {idle} days (moderators warned {} days ago)", today - (standing.warned - 1)),
+        });
+        set_standing(ctx.kv, member, tier, Standing { status: Status::Demoted, since: today, warned: 0 });
+        index(ctx.kv, tier, member, false);
+    }
+}
