@@ -14,5 +14,8 @@ mod hostile;
 /// The bundled super-user program through the component: events in, validated effects out.
 mod program;
 
+/// The forum shim: SQLite, the exactly-once pipeline, ledger, queue, visibility.
+mod forum;
+
 /// The `cadre` binary: `plugin inspect`.
 mod cli;

@@ -30,8 +30,9 @@ pub use limits::Limits;
 
 use bindings::{Accept, Like, ModeratorAction, PostCreated, Timestamp};
 
-/// One event for a plugin's hooks.
-#[derive(Debug, Clone)]
+/// One event for a plugin's hooks. Serialized (JSON) into the forum's event log.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", content = "event", rename_all = "kebab-case")]
 pub enum Event {
     /// A post was created.
     PostCreated(PostCreated),
@@ -47,6 +48,40 @@ pub enum Event {
     Moderator(ModeratorAction),
     /// Time passed.
     Tick(Timestamp),
+}
+
+impl Event {
+    /// The event's kind, as the log names it (`like-added`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::PostCreated(_) => "post-created",
+            Event::LikeAdded(_) => "like-added",
+            Event::LikeRemoved(_) => "like-removed",
+            Event::AnswerAccepted(_) => "answer-accepted",
+            Event::AnswerUnaccepted(_) => "answer-unaccepted",
+            Event::Moderator(_) => "moderator-action",
+            Event::Tick(_) => "tick",
+        }
+    }
+
+    /// The members whose scores this event can move (for ordering dead letters per member).
+    pub fn members(&self) -> Vec<u64> {
+        let mut members: Vec<u64> = match self {
+            Event::PostCreated(e) => e.author.into_iter().collect(),
+            Event::LikeAdded(e) | Event::LikeRemoved(e) => e.post_author.into_iter().chain(e.liker).collect(),
+            Event::AnswerAccepted(e) | Event::AnswerUnaccepted(e) => e.answerer.into_iter().chain(e.asker).collect(),
+            Event::Moderator(action) => match action {
+                ModeratorAction::MemberAdded(c)
+                | ModeratorAction::MemberRemoved(c)
+                | ModeratorAction::NominationApproved(c)
+                | ModeratorAction::NominationRejected(c) => vec![c.member],
+            },
+            Event::Tick(_) => Vec::new(),
+        };
+        members.sort_unstable();
+        members.dedup();
+        members
+    }
 }
 
 /// Increments the engine's epoch at a fixed interval so that epoch deadlines measure wall-clock time.

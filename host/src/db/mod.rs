@@ -1,0 +1,113 @@
+//! The forum's SQLite database: opening it (one file, WAL), and the versioned schema migrations applied at start.
+//!
+//! Owns the schema. Every other module reads and writes through the connection this module opens; none creates
+//! tables. A migration is applied once, in a transaction with the bump of `PRAGMA user_version`, so a crash during
+//! an upgrade leaves the previous version intact.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+mod schema;
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// SQLite refused.
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer Cadre.
+    #[error("database {path} has schema version {found}, newer than this Cadre knows ({known}); upgrade Cadre")]
+    TooNew {
+        /// The database file.
+        path: String,
+        /// Its version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+}
+
+/// Open (creating if needed) the database at `path` and bring its schema up to date.
+pub fn open(path: &Path) -> Result<Connection, DbError> {
+    let name = path.display().to_string();
+    let sqlite = |source| DbError::Sqlite { path: name.clone(), source };
+    let mut conn = Connection::open(path).map_err(sqlite)?;
+    configure(&conn).map_err(sqlite)?;
+    migrate(&mut conn, &name)?;
+    Ok(conn)
+}
+
+/// An in-memory database with the current schema (scratch databases for previews, tests).
+pub fn open_in_memory() -> Result<Connection, DbError> {
+    let mut conn =
+        Connection::open_in_memory().map_err(|source| DbError::Sqlite { path: ":memory:".into(), source })?;
+    configure(&conn).map_err(|source| DbError::Sqlite { path: ":memory:".into(), source })?;
+    migrate(&mut conn, ":memory:")?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    // WAL: readers (the web pages) never block the writer (the event pipeline). `synchronous = NORMAL` is durable
+    // across process crashes in WAL mode (a power cut may lose the last transactions, never corrupt the file).
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+/// The schema version this build writes.
+pub fn current_version() -> i64 {
+    schema::MIGRATIONS.len() as i64
+}
+
+fn migrate(conn: &mut Connection, name: &str) -> Result<(), DbError> {
+    let sqlite = |source| DbError::Sqlite { path: name.to_owned(), source };
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sqlite)?;
+    let known = current_version();
+    if found > known {
+        return Err(DbError::TooNew { path: name.to_owned(), found, known });
+    }
+    for (index, migration) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction().map_err(sqlite)?;
+        tx.execute_batch(migration).map_err(sqlite)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1).map_err(sqlite)?;
+        tx.commit().map_err(sqlite)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_database_gets_every_migration_and_reopening_applies_none_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("forum.db");
+        let conn = open(&path).unwrap();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, current_version());
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        drop(conn);
+        open(&path).unwrap();
+    }
+
+    #[test]
+    fn a_database_from_a_newer_cadre_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("future.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+        drop(conn);
+        let error = open(&path).unwrap_err().to_string();
+        assert!(error.contains("future.db has schema version 999"), "{error}");
+    }
+}

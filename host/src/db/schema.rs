@@ -1,0 +1,179 @@
+//! The schema, as an append-only list of migrations: migration *n* brings a database from version *n* to *n + 1*
+//! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
+
+/// Every migration, in order.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+/// Version 1: the forum, the event log, the program's state and its projections (points, ledger, badges, access,
+/// queue), and the audit log.
+const V1: &str = r#"
+-- Forum -----------------------------------------------------------------------------------------------------------
+CREATE TABLE members (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    joined_at     INTEGER NOT NULL,              -- ms since epoch, UTC
+    is_moderator  INTEGER NOT NULL DEFAULT 0,
+    password_hash TEXT,                          -- argon2 PHC string; NULL for imported members
+    external_id   TEXT UNIQUE                    -- id on the platform it was imported from
+);
+
+CREATE TABLE categories (
+    id    INTEGER PRIMARY KEY,
+    slug  TEXT NOT NULL UNIQUE,
+    name  TEXT NOT NULL,
+    tier  TEXT                                   -- NULL: public; otherwise only members with access to this tier
+);
+
+CREATE TABLE posts (
+    id           INTEGER PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('question', 'answer', 'reply')),
+    topic_id     INTEGER NOT NULL,               -- the question that opens the topic (itself, for a question)
+    parent_id    INTEGER REFERENCES posts(id),
+    category_id  INTEGER NOT NULL REFERENCES categories(id),
+    author_id    INTEGER REFERENCES members(id), -- NULL: deleted account
+    title        TEXT,                           -- questions only
+    body         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    wiki_since   INTEGER,                        -- community wiki from this time on
+    external_id  TEXT UNIQUE
+);
+CREATE INDEX posts_topic ON posts(topic_id, created_at);
+CREATE INDEX posts_category ON posts(category_id, created_at);
+CREATE INDEX posts_author ON posts(author_id, created_at);
+
+CREATE TABLE likes (
+    id          INTEGER PRIMARY KEY,
+    post_id     INTEGER NOT NULL REFERENCES posts(id),
+    liker_id    INTEGER REFERENCES members(id),  -- NULL: unknown liker (imported history)
+    created_at  INTEGER NOT NULL,
+    removed_at  INTEGER
+);
+CREATE UNIQUE INDEX likes_once ON likes(post_id, liker_id) WHERE removed_at IS NULL AND liker_id IS NOT NULL;
+
+CREATE TABLE accepts (
+    question_id  INTEGER PRIMARY KEY REFERENCES posts(id),
+    answer_id    INTEGER NOT NULL REFERENCES posts(id),
+    accepted_at  INTEGER NOT NULL
+);
+
+-- The event log: the source of truth --------------------------------------------------------------------------
+CREATE TABLE events (
+    id           INTEGER PRIMARY KEY,            -- the order of the log
+    external_id  TEXT NOT NULL UNIQUE,           -- a re-delivered event with the same id is a no-op
+    kind         TEXT NOT NULL,
+    at           INTEGER NOT NULL,
+    payload      TEXT NOT NULL,                  -- JSON of the event as delivered to the program
+    members      TEXT NOT NULL                   -- space-separated members it concerns (ordering of dead letters)
+);
+
+-- The installed program ------------------------------------------------------------------------------------------
+CREATE TABLE plugin_versions (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL,
+    version       TEXT NOT NULL,
+    hash          TEXT NOT NULL,
+    wasm          BLOB NOT NULL,
+    installed_at  INTEGER NOT NULL,
+    installed_by  TEXT NOT NULL
+);
+
+CREATE TABLE program (
+    singleton        INTEGER PRIMARY KEY CHECK (singleton = 1),
+    active_version   INTEGER NOT NULL REFERENCES plugin_versions(id),
+    previous_version INTEGER REFERENCES plugin_versions(id),
+    settings         TEXT NOT NULL DEFAULT '',
+    processed_up_to  INTEGER NOT NULL DEFAULT 0, -- every event with id <= this was delivered (or dead-lettered)
+    quarantined      INTEGER NOT NULL DEFAULT 0,
+    failures_in_row  INTEGER NOT NULL DEFAULT 0,
+    declaration      TEXT NOT NULL DEFAULT '{}'  -- JSON: badges and tiers the settings declare
+);
+
+CREATE TABLE kv (
+    key    TEXT PRIMARY KEY,
+    value  BLOB NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE kv_size (
+    singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+    bytes      INTEGER NOT NULL
+);
+INSERT INTO kv_size VALUES (1, 0);
+
+CREATE TABLE dead_letters (
+    event_id   INTEGER PRIMARY KEY REFERENCES events(id),
+    error      TEXT NOT NULL,
+    failed_at  INTEGER NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 1
+);
+
+-- What the program decided (projections of the log) ------------------------------------------------------------
+CREATE TABLE ledger (
+    id         INTEGER PRIMARY KEY,
+    member_id  INTEGER NOT NULL,
+    delta      INTEGER NOT NULL,
+    event_id   INTEGER REFERENCES events(id),
+    rule       TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    at         INTEGER NOT NULL
+);
+CREATE INDEX ledger_member ON ledger(member_id, id);
+
+CREATE TABLE points (
+    member_id  INTEGER PRIMARY KEY,
+    total      INTEGER NOT NULL
+);
+
+CREATE TABLE badges (
+    member_id    INTEGER NOT NULL,
+    badge        TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    level        TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    granted_at   INTEGER NOT NULL,
+    PRIMARY KEY (member_id, badge)
+);
+
+CREATE TABLE access (
+    member_id   INTEGER NOT NULL,
+    tier        TEXT NOT NULL,
+    source      TEXT NOT NULL CHECK (source IN ('earned', 'approved', 'invited')),
+    granted_at  INTEGER NOT NULL,
+    reason      TEXT NOT NULL,
+    PRIMARY KEY (member_id, tier)
+);
+
+CREATE TABLE nominations (
+    id          INTEGER PRIMARY KEY,
+    member_id   INTEGER NOT NULL,
+    tier        TEXT NOT NULL,
+    evidence    TEXT NOT NULL,                   -- JSON
+    status      TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+    created_at  INTEGER NOT NULL,
+    event_id    INTEGER REFERENCES events(id),
+    decided_at  INTEGER,
+    decided_by  INTEGER,
+    reason      TEXT
+);
+CREATE UNIQUE INDEX nominations_pending ON nominations(member_id, tier) WHERE status = 'pending';
+
+CREATE TABLE notices (
+    id         INTEGER PRIMARY KEY,
+    member_id  INTEGER,
+    topic      TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    event_id   INTEGER REFERENCES events(id)
+);
+
+CREATE TABLE audit (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    actor      TEXT NOT NULL,                    -- 'program cadre-superuser 0.1.0', 'moderator 3 (alice)', 'system'
+    action     TEXT NOT NULL,                    -- 'grant-badge', 'revoke-access', 'settings', 'member-added', ...
+    member_id  INTEGER,
+    subject    TEXT NOT NULL,                    -- the badge, tier, setting or plugin concerned
+    reason     TEXT NOT NULL,
+    event_id   INTEGER REFERENCES events(id)
+);
+CREATE INDEX audit_member ON audit(member_id, id);
+"#;

@@ -1,0 +1,175 @@
+//! Installing, upgrading, rolling back and configuring the forum's program. The component's bytes are kept in the
+//! database (`plugin_versions`), so a forum database is self-contained and a rollback needs no file.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::forum::{Forum, ForumError, Installed};
+use crate::program::kv::SqliteKv;
+
+/// The program's row.
+pub(crate) struct ProgramState {
+    pub(crate) processed_up_to: i64,
+    pub(crate) quarantined: bool,
+}
+
+/// What changed in what a program declares (shown before an upgrade takes effect).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeclarationChange {
+    /// Badge ids declared now but not before.
+    pub badges_added: Vec<String>,
+    /// Badge ids declared before but not now.
+    pub badges_removed: Vec<String>,
+    /// Tier ids declared now but not before.
+    pub tiers_added: Vec<String>,
+    /// Tier ids declared before but not now.
+    pub tiers_removed: Vec<String>,
+}
+
+impl Forum {
+    pub(crate) fn program_state(&self) -> Result<Option<ProgramState>, ForumError> {
+        if self.program.is_none() {
+            return Ok(None);
+        }
+        Ok(self
+            .conn
+            .query_row("SELECT processed_up_to, quarantined FROM program", [], |row| {
+                Ok(ProgramState { processed_up_to: row.get(0)?, quarantined: row.get(1)? })
+            })
+            .optional()?)
+    }
+
+    /// Load the active program version from the database (at open).
+    pub(crate) fn load_installed(&mut self) -> Result<(), ForumError> {
+        let row: Option<(i64, Vec<u8>, String)> = self
+            .conn
+            .query_row(
+                "SELECT v.id, v.wasm, p.settings FROM program p JOIN plugin_versions v ON v.id = p.active_version",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        let Some((version_id, wasm, settings)) = row else { return Ok(()) };
+        self.program = Some(self.load_version(version_id, &wasm, &settings)?);
+        Ok(())
+    }
+
+    fn load_version(&self, version_id: i64, wasm: &[u8], settings: &str) -> Result<Installed, ForumError> {
+        let (mut plugin, _) =
+            self.runtime.load_bytes(&format!("installed program (version row {version_id})"), wasm)?;
+        let configured = plugin.configure(settings).map_err(|e| ForumError::Settings(e.to_string()))?;
+        if let Err(errors) = configured {
+            return Err(ForumError::Settings(render_errors(&errors)));
+        }
+        plugin.set_backend(Box::new(SqliteKv::new(self.conn.clone())));
+        let actor = format!("program {}", plugin.name());
+        Ok(Installed { plugin, version_id, actor })
+    }
+
+    /// The installed program's name and version, if any.
+    pub fn program_name(&self) -> Option<String> {
+        self.program.as_ref().map(|p| p.plugin.name().to_string())
+    }
+
+    /// The installed program (for `describe`, member records, previews).
+    pub fn plugin_mut(&mut self) -> Option<&mut crate::runtime::Plugin> {
+        self.program.as_mut().map(|p| &mut p.plugin)
+    }
+
+    /// Install a program component, or upgrade to it (keeping the settings in force, which must still be valid).
+    /// Returns what the new version declares differently from the old one.
+    pub fn install(&mut self, wasm: &[u8], actor: &str, at: i64) -> Result<DeclarationChange, ForumError> {
+        let settings: String =
+            self.conn.query_row("SELECT settings FROM program", [], |row| row.get(0)).optional()?.unwrap_or_default();
+        // Load and configure before touching the database: a component that fails here changes nothing.
+        let hash = crate::runtime::cache::content_hash(wasm);
+        let candidate = self.load_version(0, wasm, &settings)?;
+        let change = self.program.as_ref().map_or_else(
+            || {
+                declaration_change(
+                    &crate::runtime::bindings::Declaration { badges: vec![], tiers: vec![] },
+                    candidate.plugin.declaration(),
+                )
+            },
+            |old| declaration_change(old.plugin.declaration(), candidate.plugin.declaration()),
+        );
+        let (name, version) = (candidate.plugin.info().name.clone(), candidate.plugin.info().version.clone());
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO plugin_versions (name, version, hash, wasm, installed_at, installed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![name, version, hash, wasm, at, actor],
+        )?;
+        let version_id = tx.last_insert_rowid();
+        let processed: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
+        tx.execute(
+            "INSERT INTO program (singleton, active_version, settings, processed_up_to) VALUES (1, ?1, '', ?2) \
+             ON CONFLICT(singleton) DO UPDATE SET previous_version = active_version, active_version = ?1",
+            params![version_id, processed],
+        )?;
+        crate::program::audit(
+            &tx,
+            at,
+            actor,
+            "install",
+            None,
+            &format!("{name} {version}"),
+            &format!("sha256 {hash}"),
+            None,
+        )?;
+        tx.commit()?;
+        let mut installed = candidate;
+        installed.version_id = version_id;
+        self.program = Some(installed);
+        Ok(change)
+    }
+
+    /// Adopt new settings if the program accepts them; otherwise change nothing and return every error.
+    pub fn configure(&mut self, settings: &str, actor: &str, at: i64) -> Result<Result<(), String>, ForumError> {
+        let installed = self.program.as_mut().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
+        let outcome = installed.plugin.configure(settings).map_err(|e| ForumError::Settings(e.to_string()))?;
+        if let Err(errors) = outcome {
+            return Ok(Err(render_errors(&errors)));
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("UPDATE program SET settings = ?1", params![settings])?;
+        crate::program::audit(
+            &tx,
+            at,
+            actor,
+            "settings",
+            None,
+            "program settings",
+            "new settings applied from now on",
+            None,
+        )?;
+        tx.commit()?;
+        Ok(Ok(()))
+    }
+}
+
+/// Config errors, one per line: `line 2: points.answer-liked: expected …`.
+pub fn render_errors(errors: &[crate::runtime::bindings::ConfigError]) -> String {
+    errors
+        .iter()
+        .map(|e| match e.line {
+            Some(line) => format!("line {line}: {}: {}", e.path, e.message),
+            None => format!("{}: {}", e.path, e.message),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn declaration_change(
+    old: &crate::runtime::bindings::Declaration,
+    new: &crate::runtime::bindings::Declaration,
+) -> DeclarationChange {
+    let ids = |items: &mut dyn Iterator<Item = &String>| items.cloned().collect::<std::collections::BTreeSet<_>>();
+    let (old_badges, new_badges) =
+        (ids(&mut old.badges.iter().map(|b| &b.id)), ids(&mut new.badges.iter().map(|b| &b.id)));
+    let (old_tiers, new_tiers) = (ids(&mut old.tiers.iter().map(|t| &t.id)), ids(&mut new.tiers.iter().map(|t| &t.id)));
+    DeclarationChange {
+        badges_added: new_badges.difference(&old_badges).cloned().collect(),
+        badges_removed: old_badges.difference(&new_badges).cloned().collect(),
+        tiers_added: new_tiers.difference(&old_tiers).cloned().collect(),
+        tiers_removed: old_tiers.difference(&new_tiers).cloned().collect(),
+    }
+}

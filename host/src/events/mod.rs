@@ -1,0 +1,278 @@
+//! The event pipeline: every forum action becomes one event of the log and is processed exactly once.
+//!
+//! In **one transaction**: the forum change, the event row (its `external_id` is unique, so a re-delivered event
+//! is a no-op), the program's part, and the `processed_up_to` mark. A crash at any point loses nothing and repeats
+//! nothing: either all of it committed or none. The program's part runs inside a savepoint: if it fails (trap,
+//! limit, invalid effect) the savepoint is rolled back and the event goes to the dead letters, but the forum change
+//! still commits — the forum never pays for the plugin. A later event concerning a member with an unresolved dead
+//! letter waits behind it (is dead-lettered too), so scores never apply out of order. After `quarantine_after`
+//! consecutive failures the program is quarantined: events queue up (recorded, not delivered) until a moderator
+//! lifts the quarantine, which replays the queue in order.
+
+mod install;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::forum::{Forum, ForumError};
+use crate::program::effects::{self, Origin};
+use crate::runtime::Event;
+
+/// What happened to an event's program part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The program ran and its effects were applied.
+    Applied {
+        /// How many effects.
+        effects: usize,
+    },
+    /// The program failed; the event is in the dead letters with this error.
+    DeadLettered {
+        /// The error.
+        error: String,
+    },
+    /// The program is quarantined: the event waits in the queue.
+    Queued,
+    /// No program is installed, or the event is not for the program.
+    NoProgram,
+}
+
+/// The result of recording one forum action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The event's position in the log.
+    pub event_id: i64,
+    /// True when the same external id was recorded before: nothing was done.
+    pub duplicate: bool,
+    /// What the program made of it.
+    pub delivery: Delivery,
+}
+
+/// One event of the log, as stored.
+#[derive(Debug, Clone)]
+pub struct LoggedEvent {
+    /// Position in the log.
+    pub id: i64,
+    /// When it happened.
+    pub at: i64,
+    /// The event.
+    pub event: Event,
+}
+
+fn load_event(conn: &Connection, id: i64) -> Result<LoggedEvent, ForumError> {
+    let (at, payload): (i64, String) =
+        conn.query_row("SELECT at, payload FROM events WHERE id = ?1", params![id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    let event = serde_json::from_str(&payload)
+        .map_err(|e| ForumError::Invalid(format!("event {id} in the log cannot be read: {e}")))?;
+    Ok(LoggedEvent { id, at, event })
+}
+
+impl Forum {
+    /// Record one forum action: run `change` (which changes the forum's tables and returns the event, if any, the
+    /// program must see) and deliver the event, all in one transaction. A repeated `external_id` is a no-op.
+    pub fn record(
+        &mut self,
+        external_id: &str,
+        at: i64,
+        change: impl FnOnce(&Connection) -> Result<Option<Event>, ForumError>,
+    ) -> Result<Outcome, ForumError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = self.record_in_transaction(external_id, at, change);
+        match &result {
+            Ok(_) => self.conn.execute_batch("COMMIT")?,
+            Err(_) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+        }
+        result
+    }
+
+    fn record_in_transaction(
+        &mut self,
+        external_id: &str,
+        at: i64,
+        change: impl FnOnce(&Connection) -> Result<Option<Event>, ForumError>,
+    ) -> Result<Outcome, ForumError> {
+        let existing: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM events WHERE external_id = ?1", params![external_id], |row| row.get(0))
+            .optional()?;
+        if let Some(event_id) = existing {
+            return Ok(Outcome { event_id, duplicate: true, delivery: Delivery::NoProgram });
+        }
+        let Some(event) = change(&self.conn)? else {
+            return Ok(Outcome { event_id: 0, duplicate: false, delivery: Delivery::NoProgram });
+        };
+        let payload = serde_json::to_string(&event).expect("events serialize");
+        let members = event.members().iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
+        self.conn.execute(
+            "INSERT INTO events (external_id, kind, at, payload, members) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![external_id, event.kind(), at, payload, members],
+        )?;
+        let event_id = self.conn.last_insert_rowid();
+        let delivery = self.deliver_pending_through(event_id)?;
+        Ok(Outcome { event_id, duplicate: false, delivery })
+    }
+
+    /// Deliver, in order, every event after the processed mark up to `last` (normally just `last`); returns what
+    /// happened to `last`.
+    fn deliver_pending_through(&mut self, last: i64) -> Result<Delivery, ForumError> {
+        let Some(state) = self.program_state()? else { return Ok(Delivery::NoProgram) };
+        if state.quarantined {
+            return Ok(Delivery::Queued);
+        }
+        let mut delivery = Delivery::NoProgram;
+        for id in (state.processed_up_to + 1)..=last {
+            let exists: Option<i64> =
+                self.conn.query_row("SELECT id FROM events WHERE id = ?1", params![id], |row| row.get(0)).optional()?;
+            if exists.is_none() {
+                continue;
+            }
+            let logged = load_event(&self.conn, id)?;
+            delivery = self.deliver(&logged)?;
+            self.conn.execute("UPDATE program SET processed_up_to = ?1", params![id])?;
+            if delivery == Delivery::Queued {
+                break;
+            }
+        }
+        Ok(delivery)
+    }
+
+    /// Run the program on one event inside a savepoint; on failure roll the savepoint back and dead-letter it.
+    fn deliver(&mut self, logged: &LoggedEvent) -> Result<Delivery, ForumError> {
+        if let Some(blocker) = self.blocking_dead_letter(logged)? {
+            let error = format!("waiting behind dead letter for event {blocker} (same member)");
+            return self.dead_letter(logged, &error, false);
+        }
+        let installed = self.program.as_mut().expect("program_state found a program");
+        self.conn.execute_batch("SAVEPOINT program")?;
+        let outcome = installed.plugin.call(&logged.event);
+        let applied = match outcome {
+            Ok(effects) => {
+                let origin = Origin { event_id: logged.id, at: logged.at, actor: &installed.actor };
+                effects::apply(&self.conn, &origin, installed.plugin.declaration(), &effects)
+                    .map(|()| effects.len())
+                    .map_err(|e| format!("applying the effects failed: {e}"))
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        match applied {
+            Ok(count) => {
+                self.conn.execute_batch("RELEASE program")?;
+                self.conn.execute("UPDATE program SET failures_in_row = 0", [])?;
+                Ok(Delivery::Applied { effects: count })
+            }
+            Err(error) => {
+                self.conn.execute_batch("ROLLBACK TO program; RELEASE program")?;
+                self.dead_letter(logged, &error, true)
+            }
+        }
+    }
+
+    /// The earliest unresolved dead letter concerning one of the event's members, if any.
+    fn blocking_dead_letter(&self, logged: &LoggedEvent) -> Result<Option<i64>, ForumError> {
+        for member in logged.event.members() {
+            let pattern = format!("% {member} %");
+            let blocker: Option<i64> = self
+                .conn
+                .prepare_cached(
+                    "SELECT d.event_id FROM dead_letters d JOIN events e ON e.id = d.event_id \
+                     WHERE d.event_id < ?1 AND (' ' || e.members || ' ') LIKE ?2 ORDER BY d.event_id LIMIT 1",
+                )?
+                .query_row(params![logged.id, pattern], |row| row.get(0))
+                .optional()?;
+            if blocker.is_some() {
+                return Ok(blocker);
+            }
+        }
+        Ok(None)
+    }
+
+    fn dead_letter(
+        &mut self,
+        logged: &LoggedEvent,
+        error: &str,
+        counts_as_failure: bool,
+    ) -> Result<Delivery, ForumError> {
+        self.conn.execute(
+            "INSERT INTO dead_letters (event_id, error, failed_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(event_id) DO UPDATE SET error = ?2, failed_at = ?3, attempts = attempts + 1",
+            params![logged.id, error, logged.at],
+        )?;
+        if counts_as_failure {
+            self.conn.execute("UPDATE program SET failures_in_row = failures_in_row + 1", [])?;
+            let failures: u32 = self.conn.query_row("SELECT failures_in_row FROM program", [], |row| row.get(0))?;
+            if failures >= self.quarantine_after {
+                let actor = self.program.as_ref().map(|p| p.actor.clone()).unwrap_or_default();
+                self.conn.execute("UPDATE program SET quarantined = 1", [])?;
+                let message = format!(
+                    "{actor} failed {failures} times in a row and is quarantined: new events queue up until a moderator \
+                     lifts the quarantine (cadre deadletters retry). Last error: {error}"
+                );
+                self.conn.execute(
+                    "INSERT INTO notices (member_id, topic, message, at, event_id) VALUES (NULL, 'quarantine', ?1, ?2, ?3)",
+                    params![message, logged.at, logged.id],
+                )?;
+                crate::program::audit(
+                    &self.conn,
+                    logged.at,
+                    "system",
+                    "quarantine",
+                    None,
+                    &actor,
+                    &message,
+                    Some(logged.id),
+                )?;
+            }
+        }
+        Ok(Delivery::DeadLettered { error: error.to_owned() })
+    }
+
+    /// Retry every dead letter in log order, then deliver whatever queued up behind a quarantine, and lift the
+    /// quarantine. Returns how many dead letters were resolved and how many remain.
+    pub fn retry_dead_letters(&mut self) -> Result<(usize, usize), ForumError> {
+        if self.program_state()?.is_none() {
+            return Err(ForumError::NotFound("an installed program".into()));
+        }
+        self.conn.execute("UPDATE program SET quarantined = 0, failures_in_row = 0", [])?;
+        let ids: Vec<i64> = self
+            .conn
+            .prepare("SELECT event_id FROM dead_letters ORDER BY event_id")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut resolved = 0;
+        for id in ids {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            let result = (|| -> Result<bool, ForumError> {
+                let logged = load_event(&self.conn, id)?;
+                // Clear its own dead letter first, so it is not blocked by itself.
+                self.conn.execute("DELETE FROM dead_letters WHERE event_id = ?1", params![id])?;
+                let delivery = self.deliver(&logged)?;
+                Ok(matches!(delivery, Delivery::Applied { .. }))
+            })();
+            match result {
+                Ok(ok) => {
+                    self.conn.execute_batch("COMMIT")?;
+                    resolved += usize::from(ok);
+                }
+                Err(error) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    return Err(error);
+                }
+            }
+        }
+        // Events that queued while quarantined.
+        let last: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match self.deliver_pending_through(last) {
+            Ok(_) => self.conn.execute_batch("COMMIT")?,
+            Err(error) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+        }
+        let remaining: i64 = self.conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get(0))?;
+        Ok((resolved, remaining as usize))
+    }
+}

@@ -1,0 +1,63 @@
+//! The program's key/value store kept in the forum database (`kv` table), inside the transaction of the event
+//! being processed: the plugin's writes commit with the event or not at all.
+
+use std::rc::Rc;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::runtime::kv::{BackendError, KvBackend};
+
+/// The `kv` table as a [`KvBackend`]. Shares the pipeline's connection (and so its open transaction).
+pub struct SqliteKv {
+    conn: Rc<Connection>,
+}
+
+impl SqliteKv {
+    /// The store on this connection.
+    pub fn new(conn: Rc<Connection>) -> SqliteKv {
+        SqliteKv { conn }
+    }
+}
+
+impl KvBackend for SqliteKv {
+    fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        let mut statement = self.conn.prepare_cached("SELECT value FROM kv WHERE key = ?1")?;
+        Ok(statement.query_row(params![key], |row| row.get(0)).optional()?)
+    }
+
+    fn total_bytes(&self) -> u64 {
+        // The size is kept in the same transaction as the writes, so it is always exact.
+        self.conn
+            .query_row("SELECT bytes FROM kv_size WHERE singleton = 1", [], |row| row.get::<_, i64>(0))
+            .unwrap_or(0) as u64
+    }
+
+    fn apply(&mut self, writes: Vec<(String, Option<Vec<u8>>)>) -> Result<(), BackendError> {
+        let mut delta: i64 = 0;
+        for (key, value) in writes {
+            let old: Option<i64> = self
+                .conn
+                .prepare_cached("SELECT length(value) FROM kv WHERE key = ?1")?
+                .query_row(params![key], |row| row.get(0))
+                .optional()?;
+            delta -= old.map_or(0, |len| len + key.len() as i64);
+            match value {
+                Some(value) => {
+                    delta += (key.len() + value.len()) as i64;
+                    self.conn
+                        .prepare_cached(
+                            "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+                        )?
+                        .execute(params![key, value])?;
+                }
+                None => {
+                    self.conn.prepare_cached("DELETE FROM kv WHERE key = ?1")?.execute(params![key])?;
+                }
+            }
+        }
+        self.conn
+            .prepare_cached("UPDATE kv_size SET bytes = bytes + ?1 WHERE singleton = 1")?
+            .execute(params![delta])?;
+        Ok(())
+    }
+}

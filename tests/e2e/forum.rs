@@ -1,0 +1,303 @@
+//! The forum shim over a real SQLite file with the real program component: the exactly-once pipeline, ledger,
+//! dead letters, quarantine, the review queue and private-forum visibility.
+
+use cadre::events::Delivery;
+use cadre::forum::visibility::{Viewer, can_see_category};
+use cadre::forum::{Forum, NewPost};
+use cadre::runtime::bindings::PostKind;
+use cadre::runtime::{Limits, Runtime};
+use rusqlite::params;
+
+use crate::util::{component_path, day};
+
+const TIERED: &str = r#"
+[caps]
+likes-received-per-day = 25
+
+[[tiers]]
+id = "insiders"
+name = "Insiders"
+description = "Members who help others"
+mode = "review"
+when = { points = 30 }
+"#;
+
+struct World {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    forum: Forum,
+    moderator: u64,
+    asker: u64,
+    helper: u64,
+    likers: Vec<u64>,
+    general: u64,
+    private: u64,
+}
+
+fn open(path: &std::path::Path) -> Forum {
+    Forum::open(path, Runtime::new(Limits::default(), None).unwrap()).unwrap()
+}
+
+fn world(settings: &str) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("forum.db");
+    let mut forum = open(&path);
+    forum.install(cadre::bundled::PROGRAM_WASM, "system", day(0)).unwrap();
+    forum.configure(settings, "system", day(0)).unwrap().unwrap();
+    let moderator = forum.register("mod", 0, true).unwrap();
+    let asker = forum.register("asker", 0, false).unwrap();
+    let helper = forum.register("helper", 0, false).unwrap();
+    let likers = (0..6).map(|i| forum.register(&format!("liker{i}"), 0, false).unwrap()).collect();
+    let general = forum.create_category("general", "General", None).unwrap();
+    let private = forum.create_category("insiders", "Insiders lounge", Some("insiders")).unwrap();
+    World { _dir: dir, path, forum, moderator, asker, helper, likers, general, private }
+}
+
+fn question(w: &mut World, id: &str, at: i64) -> u64 {
+    let post = NewPost {
+        kind: PostKind::Question,
+        author: w.asker,
+        category: Some(w.general),
+        parent: None,
+        title: Some("How do I stake?".into()),
+        body: "Details".into(),
+        at,
+    };
+    w.forum.create_post(id, post).unwrap().0
+}
+
+fn answer(w: &mut World, id: &str, question: u64, at: i64) -> u64 {
+    let post = NewPost {
+        kind: PostKind::Answer,
+        author: w.helper,
+        category: None,
+        parent: Some(question),
+        title: None,
+        body: "Like this".into(),
+        at,
+    };
+    w.forum.create_post(id, post).unwrap().0
+}
+
+fn points(forum: &Forum, member: u64) -> i64 {
+    forum
+        .conn()
+        .query_row("SELECT COALESCE(SUM(delta), 0) FROM ledger WHERE member_id = ?1", params![member as i64], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+fn total(forum: &Forum, member: u64) -> i64 {
+    forum
+        .conn()
+        .query_row("SELECT COALESCE((SELECT total FROM points WHERE member_id = ?1), 0)", params![member as i64], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_like_moves_points_and_is_written_in_the_ledger() {
+    let mut w = world("");
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    let outcome = w.forum.like("l1", w.likers[0], a, day(1)).unwrap();
+    assert!(matches!(outcome.delivery, Delivery::Applied { .. }), "{outcome:?}");
+    assert_eq!(points(&w.forum, w.helper), 10);
+    assert_eq!(total(&w.forum, w.helper), 10);
+    let (rule, reason): (String, String) = w
+        .forum
+        .conn()
+        .query_row("SELECT rule, reason FROM ledger WHERE member_id = ?1", params![w.helper as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(rule, "answer-liked");
+    assert!(reason.contains(&format!("answer {a}")), "{reason}");
+}
+
+#[test]
+fn the_cap_holds_within_a_day_and_resets_across_the_day_boundary() {
+    let mut w = world(TIERED);
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    for (i, liker) in w.likers.clone().into_iter().take(4).enumerate() {
+        w.forum.like(&format!("l{i}"), liker, a, day(1) + i as i64).unwrap();
+    }
+    assert_eq!(points(&w.forum, w.helper), 25, "10 + 10 + 5 (partial) + 0");
+    let a2 = answer(&mut w, "a2", q, day(2));
+    w.forum.like("l-next-day", w.likers[0], a2, day(2)).unwrap();
+    assert_eq!(points(&w.forum, w.helper), 35);
+}
+
+#[test]
+fn unlike_refunds_exactly_and_the_ledger_shows_both_rows() {
+    let mut w = world(TIERED);
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    for (i, liker) in w.likers.clone().into_iter().take(3).enumerate() {
+        w.forum.like(&format!("l{i}"), liker, a, day(1)).unwrap();
+    }
+    w.forum.unlike("u2", w.likers[2], a, day(3)).unwrap();
+    assert_eq!(points(&w.forum, w.helper), 20);
+    let rows: i64 = w
+        .forum
+        .conn()
+        .query_row("SELECT COUNT(*) FROM ledger WHERE member_id = ?1", params![w.helper as i64], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 4, "three awards and one refund");
+}
+
+#[test]
+fn a_redelivered_event_is_a_no_op() {
+    let mut w = world("");
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    w.forum.like("l1", w.likers[0], a, day(1)).unwrap();
+    let again = w.forum.like("l1", w.likers[0], a, day(1)).unwrap();
+    assert!(again.duplicate);
+    assert_eq!(points(&w.forum, w.helper), 10);
+    let (q_again, outcome) = w
+        .forum
+        .create_post(
+            "q1",
+            NewPost {
+                kind: PostKind::Question,
+                author: w.asker,
+                category: Some(w.general),
+                parent: None,
+                title: Some("x".into()),
+                body: "y".into(),
+                at: day(1),
+            },
+        )
+        .unwrap();
+    assert!(outcome.duplicate);
+    assert_eq!(q_again, q, "the same post, not a second one");
+}
+
+#[test]
+fn a_failing_plugin_costs_only_its_effects_and_a_retry_after_the_fix_applies_once() {
+    let mut w = world("");
+    let hostile = std::fs::read(component_path("panic")).unwrap();
+    w.forum.install(&hostile, "system", day(1)).unwrap();
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    let outcome = w.forum.like("l1", w.likers[0], a, day(1)).unwrap();
+    let Delivery::DeadLettered { error } = &outcome.delivery else { panic!("{outcome:?}") };
+    assert!(error.contains("Panics 0.0.1") && error.contains("trapped"), "{error}");
+    let likes: i64 = w.forum.conn().query_row("SELECT COUNT(*) FROM likes", [], |r| r.get(0)).unwrap();
+    assert_eq!(likes, 1, "the like itself committed");
+    // A later event about the same member waits behind the failed one.
+    let later = w.forum.like("l2", w.likers[1], a, day(1)).unwrap();
+    let Delivery::DeadLettered { error } = &later.delivery else { panic!("{later:?}") };
+    assert!(error.contains("waiting behind"), "{error}");
+
+    w.forum.install(cadre::bundled::PROGRAM_WASM, "system", day(2)).unwrap();
+    let (resolved, remaining) = w.forum.retry_dead_letters().unwrap();
+    assert_eq!((resolved, remaining), (2, 0));
+    assert_eq!(points(&w.forum, w.helper), 20, "each like applied exactly once");
+    w.forum.retry_dead_letters().unwrap();
+    assert_eq!(points(&w.forum, w.helper), 20, "retrying again changes nothing");
+}
+
+#[test]
+fn repeated_failures_quarantine_the_plugin_and_lifting_it_replays_the_queue() {
+    let mut w = world("");
+    w.forum.set_quarantine_after(2);
+    let hostile = std::fs::read(component_path("panic")).unwrap();
+    w.forum.install(&hostile, "system", day(1)).unwrap();
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    w.forum.like("l1", w.likers[0], a, day(1)).unwrap();
+    // Members unrelated to the first failure, so this is a failure of its own (not one waiting behind it).
+    w.forum.like("l2", w.likers[1], q, day(1)).unwrap();
+    let queued = w.forum.like("l3", w.likers[2], a, day(1)).unwrap();
+    assert_eq!(queued.delivery, Delivery::Queued);
+    let notices: i64 =
+        w.forum.conn().query_row("SELECT COUNT(*) FROM notices WHERE topic = 'quarantine'", [], |r| r.get(0)).unwrap();
+    assert_eq!(notices, 1, "moderators are told once");
+    w.forum.install(cadre::bundled::PROGRAM_WASM, "system", day(2)).unwrap();
+    w.forum.retry_dead_letters().unwrap();
+    assert_eq!(points(&w.forum, w.helper), 20, "the dead letter and the queued like, each applied once");
+    assert_eq!(points(&w.forum, w.asker), 10, "the other dead letter");
+}
+
+#[test]
+fn a_nomination_reaches_the_queue_with_evidence_and_approval_opens_the_private_forum() {
+    let mut w = world(TIERED);
+    let q = question(&mut w, "q1", day(1));
+    for d in 1..=3 {
+        let a = answer(&mut w, &format!("a{d}"), q, day(d));
+        for (i, liker) in w.likers.clone().into_iter().take(2).enumerate() {
+            w.forum.like(&format!("l{d}-{i}"), liker, a, day(d)).unwrap();
+        }
+    }
+    let (id, evidence): (i64, String) = w
+        .forum
+        .conn()
+        .query_row(
+            "SELECT id, evidence FROM nominations WHERE member_id = ?1 AND status = 'pending'",
+            params![w.helper as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the helper is nominated");
+    assert!(evidence.contains("points"), "{evidence}");
+    let viewer = Viewer::Member(w.helper);
+    assert!(!can_see_category(w.forum.conn(), viewer, w.private).unwrap(), "no access before approval");
+
+    w.forum.decide(w.moderator, id, true, "great answers", day(4)).unwrap();
+    assert!(can_see_category(w.forum.conn(), viewer, w.private).unwrap());
+    assert!(!can_see_category(w.forum.conn(), Viewer::Member(w.asker), w.private).unwrap());
+    assert!(!can_see_category(w.forum.conn(), Viewer::Anonymous, w.private).unwrap());
+    let audited: String = w
+        .forum
+        .conn()
+        .query_row("SELECT actor || ': ' || action || ' ' || subject || ' — ' || reason FROM audit WHERE action = 'nomination-approved'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(audited, format!("moderator {} (mod): nomination-approved insiders — great answers", w.moderator));
+}
+
+#[test]
+fn invited_members_are_marked_apart_and_removal_is_audited() {
+    let mut w = world(TIERED);
+    w.forum.add_member(w.moderator, w.asker, "insiders", "top customer", day(1)).unwrap();
+    let source: String = w
+        .forum
+        .conn()
+        .query_row("SELECT source FROM access WHERE member_id = ?1", params![w.asker as i64], |r| r.get(0))
+        .unwrap();
+    assert_eq!(source, "invited");
+    assert!(can_see_category(w.forum.conn(), Viewer::Member(w.asker), w.private).unwrap());
+    w.forum.remove_member(w.moderator, w.asker, "insiders", "left the company", day(2)).unwrap();
+    assert!(!can_see_category(w.forum.conn(), Viewer::Member(w.asker), w.private).unwrap());
+    let actions: Vec<String> = w
+        .forum
+        .conn()
+        .prepare("SELECT action FROM audit WHERE member_id IS NOT NULL ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(actions, ["member-added", "member-removed"]);
+    assert!(w.forum.add_member(w.asker, w.helper, "insiders", "x", day(3)).is_err(), "only moderators may add");
+    assert!(w.forum.add_member(w.moderator, w.helper, "insiders", "  ", day(3)).is_err(), "a reason is required");
+}
+
+#[test]
+fn reopening_the_database_continues_with_the_installed_program_and_its_state() {
+    let mut w = world(TIERED);
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    w.forum.like("l1", w.likers[0], a, day(1)).unwrap();
+    w.forum.like("l2", w.likers[1], a, day(1)).unwrap();
+    let path = w.path.clone();
+    let World { forum, likers, helper, _dir, .. } = w;
+    drop(forum);
+    let mut forum = open(&path);
+    assert!(forum.program_name().unwrap().starts_with("cadre-superuser"));
+    forum.like("l3", likers[2], a, day(1)).unwrap();
+    assert_eq!(points(&forum, helper), 25, "the day's cap remembered across the restart");
+}
