@@ -27,6 +27,22 @@ fn level(level: BadgeLevel) -> &'static str {
     }
 }
 
+/// Audit a grant or revoke that changed something (`changed` rows); a no-op grant or revoke is not audited.
+fn audit_change(
+    conn: &Connection,
+    origin: &Origin<'_>,
+    changed: usize,
+    action: &str,
+    member: Option<u64>,
+    subject: &str,
+    reason: &str,
+) -> rusqlite::Result<()> {
+    if changed == 0 {
+        return Ok(());
+    }
+    audit(conn, origin.at, origin.actor, action, member, subject, reason, Some(origin.event_id))
+}
+
 /// Apply every effect (already validated against `declaration` and the limits).
 pub fn apply(
     conn: &Connection,
@@ -70,35 +86,21 @@ pub fn apply(
                         badge.description,
                         origin.at
                     ])?;
-                if inserted > 0 {
-                    audit(
-                        conn,
-                        origin.at,
-                        origin.actor,
-                        "grant-badge",
-                        Some(change.member),
-                        &badge.id,
-                        &change.reason,
-                        Some(origin.event_id),
-                    )?;
-                }
+                audit_change(conn, origin, inserted, "grant-badge", Some(change.member), &badge.id, &change.reason)?;
             }
             Effect::RevokeBadge(change) => {
                 let deleted = conn
                     .prepare_cached("DELETE FROM badges WHERE member_id = ?1 AND badge = ?2")?
                     .execute(params![change.member as i64, change.badge])?;
-                if deleted > 0 {
-                    audit(
-                        conn,
-                        origin.at,
-                        origin.actor,
-                        "revoke-badge",
-                        Some(change.member),
-                        &change.badge,
-                        &change.reason,
-                        Some(origin.event_id),
-                    )?;
-                }
+                audit_change(
+                    conn,
+                    origin,
+                    deleted,
+                    "revoke-badge",
+                    Some(change.member),
+                    &change.badge,
+                    &change.reason,
+                )?;
             }
             Effect::GrantAccess(change) => {
                 let inserted = conn
@@ -106,35 +108,29 @@ pub fn apply(
                         "INSERT OR IGNORE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'earned', ?3, ?4)",
                     )?
                     .execute(params![change.member as i64, change.tier, origin.at, change.reason])?;
-                if inserted > 0 {
-                    audit(
-                        conn,
-                        origin.at,
-                        origin.actor,
-                        "grant-access",
-                        Some(change.member),
-                        &change.tier,
-                        &change.reason,
-                        Some(origin.event_id),
-                    )?;
-                }
+                audit_change(
+                    conn,
+                    origin,
+                    inserted,
+                    "grant-access",
+                    Some(change.member),
+                    &change.tier,
+                    &change.reason,
+                )?;
             }
             Effect::RevokeAccess(change) => {
                 let deleted = conn
                     .prepare_cached("DELETE FROM access WHERE member_id = ?1 AND tier = ?2")?
                     .execute(params![change.member as i64, change.tier])?;
-                if deleted > 0 {
-                    audit(
-                        conn,
-                        origin.at,
-                        origin.actor,
-                        "revoke-access",
-                        Some(change.member),
-                        &change.tier,
-                        &change.reason,
-                        Some(origin.event_id),
-                    )?;
-                }
+                audit_change(
+                    conn,
+                    origin,
+                    deleted,
+                    "revoke-access",
+                    Some(change.member),
+                    &change.tier,
+                    &change.reason,
+                )?;
             }
             Effect::Nominate(nomination) => {
                 let evidence = serde_json::to_string(&nomination.evidence).expect("evidence serializes");
@@ -150,18 +146,15 @@ pub fn apply(
                         origin.at,
                         origin.event_id
                     ])?;
-                if inserted > 0 {
-                    audit(
-                        conn,
-                        origin.at,
-                        origin.actor,
-                        "nominate",
-                        Some(nomination.member),
-                        &nomination.tier,
-                        &nomination.evidence.summary,
-                        Some(origin.event_id),
-                    )?;
-                }
+                audit_change(
+                    conn,
+                    origin,
+                    inserted,
+                    "nominate",
+                    Some(nomination.member),
+                    &nomination.tier,
+                    &nomination.evidence.summary,
+                )?;
             }
             Effect::NotifyModerators(notice) => {
                 conn.prepare_cached(
