@@ -301,3 +301,46 @@ fn reopening_the_database_continues_with_the_installed_program_and_its_state() {
     forum.like("l3", likers[2], a, day(1)).unwrap();
     assert_eq!(points(&forum, helper), 25, "the day's cap remembered across the restart");
 }
+
+#[test]
+fn imported_history_in_one_batch_gives_points_once_even_when_imported_again() {
+    let mut w = world(cadre_rules::presets::STACKEXCHANGE);
+    let import = |forum: &mut Forum| {
+        forum.batch(|forum| {
+            let asker = forum.import_member("u1", "ada", 0)?;
+            let answerer = forum.import_member("u2", "bob", 0)?;
+            let category = forum.ensure_category("imported", "Imported", None)?;
+            let question = cadre::forum::ImportedPost {
+                kind: PostKind::Question,
+                author: Some(asker),
+                parent: None,
+                category: Some(category),
+                title: Some("Q".into()),
+                body: String::new(),
+                at: day(1),
+                wiki_since: None,
+            };
+            let (q, _) = forum.import_post("p1", question)?;
+            let answer = cadre::forum::ImportedPost {
+                kind: PostKind::Answer,
+                author: Some(answerer),
+                parent: Some(q),
+                category: None,
+                title: None,
+                body: String::new(),
+                at: day(1),
+                wiki_since: None,
+            };
+            let (a, _) = forum.import_post("p2", answer)?;
+            // Two likes from unknown likers: not one person, both count.
+            forum.import_like("v1", None, a, day(2))?;
+            forum.import_like("v2", None, a, day(2))?;
+            forum.import_accept("v3", a, day(2))?;
+            Ok((asker, answerer))
+        })
+    };
+    let (asker, answerer) = import(&mut w.forum).unwrap();
+    assert_eq!((points(&w.forum, answerer), points(&w.forum, asker)), (35, 2));
+    import(&mut w.forum).unwrap();
+    assert_eq!((points(&w.forum, answerer), points(&w.forum, asker)), (35, 2), "importing again is a no-op");
+}

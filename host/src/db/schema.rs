@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1: the forum, the event log, the program's state and its projections (points, ledger, badges, access,
 /// queue), and the audit log.
@@ -176,4 +176,11 @@ CREATE TABLE audit (
     event_id   INTEGER REFERENCES events(id)
 );
 CREATE INDEX audit_member ON audit(member_id, id);
+"#;
+
+/// Version 2: likes imported from another platform keep their external id (so their removal can name them, even
+/// when the liker is unknown).
+const V2: &str = r#"
+ALTER TABLE likes ADD COLUMN external_id TEXT;
+CREATE UNIQUE INDEX likes_external ON likes(external_id) WHERE external_id IS NOT NULL;
 "#;

@@ -6,6 +6,7 @@
 //! that decides who may see a private category.
 
 mod actions;
+mod import;
 pub mod visibility;
 
 use std::rc::Rc;
@@ -15,6 +16,7 @@ use rusqlite::Connection;
 use crate::runtime::{LoadError, Plugin, Runtime};
 
 pub use actions::{NewPost, PostKindName};
+pub use import::ImportedPost;
 
 /// A member id.
 pub type MemberId = u64;
@@ -57,6 +59,8 @@ pub struct Forum {
     pub(crate) program: Option<Installed>,
     /// Consecutive failed deliveries after which the program is quarantined.
     pub(crate) quarantine_after: u32,
+    /// True while [`Forum::batch`] holds a transaction open.
+    pub(crate) in_batch: bool,
 }
 
 impl Forum {
@@ -68,7 +72,7 @@ impl Forum {
 
     /// A forum over an open, migrated connection (scratch databases).
     pub fn with_connection(conn: Connection, runtime: Runtime) -> Result<Forum, ForumError> {
-        let mut forum = Forum { conn: Rc::new(conn), runtime, program: None, quarantine_after: 5 };
+        let mut forum = Forum { conn: Rc::new(conn), runtime, program: None, quarantine_after: 5, in_batch: false };
         forum.load_installed()?;
         Ok(forum)
     }
