@@ -344,3 +344,29 @@ fn imported_history_in_one_batch_gives_points_once_even_when_imported_again() {
     import(&mut w.forum).unwrap();
     assert_eq!((points(&w.forum, answerer), points(&w.forum, asker)), (35, 2), "importing again is a no-op");
 }
+
+#[test]
+fn moderators_read_the_ledger_line_by_line_the_queue_with_evidence_and_the_audit_log() {
+    use cadre::program::report;
+    let mut w = world(TIERED);
+    let q = question(&mut w, "q1", day(1));
+    for d in 1..=3 {
+        let a = answer(&mut w, &format!("a{d}"), q, day(d));
+        for (i, liker) in w.likers.clone().into_iter().take(2).enumerate() {
+            w.forum.like(&format!("l{d}-{i}"), liker, a, day(d)).unwrap();
+        }
+    }
+    let ledger = report::ledger(w.forum.conn(), w.helper).unwrap();
+    assert_eq!(ledger.iter().map(|r| r.delta).sum::<i64>(), ledger.last().unwrap().total);
+    assert_eq!(ledger.last().unwrap().total, 60);
+    let summary = report::member(w.forum.conn(), report::resolve_member(w.forum.conn(), "helper").unwrap()).unwrap();
+    assert_eq!(summary.points, 60);
+    let queue = report::queue(w.forum.conn(), false).unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].member_name, "helper");
+    assert!(queue[0].evidence.figures.iter().any(|f| f.threshold == Some(30.0)), "{:?}", queue[0].evidence);
+    let audit = report::audit_log(w.forum.conn(), Some(w.helper), 10).unwrap();
+    assert!(audit.iter().any(|row| row.action == "nominate"), "{audit:?}");
+    let status = report::program_status(w.forum.conn()).unwrap().unwrap();
+    assert_eq!((status.name.as_str(), status.quarantined, status.dead_letters), ("cadre-superuser", false, 0));
+}

@@ -6,6 +6,7 @@
 
 pub mod effects;
 pub mod kv;
+pub mod report;
 
 use rusqlite::{Connection, params};
 
