@@ -10,6 +10,10 @@
 //! lifts the quarantine, which replays the queue in order.
 
 mod install;
+mod recompute;
+
+pub use install::{DeclarationChange, render_errors};
+pub use recompute::{Grant, PointsChange, Preview};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
