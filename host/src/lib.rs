@@ -11,4 +11,5 @@ pub mod events;
 pub mod forum;
 pub mod native;
 pub mod program;
+pub mod replay;
 pub mod runtime;

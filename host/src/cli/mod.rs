@@ -4,6 +4,7 @@
 //! library modules (`runtime`, `bench`, …).
 
 mod plugin;
+mod replay;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,8 @@ pub enum Command {
     /// Plugins: inspect a component.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Replay a Stack Exchange dump through the program into a forum database, and report.
+    Replay(replay::ReplayArgs),
     /// Benchmarks, printed as tables of ratios measured in one run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -65,6 +68,7 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Plugin(command) => plugin::run(&cli, command),
+        Command::Replay(args) => replay::run(&cli, args),
         Command::Bench(BenchCommand::Runtime { calls, json }) => crate::bench::runtime::run(*calls, *json),
     };
     match result {

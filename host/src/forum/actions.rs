@@ -47,7 +47,7 @@ pub struct NewPost {
 }
 
 /// The facts about a post that events carry.
-struct PostFacts {
+pub(super) struct PostFacts {
     kind: PostKind,
     author: Option<MemberId>,
     topic: u64,
@@ -236,7 +236,7 @@ impl Forum {
         })
     }
 
-    fn accept_record(conn: &Connection, answer: u64, at: i64) -> Result<(Accept, PostFacts), ForumError> {
+    pub(super) fn accept_record(conn: &Connection, answer: u64, at: i64) -> Result<(Accept, PostFacts), ForumError> {
         let facts = post_facts(conn, answer)?;
         if facts.kind != PostKind::Answer {
             return Err(ForumError::Invalid(format!("post {answer} is not an answer")));

@@ -174,13 +174,19 @@ impl Forum {
         })
     }
 
-    /// Import an accepted answer (the platform already checked who accepted it).
+    /// Import an accepted answer. The platform already checked who accepted it, so the asker need not be known
+    /// here (a deleted account still gave its answerer the accept), and a later accept on the same question
+    /// replaces the earlier one, as it did on the platform.
     pub fn import_accept(&mut self, external_id: &str, answer: u64, at: i64) -> Result<Outcome, ForumError> {
-        let asker = self.asker_of(answer)?;
-        match asker {
-            Some(asker) => self.accept(external_id, asker, answer, at),
-            None => Err(ForumError::Invalid(format!("answer {answer}'s question has no known asker to accept it"))),
-        }
+        self.record(external_id, at, |conn| {
+            let (accept, _) = Forum::accept_record(conn, answer, at)?;
+            conn.prepare_cached(
+                "INSERT INTO accepts (question_id, answer_id, accepted_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(question_id) DO UPDATE SET answer_id = ?2, accepted_at = ?3",
+            )?
+            .execute(params![accept.question as i64, answer as i64, at])?;
+            Ok(Some(Event::AnswerAccepted(accept)))
+        })
     }
 
     /// Import the withdrawal of an accepted answer.

@@ -1,0 +1,74 @@
+//! `cadre replay SITE_DIR`: replay a Stack Exchange dump through the program into a forum database, print the
+//! report (text or `--json`), and optionally write `user_id,points` per user.
+//!
+//! Owns the flags and the output; the work is `crate::replay`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::runtime::{ArtifactCache, Limits, Runtime};
+
+/// `cadre replay` flags.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The site folder, with Posts.xml, Votes.xml and Users.xml (plain, .xz or .gz).
+    pub site: PathBuf,
+    /// A preset's settings (stackexchange, legends, insiders); the default is stackexchange.
+    #[arg(long, conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// Settings from a TOML file instead of a preset.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The forum database to replay into (resumed if it exists); default `<site folder name>.replay.db` here.
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Write `user_id,points` for every user with non-zero points (Stack Exchange user ids, sorted) to this file.
+    #[arg(long)]
+    pub per_user: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress display.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Run `cadre replay`.
+pub fn run(cli: &super::Cli, args: &ReplayArgs) -> anyhow::Result<u8> {
+    let settings = match (&args.preset, &args.config) {
+        (_, Some(file)) => {
+            std::fs::read_to_string(file).with_context(|| format!("reading the settings {}", file.display()))?
+        }
+        (Some(name), None) => cadre_rules::presets::by_name(name)
+            .with_context(|| {
+                let names: Vec<&str> = cadre_rules::presets::ALL.iter().map(|(n, _)| *n).collect();
+                format!("no preset {name:?}; the presets are {}", names.join(", "))
+            })?
+            .to_owned(),
+        (None, None) => cadre_rules::presets::STACKEXCHANGE.to_owned(),
+    };
+    let db = match &args.db {
+        Some(db) => db.clone(),
+        None => {
+            let name = args.site.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
+            PathBuf::from(format!("{name}.replay.db"))
+        }
+    };
+    let runtime = Runtime::new(Limits::default(), Some(ArtifactCache::new(&cli.cache_dir)))
+        .map_err(anyhow::Error::from)
+        .context("starting the plugin runtime")?;
+    let options = crate::replay::Options { site: args.site.clone(), settings, db: db.clone(), quiet: args.quiet };
+    let replayed = crate::replay::replay(&options, runtime)
+        .with_context(|| format!("replaying {} into {}", args.site.display(), db.display()))?;
+    if let Some(path) = &args.per_user {
+        crate::replay::write_per_user(&replayed.points, path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&replayed.report)?);
+    } else {
+        print!("{}", replayed.report.text());
+    }
+    Ok(super::exit::OK)
+}
