@@ -19,3 +19,6 @@ mod forum;
 
 /// The `cadre` binary: `plugin inspect`.
 mod cli;
+
+/// `cadre replay` on the Cardano Stack Exchange dump: exact agreement, resuming after kill -9.
+mod replay;

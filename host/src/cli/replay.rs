@@ -33,6 +33,9 @@ pub struct ReplayArgs {
     /// No progress display.
     #[arg(long)]
     pub quiet: bool,
+    /// Dump items per transaction (a crash redoes at most one batch).
+    #[arg(long, default_value_t = crate::replay::import::BATCH)]
+    pub batch: usize,
 }
 
 /// Run `cadre replay`.
@@ -59,7 +62,13 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> anyhow::Result<u8> {
     let runtime = Runtime::new(Limits::default(), Some(ArtifactCache::new(&cli.cache_dir)))
         .map_err(anyhow::Error::from)
         .context("starting the plugin runtime")?;
-    let options = crate::replay::Options { site: args.site.clone(), settings, db: db.clone(), quiet: args.quiet };
+    let options = crate::replay::Options {
+        site: args.site.clone(),
+        settings,
+        db: db.clone(),
+        quiet: args.quiet,
+        batch: args.batch,
+    };
     let replayed = crate::replay::replay(&options, runtime)
         .with_context(|| format!("replaying {} into {}", args.site.display(), db.display()))?;
     if let Some(path) = &args.per_user {

@@ -23,7 +23,7 @@ use super::source::{DumpFile, Rows};
 use crate::forum::{Forum, ForumError, ImportedPost, MemberId};
 use crate::runtime::bindings::PostKind;
 
-/// Items per transaction: large enough that commits cost little, small enough that a crash redoes little.
+/// Items per transaction by default: large enough that commits cost little, small enough that a crash redoes little.
 pub const BATCH: usize = 5_000;
 
 /// A question or answer to import, as read from `Posts.xml`.
@@ -203,6 +203,7 @@ pub fn run(
     target: &mut Target<'_>,
     posts_file: &DumpFile,
     votes: &[VoteEvent],
+    batch: usize,
     progress: &mut Progress,
     counts: &mut Counts,
 ) -> Result<(), ReplayError> {
@@ -245,7 +246,7 @@ pub fn run(
     while !done {
         let applied = target.forum.batch(|forum| {
             let mut applied = 0u64;
-            for _ in 0..BATCH {
+            for _ in 0..batch {
                 let item = match sequence.next(target.index) {
                     Ok(Some(item)) => item,
                     Ok(None) => {

@@ -85,6 +85,8 @@ pub struct Options {
     pub db: PathBuf,
     /// No progress display.
     pub quiet: bool,
+    /// Items per transaction ([`import::BATCH`] by default).
+    pub batch: usize,
 }
 
 /// A finished replay.
@@ -117,7 +119,7 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     let mut counts = report::Counts::default();
     let before = event_count(&forum)?;
     let mut target = import::Target { forum: &mut forum, index: &mut index, members: &mut members, category };
-    import::run(&mut target, &posts_file, &votes.events, &mut progress, &mut counts)?;
+    import::run(&mut target, &posts_file, &votes.events, options.batch.max(1), &mut progress, &mut counts)?;
     progress.finish();
     let delivered = event_count(&forum)? - before;
 
