@@ -1,2 +1,3 @@
 //! Benchmarks (`cadre bench …`): ratios measured in one run, never timed tests.
+pub mod replay;
 pub mod runtime;

@@ -48,6 +48,8 @@ pub enum Command {
 /// The benchmarks.
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Replay a synthetic community end to end: component vs native rules with SQLite, without it, peak memory.
+    Replay(replay::BenchReplayArgs),
     /// The plugin runtime: compile, cached load, instantiate, per-call cost (component vs native), fuel on vs off.
     Runtime {
         /// Hook calls per measurement.
@@ -69,6 +71,7 @@ pub fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Command::Plugin(command) => plugin::run(&cli, command),
         Command::Replay(args) => replay::run(&cli, args),
+        Command::Bench(BenchCommand::Replay(args)) => replay::bench(args),
         Command::Bench(BenchCommand::Runtime { calls, json }) => crate::bench::runtime::run(*calls, *json),
     };
     match result {

@@ -81,3 +81,32 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> anyhow::Result<u8> {
     }
     Ok(super::exit::OK)
 }
+
+/// `cadre bench replay` flags.
+#[derive(Debug, Args)]
+pub struct BenchReplayArgs {
+    /// Synthetic events per run (memory is also measured at ten times this).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// The settings the program runs under.
+    #[arg(long, default_value = "stackexchange")]
+    pub preset: String,
+    /// Skip the peak-memory measurement (it replays N and 10·N events in child processes).
+    #[arg(long)]
+    pub no_rss: bool,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Internal: replay N events with the component and print the peak RSS (the child of the measurement).
+    #[arg(long, hide = true)]
+    pub rss_child: bool,
+}
+
+/// Run `cadre bench replay`.
+pub fn bench(args: &BenchReplayArgs) -> anyhow::Result<u8> {
+    if args.rss_child {
+        let settings = cadre_rules::presets::by_name(&args.preset).context("no such preset")?;
+        return crate::bench::replay::rss_child(args.events, settings);
+    }
+    crate::bench::replay::run(args.events, &args.preset, args.json, !args.no_rss)
+}

@@ -77,19 +77,19 @@ fn load_event(conn: &Connection, id: i64) -> Result<LoggedEvent, ForumError> {
 /// `Err` is reserved for the database failing.
 pub(crate) fn run_program(
     conn: &Connection,
-    plugin: &mut crate::runtime::Plugin,
+    plugin: &mut dyn crate::native::Rules,
     actor: &str,
     logged: &LoggedEvent,
 ) -> Result<Result<usize, String>, ForumError> {
     conn.execute_batch("SAVEPOINT program")?;
-    let applied = match plugin.call(&logged.event) {
+    let applied = match plugin.deliver(&logged.event) {
         Ok(effects) => {
             let origin = Origin { event_id: logged.id, at: logged.at, actor };
-            effects::apply(conn, &origin, plugin.declaration(), &effects)
+            effects::apply(conn, &origin, plugin.declared(), &effects)
                 .map(|()| effects.len())
                 .map_err(|e| format!("applying the effects failed: {e}"))
         }
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(error),
     };
     match &applied {
         Ok(_) => conn.execute_batch("RELEASE program")?,
@@ -213,7 +213,12 @@ impl Forum {
             return self.dead_letter(logged, &error, false);
         }
         let installed = self.program.as_mut().expect("program_state found a program");
-        match run_program(&self.conn, &mut installed.plugin, &installed.actor, logged)? {
+        // `native` is set only by `cadre bench replay`, to compare the sandbox with the same rules linked in.
+        let rules: &mut dyn crate::native::Rules = match self.native.as_mut() {
+            Some(native) => native.as_mut(),
+            None => &mut installed.plugin,
+        };
+        match run_program(&self.conn, rules, &installed.actor, logged)? {
             Ok(count) => {
                 self.conn
                     .prepare_cached("UPDATE program SET failures_in_row = 0 WHERE failures_in_row <> 0")?

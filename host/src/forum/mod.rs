@@ -62,6 +62,8 @@ pub struct Forum {
     pub(crate) quarantine_after: u32,
     /// True while [`Forum::batch`] holds a transaction open.
     pub(crate) in_batch: bool,
+    /// The installed program's rules linked natively instead of its component (benchmarks only).
+    pub(crate) native: Option<Box<dyn crate::native::Rules>>,
 }
 
 impl Forum {
@@ -73,7 +75,8 @@ impl Forum {
 
     /// A forum over an open, migrated connection (scratch databases).
     pub fn with_connection(conn: Connection, runtime: Runtime) -> Result<Forum, ForumError> {
-        let mut forum = Forum { conn: Rc::new(conn), runtime, program: None, quarantine_after: 5, in_batch: false };
+        let mut forum =
+            Forum { conn: Rc::new(conn), runtime, program: None, quarantine_after: 5, in_batch: false, native: None };
         forum.load_installed()?;
         Ok(forum)
     }
@@ -81,6 +84,19 @@ impl Forum {
     /// The database connection (for reads).
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Deliver events to the installed program's rules linked natively, with the same settings and the same
+    /// database work, instead of to its component. For `cadre bench replay`, which measures what the sandbox
+    /// costs; production always runs the component.
+    pub fn use_native_rules(&mut self) -> Result<(), ForumError> {
+        let installed = self.program.as_ref().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
+        let backend = Box::new(crate::program::kv::SqliteKv::new(self.conn.clone()));
+        let declaration = installed.plugin.declaration().clone();
+        let rules = crate::native::NativeRules::new(installed.plugin.settings(), declaration, backend)
+            .map_err(|errors| ForumError::Settings(format!("{errors:?}")))?;
+        self.native = Some(Box::new(rules));
+        Ok(())
     }
 
     /// After how many consecutive failed deliveries the program is quarantined (default 5).
