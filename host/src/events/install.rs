@@ -32,9 +32,8 @@ impl Forum {
         }
         Ok(self
             .conn
-            .query_row("SELECT processed_up_to, quarantined FROM program", [], |row| {
-                Ok(ProgramState { processed_up_to: row.get(0)?, quarantined: row.get(1)? })
-            })
+            .prepare_cached("SELECT processed_up_to, quarantined FROM program")?
+            .query_row([], |row| Ok(ProgramState { processed_up_to: row.get(0)?, quarantined: row.get(1)? }))
             .optional()?)
     }
 

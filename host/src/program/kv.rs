@@ -28,7 +28,8 @@ impl KvBackend for SqliteKv {
     fn total_bytes(&self) -> u64 {
         // The size is kept in the same transaction as the writes, so it is always exact.
         self.conn
-            .query_row("SELECT bytes FROM kv_size WHERE singleton = 1", [], |row| row.get::<_, i64>(0))
+            .prepare_cached("SELECT bytes FROM kv_size WHERE singleton = 1")
+            .and_then(|mut statement| statement.query_row([], |row| row.get::<_, i64>(0)))
             .unwrap_or(0) as u64
     }
 
