@@ -7,7 +7,7 @@
 //! ledger, under the `stackexchange` preset by default.
 //!
 //! Rows: events/s through the component with SQLite; the same with the rules linked natively (same crate, same
-//! database work: `Forum::use_native_rules`); the ratio; the component alone and the native rules alone on the same
+//! database work: `Forum::use_native_rules`); the forum's change and event log alone (no program); the ratio; the component alone and the native rules alone on the same
 //! events without a database (from the first run's log); and peak RSS (VmHWM) of a child process replaying N and
 //! 10·N events, so that memory can be seen not to grow with the replay.
 
@@ -160,13 +160,27 @@ impl Community {
     }
 }
 
+/// How the forum delivers events in a run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Program {
+    /// No program installed: the forum's change and the event log only.
+    None,
+    /// The component.
+    Component,
+    /// The same rules linked natively.
+    Native,
+}
+
 /// A fresh forum database in `dir` with the program installed under `settings`.
-fn forum(dir: &std::path::Path, name: &str, settings: &str, native: bool) -> anyhow::Result<Forum> {
+fn forum(dir: &std::path::Path, name: &str, settings: &str, program: Program) -> anyhow::Result<Forum> {
     let runtime = Runtime::new(Limits::default(), None).map_err(anyhow::Error::from)?;
     let mut forum = Forum::open(&dir.join(name), runtime)?;
+    if program == Program::None {
+        return Ok(forum);
+    }
     forum.install(PROGRAM_WASM, "bench", 0)?;
     forum.configure(settings, "bench", 0)?.map_err(|e| anyhow::anyhow!("settings refused: {e}"))?;
-    if native {
+    if program == Program::Native {
         forum.use_native_rules()?;
     }
     Ok(forum)
@@ -198,7 +212,7 @@ fn peak_rss_kib() -> Option<u64> {
 /// The child of the RSS measurement: replay `events` with the component and print the peak RSS.
 pub fn rss_child(events: u64, settings: &str) -> anyhow::Result<u8> {
     let dir = tempfile::tempdir()?;
-    let mut forum = forum(dir.path(), "rss.db", settings, false)?;
+    let mut forum = forum(dir.path(), "rss.db", settings, Program::Component)?;
     replay(&mut forum, events)?;
     println!("{}", peak_rss_kib().context("reading VmHWM from /proc/self/status")?);
     Ok(crate::cli::exit::OK)
@@ -221,6 +235,7 @@ struct Figures {
     preset: String,
     component_sqlite_events_per_s: f64,
     native_sqlite_events_per_s: f64,
+    forum_and_log_only_events_per_s: f64,
     ratio_component_vs_native: f64,
     component_alone_events_per_s: f64,
     native_alone_events_per_s: f64,
@@ -235,10 +250,14 @@ pub fn run(events: u64, preset: &str, json: bool, rss: bool) -> anyhow::Result<u
     let settings = cadre_rules::presets::by_name(preset).with_context(|| format!("no preset {preset:?}"))?;
     let dir = tempfile::tempdir()?;
 
-    let mut component = forum(dir.path(), "component.db", settings, false)?;
+    let mut component = forum(dir.path(), "component.db", settings, Program::Component)?;
     let (component_rate, refused) = replay(&mut component, events)?;
-    let mut native = forum(dir.path(), "native.db", settings, true)?;
+    let mut native = forum(dir.path(), "native.db", settings, Program::Native)?;
     let (native_rate, _) = replay(&mut native, events)?;
+    drop(native);
+    let mut bare = forum(dir.path(), "bare.db", settings, Program::None)?;
+    let (bare_rate, _) = replay(&mut bare, events)?;
+    drop(bare);
 
     // The same events without a database: the first run's log, delivered to the component and the rules alone.
     let logged: Vec<Event> = component
@@ -273,6 +292,7 @@ pub fn run(events: u64, preset: &str, json: bool, rss: bool) -> anyhow::Result<u
         preset: preset.to_owned(),
         component_sqlite_events_per_s: component_rate,
         native_sqlite_events_per_s: native_rate,
+        forum_and_log_only_events_per_s: bare_rate,
         ratio_component_vs_native: native_rate / component_rate,
         component_alone_events_per_s: alone_rate,
         native_alone_events_per_s: native_alone_rate,
@@ -289,11 +309,19 @@ pub fn run(events: u64, preset: &str, json: bool, rss: bool) -> anyhow::Result<u
     println!("{:<52} {:>14}", "measurement", "events/s");
     println!("{:<52} {:>14.0}", "component + SQLite + ledger (end to end)", f.component_sqlite_events_per_s);
     println!("{:<52} {:>14.0}", "native rules + SQLite + ledger (same database work)", f.native_sqlite_events_per_s);
+    println!("{:<52} {:>14.0}", "forum change + event log only (no program)", f.forum_and_log_only_events_per_s);
     println!("{:<52} {:>14.0}", "component alone (no database)", f.component_alone_events_per_s);
     println!("{:<52} {:>14.0}", "native rules alone (no database)", f.native_alone_events_per_s);
     println!("\n{:<52} {:>14.2}", "ratio component / native, end to end", f.ratio_component_vs_native);
-    let db_share = 1.0 - f.component_sqlite_events_per_s / f.component_alone_events_per_s;
-    println!("{:<52} {:>13.0} %", "share of end-to-end time outside the program", db_share * 100.0);
+    // Where the time of one event goes: the forum's change and the log, the program's call, and the rest (its
+    // store in SQLite, savepoints, effects into the ledger), in microseconds per event.
+    let micros = |rate: f64| 1e6 / rate;
+    let total = micros(f.component_sqlite_events_per_s);
+    let (forum_part, call_part) = (micros(f.forum_and_log_only_events_per_s), micros(f.component_alone_events_per_s));
+    println!("\nwhere the time of one event goes (µs; end to end {total:.1})");
+    println!("  {:<50} {:>14.1}", "forum change + event log", forum_part);
+    println!("  {:<50} {:>14.1}", "the component's call", call_part);
+    println!("  {:<50} {:>14.1}", "its store in SQLite, savepoints, ledger", (total - forum_part - call_part).max(0.0));
     println!("{:<52} {:>14}", "events refused by the forum (double likes, …)", f.refused_events);
     if let (Some(n), Some(ten)) = (f.peak_rss_mib_at_n, f.peak_rss_mib_at_10n) {
         println!("{:<52} {:>11.1} MiB", format!("peak RSS replaying {events} events"), n);

@@ -88,6 +88,8 @@ pub struct Overlay {
     writes: usize,
     /// Net change of the store's size if this call's writes were committed.
     delta_bytes: i64,
+    /// The backend's size when the call first wrote (asked once per call: it cannot change during the call).
+    backend_bytes: Option<u64>,
 }
 
 impl Overlay {
@@ -111,6 +113,7 @@ impl Overlay {
         self.entries.clear();
         self.writes = 0;
         self.delta_bytes = 0;
+        self.backend_bytes = None;
     }
 }
 
@@ -163,7 +166,7 @@ impl HostState {
             );
         }
         let (overlay, backend) = self.backend()?;
-        let backend_bytes = backend.total_bytes();
+        let backend_bytes = *overlay.backend_bytes.get_or_insert_with(|| backend.total_bytes());
         let entry = overlay.load(backend, &key)?;
         let before = entry.current.as_ref().map_or(0, |v| (key.len() + v.len()) as i64);
         let after = value.as_ref().map_or(0, |v| (key.len() + v.len()) as i64);
