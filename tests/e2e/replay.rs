@@ -144,3 +144,84 @@ fn a_replay_killed_with_sigkill_several_times_resumes_to_exactly_the_uninterrupt
     assert_eq!(again["events"], clean_report["events"]);
     assert!(again["run"]["resumed"].as_u64().unwrap() > 10_000, "{}", again["run"]);
 }
+
+/// A tiny site that has every quirk the mapping must handle, written as plain XML.
+fn quirky_site(dir: &Path) {
+    let rows = |root: &str, rows: &[String]| {
+        format!("\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<{root}>\n{}\n</{root}>\n", rows.join("\n"))
+    };
+    let users: Vec<String> = [(1, 3), (2, 239), (3, 36)]
+        .iter()
+        .map(|(id, rep)| {
+            format!(
+                r#"  <row Id="{id}" Reputation="{rep}" CreationDate="2020-12-01T00:00:00.000" DisplayName="u{id}" />"#
+            )
+        })
+        .collect();
+    let post = |id: u32, kind: u32, extra: &str, at: &str| {
+        format!(
+            r#"  <row Id="{id}" PostTypeId="{kind}" CreationDate="2021-01-01T{at}" Body="&lt;p&gt;x&lt;/p&gt;" {extra} />"#
+        )
+    };
+    let posts = vec![
+        post(10, 2, r#"ParentId="11" OwnerUserId="2""#, "10:00:00.000"), // before its question in the file
+        post(11, 1, r#"OwnerUserId="1" Title="Q""#, "09:00:00.000"),
+        post(12, 2, r#"ParentId="99" OwnerUserId="3""#, "11:00:00.000"), // its question was deleted
+        post(13, 1, r#"Title="ownerless""#, "12:00:00.000"),
+        post(14, 2, r#"ParentId="13" OwnerUserId="2""#, "13:00:00.000"),
+        post(15, 2, r#"ParentId="11" OwnerUserId="1""#, "14:00:00.000"), // the asker's own answer
+        post(16, 1, r#"OwnerUserId="3" Title="wiki" CommunityOwnedDate="2021-01-03T15:00:00.000""#, "15:00:00.000"),
+        post(17, 4, r#"OwnerUserId="3""#, "16:00:00.000"), // a tag wiki
+    ];
+    let vote = |id: u32, kind: u32, post: u32, day: u32| {
+        format!(
+            r#"  <row Id="{id}" PostId="{post}" VoteTypeId="{kind}" CreationDate="2021-01-{day:02}T00:00:00.000" />"#
+        )
+    };
+    let mut votes = vec![
+        vote(1, 2, 10, 1),
+        vote(2, 1, 10, 2),
+        vote(3, 2, 12, 2),
+        vote(4, 1, 12, 2),
+        vote(5, 1, 14, 2),
+        vote(6, 1, 15, 2),
+        vote(7, 2, 16, 2),
+        vote(8, 2, 16, 3), // community wiki from the 3rd: nothing
+        vote(9, 2, 17, 2),
+        vote(10, 2, 999, 2),
+        vote(11, 3, 10, 2),
+    ];
+    votes.extend((100..125).map(|id| vote(id, 2, 14, 4))); // 25 upvotes in a day: 200 of 250
+    std::fs::write(dir.join("Users.xml"), rows("users", &users)).unwrap();
+    std::fs::write(dir.join("Posts.xml"), rows("posts", &posts)).unwrap();
+    std::fs::write(dir.join("Votes.xml"), rows("votes", &votes)).unwrap();
+}
+
+#[test]
+fn answers_before_their_question_deleted_questions_unknown_askers_wiki_and_caps_map_as_preset_md_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("quirky.stackexchange.com");
+    std::fs::create_dir(&site).unwrap();
+    quirky_site(&site);
+    let runtime = cadre::runtime::Runtime::new(cadre::runtime::Limits::default(), None).unwrap();
+    let options = cadre::replay::Options {
+        site,
+        settings: cadre_rules::presets::STACKEXCHANGE.to_owned(),
+        db: dir.path().join("quirky.db"),
+        quiet: true,
+        batch: 4,
+    };
+    let replayed = cadre::replay::replay(&options, runtime).expect("the replay runs");
+    // 1: +2 for accepting 10 (its self-accept of 15 gives nothing). 2: 10 + 15 (answer 10) + 15 (answer 14, asker
+    // unknown) + 200 (capped). 3: 10 + 15 (answer 12 under a deleted question) + 10 (the wiki's vote before its day).
+    assert_eq!(replayed.points, BTreeMap::from([(1, 2), (2, 240), (3, 35)]));
+    let report = &replayed.report;
+    assert_eq!((report.skipped.votes_on_deleted_posts, report.skipped.votes_on_other_post_types), (1, 1));
+    assert_eq!((report.earned_nothing.self_accepts, report.earned_nothing.upvotes_on_community_wiki), (1, 1));
+    assert_eq!(report.earned_nothing.posts_without_owner, 1);
+    assert_eq!((report.caps.members, report.caps.points_withheld), (1, 50));
+    assert_eq!(report.deleted_questions, 1);
+    assert_eq!(report.run.refused, BTreeMap::new(), "the forum refused nothing");
+    // Fidelity: reputations are 1 + points (+ the downvote's −2 for user 2): after every ingredient, all exact.
+    assert_eq!(report.fidelity.steps.last().unwrap().abs_difference, 0, "{:?}", report.fidelity);
+}

@@ -86,7 +86,7 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> anyhow::Result<u8> {
 #[derive(Debug, Args)]
 pub struct BenchReplayArgs {
     /// Synthetic events per run (memory is also measured at ten times this).
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 100_000)]
     pub events: u64,
     /// The settings the program runs under.
     #[arg(long, default_value = "stackexchange")]
