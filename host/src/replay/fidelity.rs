@@ -6,8 +6,9 @@
 //! are hidden), bounties (+amount to the owner of the post a `BountyClose` is on, −amount to the user who started
 //! it), the association bonus (+100 for users whose remaining difference is at least 100: the bonus for having
 //! 200 reputation on another site is not in the dump, so the reputation suggests it), and the start at 1 with the
-//! floor of 1. After each step: the share of users within ±1 / ±5 / ±10 % of their reputation, the total absolute
-//! difference, and the part of the model's difference the step explained. What remains is the residual (the
+//! floor of 1. After each step: the share of users within ±1 / ±5 / ±10 % of their reputation and the total
+//! absolute difference; and for each ingredient the part of the model's difference it explains when all the others
+//! are in (leave one out). What remains is the residual (the
 //! order of events against the floor, deleted posts' points, reversals by Stack Exchange's scripts, edits, …).
 
 use std::collections::HashMap;
@@ -27,7 +28,8 @@ pub struct FidelityStep {
     pub within_10: f64,
     /// Σ |reputation − prediction| over the users.
     pub abs_difference: i64,
-    /// The part of the forum model's total difference this step removed (negative: it added).
+    /// The part of the forum model's total difference this ingredient removes when all the others are in
+    /// (leave one out; negative: it adds to it).
     pub explained: f64,
 }
 
@@ -57,59 +59,75 @@ pub struct Inputs<'a> {
 /// The association bonus: +100 on every site for users with 200 reputation elsewhere.
 const ASSOCIATION_BONUS: i64 = 100;
 
-/// Compute the table.
+/// The ingredients, in the order the table adds them.
+const INGREDIENTS: [&str; 4] = ["+ downvotes", "+ bounties", "+ association bonus", "+ start at 1, floor of 1"];
+
+/// Predicted reputation per user with the ingredients switched on in `with`.
+fn predict(inputs: &Inputs<'_>, users: &[(i64, i64)], with: [bool; 4]) -> Vec<i64> {
+    let get = |map: &HashMap<i64, i64>, id: i64| map.get(&id).copied().unwrap_or(0);
+    users
+        .iter()
+        .map(|(id, rep)| {
+            let mut p = get(inputs.points, *id);
+            if with[0] {
+                p += get(inputs.downvotes, *id);
+            }
+            if with[1] {
+                p += get(inputs.bounties, *id);
+            }
+            // Suggested by the reputation: at least the bonus is left unexplained (counting the start at 1).
+            if with[2] && rep - (p + 1).max(1) >= ASSOCIATION_BONUS {
+                p += ASSOCIATION_BONUS;
+            }
+            if with[3] { (p + 1).max(1) } else { p }
+        })
+        .collect()
+}
+
+fn abs_difference(users: &[(i64, i64)], predicted: &[i64]) -> i64 {
+    users.iter().zip(predicted).map(|((_, rep), p)| (rep - p).abs()).sum()
+}
+
+/// Compute the table: rows add the ingredients one by one; each row's `explained` is what that ingredient removes
+/// from the difference when all the others are already in (leave one out), so the order of the rows does not
+/// decide who gets the credit.
 pub fn fidelity(inputs: &Inputs<'_>) -> Fidelity {
     let mut users: Vec<(i64, i64)> =
         inputs.reputation.iter().filter(|(id, _)| **id > 0).map(|(i, r)| (*i, *r)).collect();
     users.sort_unstable();
-    let get = |map: &HashMap<i64, i64>, id: i64| map.get(&id).copied().unwrap_or(0);
-    let mut predicted: Vec<i64> = users.iter().map(|(id, _)| get(inputs.points, *id)).collect();
+    let n = users.len().max(1) as f64;
+    let model = abs_difference(&users, &predict(inputs, &users, [false; 4]));
+    let all = abs_difference(&users, &predict(inputs, &users, [true; 4]));
+    let base = model.max(1) as f64;
     let mut steps = Vec::new();
-    let record = |ingredient: &'static str, predicted: &[i64], steps: &mut Vec<FidelityStep>| {
-        let n = users.len().max(1) as f64;
+    for count in 0..=INGREDIENTS.len() {
+        let with = std::array::from_fn(|i| i < count);
+        let predicted = predict(inputs, &users, with);
         let within = |percent: i64| {
             let hits = users
                 .iter()
-                .zip(predicted)
+                .zip(&predicted)
                 .filter(|((_, rep), p)| (rep - *p).abs() * 100 <= percent * rep.abs().max(1))
                 .count();
             hits as f64 / n
         };
-        let abs_difference: i64 = users.iter().zip(predicted).map(|((_, rep), p)| (rep - p).abs()).sum();
-        let base = steps.first().map_or(abs_difference, |s: &FidelityStep| s.abs_difference).max(1);
-        let previous = steps.last().map_or(abs_difference, |s| s.abs_difference);
+        let explained = match count {
+            0 => 0.0,
+            k => {
+                let without = std::array::from_fn(|i| i != k - 1);
+                (abs_difference(&users, &predict(inputs, &users, without)) - all) as f64 / base
+            }
+        };
         steps.push(FidelityStep {
-            ingredient,
+            ingredient: if count == 0 { "forum model" } else { INGREDIENTS[count - 1] },
             within_1: within(1),
             within_5: within(5),
             within_10: within(10),
-            abs_difference,
-            explained: (previous - abs_difference) as f64 / base as f64,
+            abs_difference: abs_difference(&users, &predicted),
+            explained,
         });
-    };
-    record("forum model", &predicted, &mut steps);
-    for (p, (id, _)) in predicted.iter_mut().zip(&users) {
-        *p += get(inputs.downvotes, *id);
     }
-    record("+ downvotes", &predicted, &mut steps);
-    for (p, (id, _)) in predicted.iter_mut().zip(&users) {
-        *p += get(inputs.bounties, *id);
-    }
-    record("+ bounties", &predicted, &mut steps);
-    for (p, (_, rep)) in predicted.iter_mut().zip(&users) {
-        // Suggested by the reputation: at least the bonus is unexplained once the start at 1 is counted.
-        if rep - (*p + 1).max(1) >= ASSOCIATION_BONUS {
-            *p += ASSOCIATION_BONUS;
-        }
-    }
-    record("+ association bonus", &predicted, &mut steps);
-    for p in predicted.iter_mut() {
-        *p = (*p + 1).max(1);
-    }
-    record("+ start at 1, floor of 1", &predicted, &mut steps);
-    let base = steps[0].abs_difference.max(1) as f64;
-    let residual = steps.last().map_or(0, |s| s.abs_difference) as f64 / base;
-    Fidelity { users: users.len(), steps, residual }
+    Fidelity { users: users.len(), steps, residual: all as f64 / base }
 }
 
 #[cfg(test)]
@@ -132,6 +150,6 @@ mod tests {
         assert_eq!(table.residual, 0.0);
         let last = table.steps.last().unwrap();
         assert_eq!((last.within_1, last.within_10), (1.0, 1.0));
-        assert!(table.steps[1].explained < 0.0, "downvotes move the model away from a reputation it undershoots");
+        assert!(table.steps[1..].iter().all(|s| s.explained > 0.0), "each ingredient is needed: {table:?}");
     }
 }

@@ -232,6 +232,8 @@ impl Report {
             );
         }
         let _ = writeln!(o, "  residual (unexplained): {} of the forum model's difference", percent(f.residual));
+        let _ =
+            writeln!(o, "  (explains: the part of that difference an ingredient removes when all the others are in)");
         let _ = write!(o, "\nThis run: {:.2} s, {:.0} events/s", self.seconds, self.events_per_second);
         if self.run.resumed > 0 {
             let _ = write!(o, ", resumed after {} items already committed", self.run.resumed);
