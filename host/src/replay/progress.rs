@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How often the plain lines are written when stderr is not a terminal.
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
@@ -26,11 +26,12 @@ impl Progress {
         let bar = (!quiet && terminal).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(4));
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{wide_bar}] {pos}/{len} events · {per_sec} · ETA {eta}",
-                )
-                .expect("the template is valid")
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{elapsed_precise} [{wide_bar}] {pos}/{len} events · {rate} · ETA {eta}")
+                    .expect("the template is valid")
+                    .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} events/s", state.per_sec());
+                    })
+                    .progress_chars("=> "),
             );
             bar
         });
@@ -59,10 +60,18 @@ impl Progress {
         }
     }
 
-    /// Done: clear the bar.
+    /// Done: clear the bar (on a terminal) or write a last line (otherwise).
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+        } else if self.plain {
+            let elapsed = self.started.elapsed().as_secs_f64();
+            eprintln!(
+                "replay: {} events in {:.1} s ({:.0} events/s)",
+                self.done,
+                elapsed,
+                self.done as f64 / elapsed.max(1e-9)
+            );
         }
     }
 }
