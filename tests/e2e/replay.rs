@@ -150,7 +150,7 @@ fn quirky_site(dir: &Path) {
     let rows = |root: &str, rows: &[String]| {
         format!("\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<{root}>\n{}\n</{root}>\n", rows.join("\n"))
     };
-    let users: Vec<String> = [(1, 3), (2, 239), (3, 36)]
+    let users: Vec<String> = [(1, 3), (2, 239), (3, 46)]
         .iter()
         .map(|(id, rep)| {
             format!(
@@ -172,6 +172,9 @@ fn quirky_site(dir: &Path) {
         post(15, 2, r#"ParentId="11" OwnerUserId="1""#, "14:00:00.000"), // the asker's own answer
         post(16, 1, r#"OwnerUserId="3" Title="wiki" CommunityOwnedDate="2021-01-03T15:00:00.000""#, "15:00:00.000"),
         post(17, 4, r#"OwnerUserId="3""#, "16:00:00.000"), // a tag wiki
+        // Out of date order in the file: 18 was created days after 19, whose vote must still find 19 imported.
+        post(18, 1, r#"OwnerUserId="1" Title="later""#, "17:00:00.000").replace("2021-01-01", "2021-01-05"),
+        post(19, 1, r#"OwnerUserId="3" Title="earlier""#, "17:00:00.000"),
     ];
     let vote = |id: u32, kind: u32, post: u32, day: u32| {
         format!(
@@ -190,6 +193,7 @@ fn quirky_site(dir: &Path) {
         vote(9, 2, 17, 2),
         vote(10, 2, 999, 2),
         vote(11, 3, 10, 2),
+        vote(12, 2, 19, 2),
     ];
     votes.extend((100..125).map(|id| vote(id, 2, 14, 4))); // 25 upvotes in a day: 200 of 250
     std::fs::write(dir.join("Users.xml"), rows("users", &users)).unwrap();
@@ -213,8 +217,9 @@ fn answers_before_their_question_deleted_questions_unknown_askers_wiki_and_caps_
     };
     let replayed = cadre::replay::replay(&options, runtime).expect("the replay runs");
     // 1: +2 for accepting 10 (its self-accept of 15 gives nothing). 2: 10 + 15 (answer 10) + 15 (answer 14, asker
-    // unknown) + 200 (capped). 3: 10 + 15 (answer 12 under a deleted question) + 10 (the wiki's vote before its day).
-    assert_eq!(replayed.points, BTreeMap::from([(1, 2), (2, 240), (3, 35)]));
+    // unknown) + 200 (capped). 3: 10 + 15 (answer 12 under a deleted question) + 10 (the wiki's vote before its day)
+    // + 10 (question 19, listed after a later question).
+    assert_eq!(replayed.points, BTreeMap::from([(1, 2), (2, 240), (3, 45)]));
     let report = &replayed.report;
     assert_eq!((report.skipped.votes_on_deleted_posts, report.skipped.votes_on_other_post_types), (1, 1));
     assert_eq!((report.earned_nothing.self_accepts, report.earned_nothing.upvotes_on_community_wiki), (1, 1));

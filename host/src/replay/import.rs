@@ -130,9 +130,9 @@ impl<'a> Sequence<'a> {
             match (self.next_post.take(), vote) {
                 (Some(post), Some(vote)) if post.at.div_euclid(cadre_rules::model::DAY_MS) > vote.day => {
                     let target = index.get(&vote.post).copied();
-                    let missing = target.is_some_and(|t| t.forum_id == 0) && !self.waiting_for(vote.post);
-                    if missing {
-                        // The vote's post comes later in the file (out of date order): pull posts forward.
+                    if target.is_some_and(|t| t.forum_id == 0) {
+                        // The vote's post (or the question it waits for) comes later in the file, out of date
+                        // order: pull posts forward until it is in.
                         self.expand(post, index);
                     } else {
                         self.next_post = Some(post);
@@ -156,10 +156,6 @@ impl<'a> Sequence<'a> {
                 }
             }
         }
-    }
-
-    fn waiting_for(&self, post: u64) -> bool {
-        self.waiting.values().flatten().any(|p| p.id == post)
     }
 
     /// At the end of the posts: answers still waiting lost their question after all; give them placeholders.
