@@ -9,6 +9,7 @@ pub mod cli;
 pub mod db;
 pub mod events;
 pub mod forum;
+pub mod ingest;
 pub mod native;
 pub mod program;
 pub mod runtime;
