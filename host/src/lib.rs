@@ -13,3 +13,4 @@ pub mod ingest;
 pub mod native;
 pub mod program;
 pub mod runtime;
+pub mod settings;

@@ -28,12 +28,15 @@ pub mod exit {
 #[derive(Debug, Parser)]
 #[command(name = "cadre", version, about, long_about = None)]
 pub struct Cli {
-    /// Where compiled plugin artifacts are cached (by content hash).
-    #[arg(long, global = true, default_value = ".cadre/cache", env = "CADRE_CACHE_DIR")]
-    pub cache_dir: PathBuf,
-    /// The forum database (SQLite).
-    #[arg(long, global = true, default_value = "cadre.db", env = "CADRE_DB")]
-    pub db: PathBuf,
+    /// The host's configuration file (database, cache, sandbox limits); `./cadre.toml` is read if present.
+    #[arg(long, global = true, env = "CADRE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Where compiled plugin artifacts are cached (by content hash) [default: .cadre/cache, or `cache-dir` in the config].
+    #[arg(long, global = true, env = "CADRE_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The forum database (SQLite) [default: ./cadre.db, or `db` in the config].
+    #[arg(long, global = true, env = "CADRE_DB")]
+    pub db: Option<PathBuf>,
     /// The moderator acting (name or id), for commands that change something; recorded in the audit log.
     #[arg(long = "as", global = true, env = "CADRE_MODERATOR", value_name = "MODERATOR")]
     pub acting: Option<String>,
@@ -114,6 +117,14 @@ pub fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let settings = match cli.host_settings() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return std::process::ExitCode::from(exit::INVALID_INPUT);
+        }
+    };
+    let cli = Resolved { cli, settings };
     let result = match &cli.command {
         Command::Plugin(command) => plugin::run(&cli, command),
         Command::Program(command) => program::run(&cli, command),
@@ -160,17 +171,61 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     exit::FAILURE
 }
 
-/// Open the forum database named by `--db`, with the plugin runtime.
-pub fn open_forum(cli: &Cli) -> anyhow::Result<crate::forum::Forum> {
+/// The command line together with the configuration file it points at.
+pub struct Resolved {
+    /// The parsed command line.
+    pub cli: Cli,
+    /// The configuration file (defaults where absent).
+    pub settings: crate::settings::HostSettings,
+}
+
+impl std::ops::Deref for Resolved {
+    type Target = Cli;
+    fn deref(&self) -> &Cli {
+        &self.cli
+    }
+}
+
+impl Resolved {
+    /// The database: `--db` / `CADRE_DB`, else the config's `db`, else `./cadre.db`.
+    pub fn db(&self) -> PathBuf {
+        self.cli.db.clone().or_else(|| self.settings.db.clone()).unwrap_or_else(|| PathBuf::from("cadre.db"))
+    }
+
+    /// The artifact cache: `--cache-dir` / `CADRE_CACHE_DIR`, else the config's `cache-dir`, else `.cadre/cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cli
+            .cache_dir
+            .clone()
+            .or_else(|| self.settings.cache_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(".cadre/cache"))
+    }
+
+    /// A plugin runtime with the configured limits and cache.
+    pub fn runtime(&self) -> anyhow::Result<crate::runtime::Runtime> {
+        use anyhow::Context;
+        crate::runtime::Runtime::new(self.settings.limits(), Some(crate::runtime::ArtifactCache::new(self.cache_dir())))
+            .map_err(anyhow::Error::from)
+            .context("starting the plugin runtime")
+    }
+}
+
+/// Open the forum database (see [`Resolved::db`]) with the plugin runtime.
+pub fn open_forum(cli: &Resolved) -> anyhow::Result<crate::forum::Forum> {
     use anyhow::Context;
-    let runtime = crate::runtime::Runtime::new(
-        crate::runtime::Limits::default(),
-        Some(crate::runtime::ArtifactCache::new(&cli.cache_dir)),
-    )
-    .map_err(anyhow::Error::from)
-    .context("starting the plugin runtime")?;
-    crate::forum::Forum::open(&cli.db, runtime)
-        .with_context(|| format!("opening the forum database {}", cli.db.display()))
+    let db = cli.db();
+    crate::forum::Forum::open(&db, cli.runtime()?)
+        .with_context(|| format!("opening the forum database {}", db.display()))
+}
+
+impl Cli {
+    /// The configuration file: `--config` (must exist), else `./cadre.toml` if present.
+    pub fn host_settings(&self) -> Result<crate::settings::HostSettings, crate::settings::SettingsError> {
+        match &self.config {
+            Some(path) => crate::settings::HostSettings::load(path, true),
+            None => crate::settings::HostSettings::load(std::path::Path::new("cadre.toml"), false),
+        }
+    }
 }
 
 impl Cli {

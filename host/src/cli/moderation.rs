@@ -4,7 +4,7 @@
 use clap::Subcommand;
 
 use super::output::{now, print, when};
-use super::{Cli, exit, open_forum};
+use super::{Resolved, exit, open_forum};
 use crate::program::report;
 
 /// Review queue commands.
@@ -102,7 +102,7 @@ pub enum DeadLetterCommand {
 }
 
 /// Run a queue command.
-pub fn queue(cli: &Cli, command: &QueueCommand) -> anyhow::Result<u8> {
+pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
     let mut forum = open_forum(cli)?;
     match command {
         QueueCommand::List { all, json } => {
@@ -161,7 +161,7 @@ pub fn queue(cli: &Cli, command: &QueueCommand) -> anyhow::Result<u8> {
 }
 
 /// Run a member command.
-pub fn member(cli: &Cli, command: &MemberCommand) -> anyhow::Result<u8> {
+pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
     let mut forum = open_forum(cli)?;
     match command {
         MemberCommand::Register { name, moderator } => {
@@ -236,7 +236,7 @@ pub fn member(cli: &Cli, command: &MemberCommand) -> anyhow::Result<u8> {
 }
 
 /// `cadre ledger MEMBER`: every point change, with the running total.
-pub fn ledger(cli: &Cli, member: &str, json: bool) -> anyhow::Result<u8> {
+pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {
     let forum = open_forum(cli)?;
     let id = report::resolve_member(forum.conn(), member)?;
     let rows = report::ledger(forum.conn(), id)?;
@@ -252,7 +252,7 @@ pub fn ledger(cli: &Cli, member: &str, json: bool) -> anyhow::Result<u8> {
 }
 
 /// `cadre audit`: grants, revokes, settings, manual changes and decisions, newest first.
-pub fn audit(cli: &Cli, member: Option<&str>, limit: usize, json: bool) -> anyhow::Result<u8> {
+pub fn audit(cli: &Resolved, member: Option<&str>, limit: usize, json: bool) -> anyhow::Result<u8> {
     let forum = open_forum(cli)?;
     let member = member.map(|m| report::resolve_member(forum.conn(), m)).transpose()?;
     let rows = report::audit_log(forum.conn(), member, limit)?;
@@ -268,7 +268,7 @@ pub fn audit(cli: &Cli, member: Option<&str>, limit: usize, json: bool) -> anyho
 }
 
 /// Run a dead-letter command.
-pub fn dead_letters(cli: &Cli, command: &DeadLetterCommand) -> anyhow::Result<u8> {
+pub fn dead_letters(cli: &Resolved, command: &DeadLetterCommand) -> anyhow::Result<u8> {
     let mut forum = open_forum(cli)?;
     match command {
         DeadLetterCommand::List { json } => {
@@ -294,7 +294,7 @@ pub fn dead_letters(cli: &Cli, command: &DeadLetterCommand) -> anyhow::Result<u8
 }
 
 /// `cadre ingest FILE.jsonl`.
-pub fn ingest(cli: &Cli, file: &std::path::Path, json: bool) -> anyhow::Result<u8> {
+pub fn ingest(cli: &Resolved, file: &std::path::Path, json: bool) -> anyhow::Result<u8> {
     let mut forum = open_forum(cli)?;
     let report = crate::ingest::ingest(&mut forum, file)?;
     print(json, &report, |r| {

@@ -6,10 +6,10 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use super::output::{now, print, when};
-use super::{Cli, exit, open_forum};
+use super::{Resolved, exit, open_forum};
 use crate::events::DeclarationChange;
+use crate::runtime::Origin;
 use crate::runtime::bindings::{BadgeLevel, PluginInfo};
-use crate::runtime::{ArtifactCache, Limits, Origin, Runtime};
 
 /// Plugin commands.
 #[derive(Debug, Subcommand)]
@@ -46,7 +46,7 @@ pub enum PluginCommand {
 }
 
 /// Run a plugin command.
-pub fn run(cli: &Cli, command: &PluginCommand) -> anyhow::Result<u8> {
+pub fn run(cli: &Resolved, command: &PluginCommand) -> anyhow::Result<u8> {
     match command {
         PluginCommand::Inspect { file, json } => inspect(cli, file, *json),
         PluginCommand::Install { file } => {
@@ -126,10 +126,8 @@ pub fn run(cli: &Cli, command: &PluginCommand) -> anyhow::Result<u8> {
     }
 }
 
-fn inspect(cli: &Cli, file: &Option<PathBuf>, json: bool) -> anyhow::Result<u8> {
-    let runtime = Runtime::new(Limits::default(), Some(ArtifactCache::new(&cli.cache_dir)))
-        .map_err(anyhow::Error::from)
-        .context("starting the plugin runtime")?;
+fn inspect(cli: &Resolved, file: &Option<PathBuf>, json: bool) -> anyhow::Result<u8> {
+    let runtime = cli.runtime()?;
     let (plugin, report) = match file {
         Some(file) => runtime.load_file(file).with_context(|| format!("inspecting {}", file.display()))?,
         None => runtime

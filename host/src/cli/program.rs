@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use super::output::{now, print};
-use super::{Cli, exit, open_forum};
+use super::{Resolved, exit, open_forum};
 use crate::events::Preview;
 use crate::forum::ForumError;
 
@@ -85,7 +85,7 @@ pub fn render_preview(preview: &Preview) -> String {
 }
 
 /// Run a settings command.
-pub fn run(cli: &Cli, command: &ProgramCommand) -> anyhow::Result<u8> {
+pub fn run(cli: &Resolved, command: &ProgramCommand) -> anyhow::Result<u8> {
     let mut forum = open_forum(cli)?;
     let settings_errors = |file: &PathBuf, errors: String| -> anyhow::Error {
         anyhow::Error::new(ForumError::Settings(errors)).context(format!("settings file {}", file.display()))
