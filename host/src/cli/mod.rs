@@ -80,6 +80,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Messages for moderators: quarantines, gaming flags (mutual likes), inactivity warnings; newest first.
+    Notices {
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Events the program failed on: list, retry.
     #[command(subcommand)]
     Deadletters(moderation::DeadLetterCommand),
@@ -133,6 +142,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Ledger { member, json } => moderation::ledger(&cli, member, *json),
         Command::Audit { member, limit, json } => moderation::audit(&cli, member.as_deref(), *limit, *json),
         Command::Deadletters(command) => moderation::dead_letters(&cli, command),
+        Command::Notices { limit, json } => moderation::notices(&cli, *limit, *json),
         Command::Ingest { file, json } => moderation::ingest(&cli, file, *json),
         Command::Bench(BenchCommand::Runtime { calls, json }) => crate::bench::runtime::run(*calls, *json),
     };

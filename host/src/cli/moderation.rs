@@ -308,3 +308,21 @@ pub fn ingest(cli: &Resolved, file: &std::path::Path, json: bool) -> anyhow::Res
     })?;
     Ok(exit::OK)
 }
+
+/// `cadre notices`: messages for moderators, newest first.
+pub fn notices(cli: &Resolved, limit: usize, json: bool) -> anyhow::Result<u8> {
+    let forum = open_forum(cli)?;
+    let rows = report::notices(forum.conn(), limit)?;
+    print(json, &rows, |rows| {
+        if rows.is_empty() {
+            return "no notices\n".into();
+        }
+        rows.iter()
+            .map(|n| {
+                let member = n.member_id.map(|m| format!(" member {m}")).unwrap_or_default();
+                format!("{}  {:<20}{} {}\n", when(n.at), n.topic, member, n.message)
+            })
+            .collect()
+    })?;
+    Ok(exit::OK)
+}
