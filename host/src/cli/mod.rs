@@ -80,6 +80,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Tell the program that time passed (run it daily, e.g. from cron): inactivity rules run on ticks.
+    Tick,
     /// Messages for moderators: quarantines, gaming flags (mutual likes), inactivity warnings; newest first.
     Notices {
         /// At most this many.
@@ -143,6 +145,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Audit { member, limit, json } => moderation::audit(&cli, member.as_deref(), *limit, *json),
         Command::Deadletters(command) => moderation::dead_letters(&cli, command),
         Command::Notices { limit, json } => moderation::notices(&cli, *limit, *json),
+        Command::Tick => moderation::tick(&cli),
         Command::Ingest { file, json } => moderation::ingest(&cli, file, *json),
         Command::Bench(BenchCommand::Runtime { calls, json }) => crate::bench::runtime::run(*calls, *json),
     };

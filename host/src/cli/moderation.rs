@@ -326,3 +326,12 @@ pub fn notices(cli: &Resolved, limit: usize, json: bool) -> anyhow::Result<u8> {
     })?;
     Ok(exit::OK)
 }
+
+/// `cadre tick`: deliver a tick (once per minute at most: the minute is its external id).
+pub fn tick(cli: &Resolved) -> anyhow::Result<u8> {
+    let mut forum = open_forum(cli)?;
+    let at = now();
+    let outcome = forum.tick(&format!("tick:{}", at / 60_000), at)?;
+    println!("tick at {}: {:?}", when(at), outcome.delivery);
+    Ok(exit::OK)
+}
