@@ -4,6 +4,7 @@
 //! library modules (`runtime`, `bench`, …).
 
 mod plugin;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -37,6 +38,8 @@ pub enum Command {
     /// Plugins: inspect a component.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Serve the web forum, the moderator panel and the JSON API (`--demo` fills a demo community).
+    Serve(serve::ServeArgs),
     /// Benchmarks, printed as tables of ratios measured in one run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -65,6 +68,7 @@ pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Plugin(command) => plugin::run(&cli, command),
+        Command::Serve(args) => serve::run(&cli, args),
         Command::Bench(BenchCommand::Runtime { calls, json }) => crate::bench::runtime::run(*calls, *json),
     };
     match result {
