@@ -19,3 +19,12 @@ mod forum;
 
 /// The `cadre` binary: `plugin inspect`.
 mod cli;
+
+/// A forum served by the real router, for the web tests.
+mod web_world;
+
+/// The leak test over every route, and access changes taking effect at once.
+mod web_leak;
+
+/// CSRF, XSS, login rate limit, bound SQL parameters, the moderator panel's forms.
+mod web_security;

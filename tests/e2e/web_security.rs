@@ -1,0 +1,175 @@
+//! The web layer's defences, one attack per test: a forged form or API write (no CSRF token), script in a post,
+//! password guessing, SQL in inputs — and the moderator panel's own forms (settings errors by line, decisions).
+
+use axum::http::StatusCode;
+
+use crate::web_world::{World, world};
+
+async fn topics(w: &World) -> i64 {
+    w.state
+        .forum
+        .run(|forum| forum.conn().query_row("SELECT COUNT(*) FROM posts", [], |r| r.get::<_, i64>(0)).unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_form_or_api_write_without_the_csrf_token_is_refused_and_changes_nothing() {
+    let w = world(false);
+    let plain = w.visitor(Some(w.plain)).await;
+    let before = topics(&w).await;
+    // A cross-site form: the session cookie rides along, the token cannot.
+    let (status, _, body) = w.post_form(&plain, "/c/general/topics", "title=Forged&body=forged", false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("expired"), "{body}");
+    // A wrong token is no better than none.
+    let (status, _, _) = w.post_form(&plain, "/c/general/topics", "csrf=00ff&title=Forged&body=forged", false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The JSON API wants the token in a header a cross-site page cannot set.
+    let (status, _, _) = w.post_json(&plain, "/api/c/general/topics", r#"{"title":"Forged","body":"x"}"#, false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let anonymous = w.visitor(None).await;
+    let (status, _, _) = w.post_form(&anonymous, "/login", "name=plain&password=whatever1", false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "logging in needs the pre-session token too");
+    assert_eq!(topics(&w).await, before);
+    // With the token, the same form works.
+    let (status, location, _) = w.post_form(&plain, "/c/general/topics", "title=Real&body=real", true).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert_eq!(topics(&w).await, before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn script_in_a_title_or_post_is_shown_as_text_never_run() {
+    let w = world(false);
+    let plain = w.visitor(Some(w.plain)).await;
+    let attack = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let encoded = "%3Cscript%3Ealert(1)%3C%2Fscript%3E%3Cimg+src%3Dx+onerror%3Dalert(2)%3E";
+    let (_, location, _) =
+        w.post_form(&plain, "/c/general/topics", &format!("title={encoded}&body={encoded}"), true).await;
+    for path in [location.clone(), "/".into(), "/latest".into(), "/search?q=script".into(), "/u/plain".into()] {
+        let (status, _, body) = w.get(&plain, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(!body.contains("<script>") && !body.contains("<img src=x"), "{path} runs the script: {body}");
+    }
+    let (_, _, page) = w.get(&plain, &location).await;
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "shown as text");
+    let (_, _, json) = w.get(&plain, &format!("/api{location}")).await;
+    assert!(json.contains(attack), "the API returns the text as it was written (JSON, not HTML)");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logging_in_is_refused_after_five_wrong_passwords_even_with_the_right_one() {
+    let w = world(false);
+    w.state
+        .forum
+        .run(move |forum| cadre::web::auth::set_password(forum.conn(), 3, "right-password").unwrap())
+        .await
+        .unwrap();
+    let anonymous = w.visitor(None).await;
+    let (status, location, _) = w.post_form(&anonymous, "/login", "name=plain&password=right-password", true).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/"), "the right password works");
+    for _ in 0..cadre::web::auth::MAX_FAILURES {
+        let (status, _, body) = w.post_form(&anonymous, "/login", "name=plain&password=wrong-guess", true).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("wrong name or password"));
+    }
+    let (status, _, body) = w.post_form(&anonymous, "/login", "name=plain&password=right-password", true).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let (status, _, _) =
+        w.post_json(&anonymous, "/api/login", r#"{"name":"PLAIN","password":"right-password"}"#, true).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the API shares the limit, whatever the case of the name");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sql_in_inputs_is_data_because_every_query_binds_its_parameters() {
+    let w = world(true);
+    let plain = w.visitor(Some(w.plain)).await;
+    for path in [
+        "/search?q=%27%20OR%201%3D1%20--",
+        "/search?q=%25",
+        "/u/x%27%20OR%20%271%27%3D%271",
+        "/c/insiders%27%20OR%20%271%27%3D%271",
+        "/api/search?q=%22)%20UNION%20SELECT%20title%20FROM%20posts%20--",
+    ] {
+        let (status, _, body) = w.get(&plain, path).await;
+        assert!(status == StatusCode::OK || status == StatusCode::NOT_FOUND, "{path}: {status}");
+        assert!(!body.contains("Quokka"), "{path} leaked");
+        assert!(!body.contains("Public question") || path.contains("%25"), "{path} matched everything");
+    }
+    // And in the source: a query text built with format! interpolates only named SQL constants, never a value.
+    let mut files = Vec::new();
+    for dir in ["../host/src/web", "../host/src/forum"] {
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_owned() + dir).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    let keywords = ["SELECT ", "INSERT ", "UPDATE ", "DELETE ", " WHERE "];
+    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "rs")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (at, _) in text.match_indices("format!(") {
+            let Some(literal) = first_string_literal(&text[at + "format!(".len()..]) else { continue };
+            if !keywords.iter().any(|k| literal.contains(k)) {
+                continue;
+            }
+            let mut rest = literal;
+            while let Some(open) = rest.find('{') {
+                let close = rest[open..].find('}').map_or(rest.len(), |c| open + c);
+                let name = &rest[open + 1..close];
+                assert!(
+                    name.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                    "{}: SQL built with a value ({{{name}}}): bind it as a parameter",
+                    file.display()
+                );
+                rest = &rest[close..];
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_setting_is_refused_with_each_error_beside_its_line_and_nothing_changes() {
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let bad = "[points]%0Aanswer-liked+%3D+%22lots%22%0A%0A[caps]%0Anonsense+%3D+1%0A";
+    let (status, _, body) =
+        w.post_form(&moderator, "/mod/settings", &format!("settings={bad}&action=apply"), true).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("2 error(s); nothing was changed"), "{body}");
+    assert!(body.contains("data-line=\"2\" data-path=\"points.answer-liked\""), "{body}");
+    assert!(body.contains("data-line=\"5\" data-path=\"caps.nonsense\""), "{body}");
+    let (_, _, settings) = w.get(&moderator, "/api/mod/settings").await;
+    assert!(settings.contains("insiders") && !settings.contains("lots"), "the settings in force are unchanged");
+    let (_, _, plain_view) = w.get(&w.visitor(Some(w.plain)).await, "/mod/settings").await;
+    assert!(plain_view.contains("Page not found"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn profiles_show_badges_with_level_and_description_and_nothing_else_of_the_program() {
+    let w = world(false);
+    let (status, _, body) = w.get(&w.visitor(None).await, "/u/insider").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Helpful") && body.contains("bronze") && body.contains("Wrote an accepted answer"), "{body}");
+    for word in ["points", "Points", "tier", "Insiders", "queue", "ledger"] {
+        assert!(!body.contains(word), "the profile shows {word:?}");
+    }
+    let (_, _, json) = w.get(&w.visitor(None).await, "/api/u/insider").await;
+    assert!(!json.contains("points") && json.contains("Helpful"), "{json}");
+}
+
+/// The text of the first string literal (plain or raw) at the start of `code`, after whitespace.
+fn first_string_literal(code: &str) -> Option<&str> {
+    let code = code.trim_start();
+    if let Some(raw) = code.strip_prefix("r#\"") {
+        return raw.find("\"#").map(|end| &raw[..end]);
+    }
+    let body = code.strip_prefix('"')?;
+    let mut escaped = false;
+    for (i, c) in body.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => return Some(&body[..i]),
+            _ => escaped = false,
+        }
+    }
+    None
+}
