@@ -28,3 +28,6 @@ mod web_leak;
 
 /// CSRF, XSS, login rate limit, bound SQL parameters, the moderator panel's forms.
 mod web_security;
+
+/// Headless Chromium against the real server: sign up, post, like, accept, badge, approve, private forum, settings.
+mod browser;

@@ -35,7 +35,9 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<u8> {
             .map_err(anyhow::Error::from)
             .context("starting the plugin runtime")?;
         let mut forum = Forum::open(&db, runtime).with_context(|| format!("opening the forum {}", db.display()))?;
-        prepare(&mut forum, want_demo, &report)?;
+        for note in demo::prepare(&mut forum, want_demo)? {
+            let _ = report.send(note);
+        }
         Ok(forum)
     })?;
     for note in notes.try_iter() {
@@ -60,36 +62,4 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<u8> {
             .context("serving")
     })?;
     Ok(exit::OK)
-}
-
-/// Install the bundled program if none is installed; fill the demo if asked and the forum is empty; make sure
-/// there is somewhere to post.
-pub fn prepare(forum: &mut Forum, want_demo: bool, report: &std::sync::mpsc::Sender<String>) -> anyhow::Result<()> {
-    let now = web::auth::now_ms();
-    if forum.program_name().is_none() {
-        let at = if want_demo { now - 43 * 86_400_000 } else { now };
-        forum
-            .install(crate::bundled::PROGRAM_WASM, "system (cadre serve)", at)
-            .context("installing the bundled program")?;
-        let _ = report.send(format!("Installed the bundled program {}", forum.program_name().unwrap_or_default()));
-    }
-    let members: i64 = forum.conn().query_row("SELECT COUNT(*) FROM members", [], |row| row.get(0))?;
-    if want_demo && members == 0 {
-        let started = std::time::Instant::now();
-        demo::fill(forum, now, |forum, member| {
-            web::auth::set_password(forum.conn(), member, demo::PASSWORD)
-                .map_err(|e| crate::forum::ForumError::Invalid(e.to_string()))
-        })
-        .context("filling the demo community")?;
-        let events: i64 = forum.conn().query_row("SELECT COUNT(*) FROM events", [], |row| row.get(0))?;
-        let _ = report.send(format!("Filled the demo community: {events} events in {:.1?}", started.elapsed()));
-    } else if want_demo {
-        let _ = report.send("The database already has members: the demo was not added again.".to_owned());
-    }
-    let categories: i64 = forum.conn().query_row("SELECT COUNT(*) FROM categories", [], |row| row.get(0))?;
-    if categories == 0 {
-        forum.create_category("general", "General", None)?;
-        let _ = report.send("Created the category General".to_owned());
-    }
-    Ok(())
 }

@@ -327,6 +327,39 @@ pub fn fill(
     Ok(Demo { moderator, members })
 }
 
+/// What `cadre serve` does before serving: install the bundled program if none is installed, fill the demo if
+/// asked and the forum has no members yet, make sure there is a category to post in. Returns what it did, to print.
+pub fn prepare(forum: &mut Forum, want_demo: bool) -> anyhow::Result<Vec<String>> {
+    use anyhow::Context;
+    let mut notes = Vec::new();
+    let now = super::auth::now_ms();
+    if forum.program_name().is_none() {
+        let at = if want_demo { now - 43 * DAY } else { now };
+        forum
+            .install(crate::bundled::PROGRAM_WASM, "system (cadre serve)", at)
+            .context("installing the bundled program")?;
+        notes.push(format!("Installed the bundled program {}", forum.program_name().unwrap_or_default()));
+    }
+    let members: i64 = forum.conn().query_row("SELECT COUNT(*) FROM members", [], |row| row.get(0))?;
+    if want_demo && members == 0 {
+        let started = std::time::Instant::now();
+        fill(forum, now, |forum, member| {
+            super::auth::set_password(forum.conn(), member, PASSWORD).map_err(|e| ForumError::Invalid(e.to_string()))
+        })
+        .context("filling the demo community")?;
+        let events: i64 = forum.conn().query_row("SELECT COUNT(*) FROM events", [], |row| row.get(0))?;
+        notes.push(format!("Filled the demo community: {events} events in {:.1?}", started.elapsed()));
+    } else if want_demo {
+        notes.push("The database already has members: the demo was not added again.".to_owned());
+    }
+    let categories: i64 = forum.conn().query_row("SELECT COUNT(*) FROM categories", [], |row| row.get(0))?;
+    if categories == 0 {
+        forum.create_category("general", "General", None)?;
+        notes.push("Created the category General".to_owned());
+    }
+    Ok(notes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

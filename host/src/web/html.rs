@@ -95,6 +95,17 @@ pub fn body_text(text: &str) -> Markup {
     }
 }
 
+/// A number of the program's figures: whole numbers as such, fractions with two decimals.
+pub fn figure(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 { format!("{}", value as i64) } else { format!("{value:.2}") }
+}
+
+/// `1 answer`, `3 answers`.
+pub fn count(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A badge chip: level colour, name, and what earns it as a tooltip and caption.
 pub fn badge(name: &str, level: &str, description: &str) -> Markup {
     html! {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::Who;
 use super::error::WebError;
-use super::html::{badge, body_text, csrf, date, page};
+use super::html::{badge, body_text, count, csrf, date, page};
 use crate::forum::read::{self, Post, TopicSummary};
 
 /// A rendered page.
@@ -32,7 +32,7 @@ fn topic_list(topics: &[TopicSummary]) -> Markup {
                          @if t.solved { span.solved { "✓ solved" } } }
                     td.muted { a href={ "/c/" (t.category) } { (t.category) } }
                     td.muted { @if let Some(a) = &t.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" } }
-                    td.muted { (t.answers) " answers" }
+                    td.muted { (count(t.answers, "answer", "answers")) }
                     td.muted { (date(t.created_at)) }
                 }
             }
@@ -59,7 +59,7 @@ pub async fn index(State(state): State<AppState>, who: Who) -> PageResult {
                     tr {
                         td { a.category-link href={ "/c/" (c.slug) } { (c.name) }
                              @if c.private { " " span.private-tag { "private" } } }
-                        td.muted { (c.topics) " topics" }
+                        td.muted { (count(c.topics, "topic", "topics")) }
                     }
                 }
             }
@@ -134,7 +134,7 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post]) -> M
             div.meta {
                 (post.kind) " by "
                 @if let Some(a) = &post.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" }
-                " · " (date(post.created_at)) " · " span.likes { (post.likes) " likes" }
+                " · " (date(post.created_at)) " · " span.likes { (count(post.likes, "like", "likes")) }
                 @if post.accepted { " · " span.solved { "✓ accepted answer" } }
                 " · " a href={ "/p/" (post.id) } { "link" }
             }
@@ -165,7 +165,7 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post]) -> M
             }
             @for reply in replies {
                 div.reply.card id={ "p" (reply.id) } {
-                    div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (date(reply.created_at)) " · " (reply.likes) " likes" }
+                    div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (date(reply.created_at)) " · " (count(reply.likes, "like", "likes")) }
                     div.body { (body_text(&reply.body)) }
                 }
             }
@@ -191,7 +191,7 @@ pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>)
         html! {
             p.muted { a href={ "/c/" (topic.category.slug) } { "← " (topic.category.name) } }
             (post_card(&who, &topic.question, asker, &replies_to(topic.question.id)))
-            h2 { (topic.posts.iter().filter(|p| p.kind == "answer").count()) " answers" }
+            h2 { (count(topic.posts.iter().filter(|p| p.kind == "answer").count() as i64, "answer", "answers")) }
             @for answer in topic.posts.iter().filter(|p| p.kind == "answer") {
                 (post_card(&who, answer, asker, &replies_to(answer.id)))
             }
@@ -289,7 +289,7 @@ pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<S
         &profile.name,
         html! {
             h1 { (profile.name) }
-            p.muted { "Member since " (date(profile.joined_at)) " · " (profile.posts) " posts" }
+            p.muted { "Member since " (date(profile.joined_at)) " · " (count(profile.posts, "post", "posts")) }
             h2 { "Badges" }
             @if profile.badges.is_empty() { p.muted { "No badges yet." } }
             ul.badges #badges { @for b in &profile.badges { (badge(&b.name, &b.level, &b.description)) } }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Who;
-use super::html::{badge, csrf, date, date_time, page};
+use super::html::{badge, csrf, date, date_time, figure, page};
 use super::pages::PageResult;
 use super::panel::{self, SettingsOutcome};
 use crate::runtime::bindings::ConfigError;
@@ -159,7 +159,7 @@ pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
                     p.muted { "Nominated " (date(n.created_at)) }
                     p { strong { (n.evidence.summary) } }
                     table { @for f in &n.evidence.figures {
-                        tr { td { (f.label) } td { (f.value) } td.muted { @if let Some(t) = f.threshold { "needs " (t) } } }
+                        tr { td { (f.label) } td { (figure(f.value)) } td.muted { @if let Some(t) = f.threshold { "needs " (figure(t)) } } }
                     } }
                     @if !n.evidence.posts.is_empty() {
                         p { "Best posts: " @for p in &n.evidence.posts { a href={ "/p/" (p) } { "#" (p) } " " } }
@@ -306,7 +306,7 @@ pub async fn member(State(state): State<AppState>, who: Who, Path(member): Path<
             ul.badges { @for b in &s.badges { (badge(&b.name, &b.level, &b.description)) } }
             h2 { "Record" }
             table #record { @for f in &view.record {
-                tr { td { (f.label) } td { (f.value) } td.muted { @if let Some(t) = f.threshold { "threshold " (t) } } }
+                tr { td { (f.label) } td { (figure(f.value)) } td.muted { @if let Some(t) = f.threshold { "threshold " (figure(t)) } } }
             } }
             h2 { "Ledger" }
             table #ledger {
