@@ -226,14 +226,7 @@ fn repeated_failures_quarantine_the_plugin_and_lifting_it_replays_the_queue() {
 
 #[test]
 fn a_nomination_reaches_the_queue_with_evidence_and_approval_opens_the_private_forum() {
-    let mut w = world(TIERED);
-    let q = question(&mut w, "q1", day(1));
-    for d in 1..=3 {
-        let a = answer(&mut w, &format!("a{d}"), q, day(d));
-        for (i, liker) in w.likers.clone().into_iter().take(2).enumerate() {
-            w.forum.like(&format!("l{d}-{i}"), liker, a, day(d)).unwrap();
-        }
-    }
+    let mut w = busy_world();
     let (id, evidence): (i64, String) = w
         .forum
         .conn()
@@ -348,14 +341,7 @@ fn imported_history_in_one_batch_gives_points_once_even_when_imported_again() {
 #[test]
 fn moderators_read_the_ledger_line_by_line_the_queue_with_evidence_and_the_audit_log() {
     use cadre::program::report;
-    let mut w = world(TIERED);
-    let q = question(&mut w, "q1", day(1));
-    for d in 1..=3 {
-        let a = answer(&mut w, &format!("a{d}"), q, day(d));
-        for (i, liker) in w.likers.clone().into_iter().take(2).enumerate() {
-            w.forum.like(&format!("l{d}-{i}"), liker, a, day(d)).unwrap();
-        }
-    }
+    let w = busy_world();
     let ledger = report::ledger(w.forum.conn(), w.helper).unwrap();
     assert_eq!(ledger.iter().map(|r| r.delta).sum::<i64>(), ledger.last().unwrap().total);
     assert_eq!(ledger.last().unwrap().total, 60);
@@ -369,4 +355,87 @@ fn moderators_read_the_ledger_line_by_line_the_queue_with_evidence_and_the_audit
     assert!(audit.iter().any(|row| row.action == "nominate"), "{audit:?}");
     let status = report::program_status(w.forum.conn()).unwrap().unwrap();
     assert_eq!((status.name.as_str(), status.quarantined, status.dead_letters), ("cadre-superuser", false, 0));
+}
+
+/// Three answers with two likes each on three days: 60 points under `TIERED`, and a nomination.
+fn busy_world() -> World {
+    let mut w = world(TIERED);
+    let q = question(&mut w, "q1", day(1));
+    for d in 1..=3 {
+        let a = answer(&mut w, &format!("a{d}"), q, day(d));
+        for (i, liker) in w.likers.clone().into_iter().take(2).enumerate() {
+            w.forum.like(&format!("l{d}-{i}"), liker, a, day(d)).unwrap();
+        }
+    }
+    w
+}
+
+/// What members and moderators would notice: (member, points), (member, badge), ledger rows, audit rows.
+type Snapshot = (Vec<(i64, i64)>, Vec<(i64, String)>, i64, i64);
+
+fn snapshot(forum: &Forum) -> Snapshot {
+    let conn = forum.conn();
+    let points = conn
+        .prepare("SELECT member_id, total FROM points ORDER BY 1")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let badges = conn
+        .prepare("SELECT member_id, badge FROM badges ORDER BY 1, 2")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let ledger: i64 = conn.query_row("SELECT COUNT(*) FROM ledger", [], |r| r.get(0)).unwrap();
+    let audit: i64 = conn.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0)).unwrap();
+    (points, badges, ledger, audit)
+}
+
+#[test]
+fn previewing_the_settings_in_force_shows_no_change() {
+    let mut w = busy_world();
+    let preview = w.forum.preview(TIERED).unwrap().unwrap();
+    assert!(preview.is_empty(), "{preview:?}");
+    assert_eq!((preview.events, preview.failures), (10, 0), "1 question, 3 answers and 6 likes replayed");
+}
+
+#[test]
+fn a_preview_shows_the_diff_and_changes_nothing() {
+    let mut w = busy_world();
+    let before = snapshot(&w.forum);
+    let richer = TIERED.replace("[caps]", "[points]\nanswer-liked = 20\n\n[caps]");
+    let preview = w.forum.preview(&richer).unwrap().unwrap();
+    let helper = preview.points.iter().find(|c| c.member_id == w.helper).expect("the helper's points move");
+    assert_eq!((helper.before, helper.after), (60, 75), "20 + 5 (capped at 25) per day, three days");
+    assert_eq!(snapshot(&w.forum), before, "a preview writes nothing");
+    let errors = w.forum.preview("[points]\nanswer-liked = \"lots\"\n").unwrap().unwrap_err();
+    assert!(errors.contains("line 2: points.answer-liked"), "{errors}");
+}
+
+#[test]
+fn applying_changes_exactly_what_the_preview_showed_and_later_events_continue_from_it() {
+    let mut w = busy_world();
+    let stricter = TIERED
+        .replace("likes-received-per-day = 25", "likes-received-per-day = 10")
+        .replace("points = 30", "points = 1000");
+    let preview = w.forum.preview(&stricter).unwrap().unwrap();
+    let applied = w.forum.apply(&stricter, "moderator 1 (mod)", day(5)).unwrap().unwrap();
+    assert_eq!(applied, preview);
+    assert_eq!(total(&w.forum, w.helper), 30, "10 a day for three days");
+    assert_eq!(points(&w.forum, w.helper), 30, "the ledger explains the new total line by line");
+    assert!(w.forum.preview(&stricter).unwrap().unwrap().is_empty(), "nothing left to change");
+    let recompute_rows: i64 = w
+        .forum
+        .conn()
+        .query_row("SELECT COUNT(*) FROM audit WHERE reason LIKE 'recompute%' OR action = 'settings'", [], |r| r.get(0))
+        .unwrap();
+    assert!(recompute_rows >= 1);
+    // The day-3 cap was used up under the new rules: another like that day gives nothing more.
+    let q = w.forum.post_id("q1").unwrap().unwrap();
+    let a = answer(&mut w, "a-late", q, day(3));
+    w.forum.like("late", w.likers[3], a, day(3)).unwrap();
+    assert_eq!(total(&w.forum, w.helper), 30);
 }

@@ -17,6 +17,9 @@ mod program;
 /// The forum shim: SQLite, the exactly-once pipeline, ledger, queue, visibility.
 mod forum;
 
+/// The moderator command line: walkthrough, ingest, exit codes, upgrade and rollback, kill -9.
+mod moderator_cli;
+
 /// The `cadre` binary: `plugin inspect`.
 mod cli;
 

@@ -26,7 +26,7 @@ fn fill(path: &str, w: &World) -> String {
 const FORM: &str = "title=Leak+probe&body=probe&reason=probe&name=secretive&password=probe-password&tier=insiders\
                     &decision=approve&settings=x&action=check";
 const JSON: &str = r#"{"title":"Leak probe","body":"probe","name":"probe-name","password":"probe-password",
-    "member":"secretive","tier":"insiders","reason":"probe","approve":true,"settings":"x","apply":false}"#;
+    "member":"secretive","tier":"insiders","reason":"probe","approve":true,"settings":"x","action":"check"}"#;
 
 async fn answer(w: &World, who: Option<u64>, method: &Method, path: &str) -> (StatusCode, String, String) {
     let visitor = w.visitor(who).await;

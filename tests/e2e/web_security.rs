@@ -173,3 +173,24 @@ fn first_string_literal(code: &str) -> Option<&str> {
     }
     None
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_moderator_previews_a_change_and_nothing_moves_until_it_is_applied() {
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let settings = crate::web_world::SETTINGS.to_owned()
+        + "\n[[badges]]\nid = \"asker\"\nname = \"Curious\"\nlevel = \"bronze\"\ndescription = \"Asked a question\"\nwhen = { posts = 1 }\n";
+    let encoded: String = settings.bytes().map(|b| format!("%{b:02X}")).collect();
+    let (status, _, body) =
+        w.post_form(&moderator, "/mod/settings", &format!("settings={encoded}&action=preview"), true).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("What this change would do") && body.contains("Badges gained"), "{body}");
+    assert!(body.contains("(asker)"), "the preview names the badge members would gain: {body}");
+    let (_, _, profile) = w.get(&moderator, "/u/plain").await;
+    assert!(!profile.contains("Curious"), "a preview changes nothing");
+    let (_, _, body) =
+        w.post_form(&moderator, "/mod/settings", &format!("settings={encoded}&action=recompute"), true).await;
+    assert!(body.contains("What changed"), "{body}");
+    let (_, _, profile) = w.get(&moderator, "/u/plain").await;
+    assert!(profile.contains("Curious"), "applied to history, the badge is granted");
+}

@@ -1,23 +1,19 @@
-//! `cadre serve`: open (or create) the forum database, install the bundled program if none is installed, with
+//! `cadre serve`: open (or create) the forum database (`--db`, default `./cadre.db`), install the bundled program if none is installed, with
 //! `--demo` fill the demo community, and serve the web forum, the moderator panel and the JSON API.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 
-use super::{Cli, exit};
+use super::{Resolved, exit};
 use crate::forum::Forum;
-use crate::runtime::{ArtifactCache, Limits, Runtime};
+use crate::runtime::{ArtifactCache, Runtime};
 use crate::web::{self, AppState, ForumHandle, demo};
 
 /// Options of `cadre serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The forum database (created if missing).
-    #[arg(long, default_value = "cadre.db")]
-    pub db: PathBuf,
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
@@ -27,11 +23,11 @@ pub struct ServeArgs {
 }
 
 /// Open the forum, prepare it, and serve until interrupted.
-pub fn run(cli: &Cli, args: &ServeArgs) -> anyhow::Result<u8> {
-    let (db, cache, want_demo) = (args.db.clone(), cli.cache_dir.clone(), args.demo);
+pub fn run(cli: &Resolved, args: &ServeArgs) -> anyhow::Result<u8> {
+    let (db, cache, limits, want_demo) = (cli.db(), cli.cache_dir(), cli.settings.limits(), args.demo);
     let (report, notes) = std::sync::mpsc::channel::<String>();
     let forum = ForumHandle::spawn(move || {
-        let runtime = Runtime::new(Limits::default(), Some(ArtifactCache::new(&cache)))
+        let runtime = Runtime::new(limits, Some(ArtifactCache::new(&cache)))
             .map_err(anyhow::Error::from)
             .context("starting the plugin runtime")?;
         let mut forum = Forum::open(&db, runtime).with_context(|| format!("opening the forum {}", db.display()))?;

@@ -10,6 +10,10 @@
 //! lifts the quarantine, which replays the queue in order.
 
 mod install;
+mod recompute;
+
+pub use install::{DeclarationChange, VersionRow, render_errors};
+pub use recompute::{Grant, PointsChange, Preview};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -66,6 +70,32 @@ fn load_event(conn: &Connection, id: i64) -> Result<LoggedEvent, ForumError> {
     let event = serde_json::from_str(&payload)
         .map_err(|e| ForumError::Invalid(format!("event {id} in the log cannot be read: {e}")))?;
     Ok(LoggedEvent { id, at, event })
+}
+
+/// Run the program on one event inside a savepoint of `conn`'s open transaction and apply its effects. On any
+/// failure (the call, or applying its effects) the savepoint is rolled back and the error returned as `Ok(Err)`;
+/// `Err` is reserved for the database failing.
+pub(crate) fn run_program(
+    conn: &Connection,
+    plugin: &mut crate::runtime::Plugin,
+    actor: &str,
+    logged: &LoggedEvent,
+) -> Result<Result<usize, String>, ForumError> {
+    conn.execute_batch("SAVEPOINT program")?;
+    let applied = match plugin.call(&logged.event) {
+        Ok(effects) => {
+            let origin = Origin { event_id: logged.id, at: logged.at, actor };
+            effects::apply(conn, &origin, plugin.declaration(), &effects)
+                .map(|()| effects.len())
+                .map_err(|e| format!("applying the effects failed: {e}"))
+        }
+        Err(error) => Err(error.to_string()),
+    };
+    match &applied {
+        Ok(_) => conn.execute_batch("RELEASE program")?,
+        Err(_) => conn.execute_batch("ROLLBACK TO program; RELEASE program")?,
+    }
+    Ok(applied)
 }
 
 impl Forum {
@@ -183,27 +213,14 @@ impl Forum {
             return self.dead_letter(logged, &error, false);
         }
         let installed = self.program.as_mut().expect("program_state found a program");
-        self.conn.execute_batch("SAVEPOINT program")?;
-        let outcome = installed.plugin.call(&logged.event);
-        let applied = match outcome {
-            Ok(effects) => {
-                let origin = Origin { event_id: logged.id, at: logged.at, actor: &installed.actor };
-                effects::apply(&self.conn, &origin, installed.plugin.declaration(), &effects)
-                    .map(|()| effects.len())
-                    .map_err(|e| format!("applying the effects failed: {e}"))
-            }
-            Err(error) => Err(error.to_string()),
-        };
-        match applied {
+        match run_program(&self.conn, &mut installed.plugin, &installed.actor, logged)? {
             Ok(count) => {
-                self.conn.execute_batch("RELEASE program")?;
-                self.conn.execute("UPDATE program SET failures_in_row = 0", [])?;
+                self.conn
+                    .prepare_cached("UPDATE program SET failures_in_row = 0 WHERE failures_in_row <> 0")?
+                    .execute([])?;
                 Ok(Delivery::Applied { effects: count })
             }
-            Err(error) => {
-                self.conn.execute_batch("ROLLBACK TO program; RELEASE program")?;
-                self.dead_letter(logged, &error, true)
-            }
+            Err(error) => self.dead_letter(logged, &error, true),
         }
     }
 

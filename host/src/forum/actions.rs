@@ -322,18 +322,9 @@ impl Forum {
         at: i64,
     ) -> Result<Outcome, ForumError> {
         let change = self.manual_change(moderator, member, tier, reason, at)?;
-        let actor = self.moderator_label(moderator)?;
         let external_id = format!("moderator:add:{member}:{tier}:{at}");
-        self.record(&external_id, at, |conn| {
-            let inserted = conn.execute(
-                "INSERT OR IGNORE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'invited', ?3, ?4)",
-                params![member as i64, tier, at, reason],
-            )?;
-            if inserted == 0 {
-                return Err(ForumError::Invalid(format!("member {member} already has access to {tier}")));
-            }
-            crate::program::audit(conn, at, &actor, "member-added", Some(member), tier, reason, None)?;
-            Ok(Some(Event::Moderator(ModeratorAction::MemberAdded(change))))
+        self.moderate(&external_id, ModeratorAction::MemberAdded(change), || {
+            format!("member {member} already has access to {tier}")
         })
     }
 
@@ -347,16 +338,9 @@ impl Forum {
         at: i64,
     ) -> Result<Outcome, ForumError> {
         let change = self.manual_change(moderator, member, tier, reason, at)?;
-        let actor = self.moderator_label(moderator)?;
         let external_id = format!("moderator:remove:{member}:{tier}:{at}");
-        self.record(&external_id, at, |conn| {
-            let removed =
-                conn.execute("DELETE FROM access WHERE member_id = ?1 AND tier = ?2", params![member as i64, tier])?;
-            if removed == 0 {
-                return Err(ForumError::Invalid(format!("member {member} has no access to {tier}")));
-            }
-            crate::program::audit(conn, at, &actor, "member-removed", Some(member), tier, reason, None)?;
-            Ok(Some(Event::Moderator(ModeratorAction::MemberRemoved(change))))
+        self.moderate(&external_id, ModeratorAction::MemberRemoved(change), || {
+            format!("member {member} has no access to {tier}")
         })
     }
 
@@ -380,27 +364,41 @@ impl Forum {
             return Err(ForumError::Invalid(format!("nomination {nomination} was already {status}")));
         }
         let change = self.manual_change(moderator, member as u64, &tier, reason, at)?;
-        let actor = self.moderator_label(moderator)?;
-        let external_id = format!("moderator:decide:{nomination}");
-        self.record(&external_id, at, |conn| {
-            let decision = if approve { "approved" } else { "rejected" };
-            conn.execute(
-                "UPDATE nominations SET status = ?1, decided_at = ?2, decided_by = ?3, reason = ?4 WHERE id = ?5",
-                params![decision, at, moderator as i64, reason, nomination],
-            )?;
-            if approve {
-                conn.execute(
-                    "INSERT OR REPLACE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'approved', ?3, ?4)",
-                    params![member, tier, at, reason],
-                )?;
+        let action = if approve {
+            ModeratorAction::NominationApproved(change)
+        } else {
+            ModeratorAction::NominationRejected(change)
+        };
+        self.moderate(&format!("moderator:decide:{nomination}"), action, || {
+            format!("nomination {nomination} is not pending")
+        })
+    }
+
+    /// Record a moderator's action: its forum part (access, queue), its audit row, and its event for the program.
+    fn moderate(
+        &mut self,
+        external_id: &str,
+        action: ModeratorAction,
+        unchanged: impl FnOnce() -> String,
+    ) -> Result<Outcome, ForumError> {
+        let change = manual_change_of(&action).clone();
+        let actor = self.moderator_label(change.moderator)?;
+        self.record(external_id, change.at, |conn| {
+            if apply_moderator_action(conn, &action)? == 0 {
+                return Err(ForumError::Invalid(unchanged()));
             }
-            let action = if approve { "nomination-approved" } else { "nomination-rejected" };
-            crate::program::audit(conn, at, &actor, action, Some(member as u64), &tier, reason, None)?;
-            Ok(Some(Event::Moderator(if approve {
-                ModeratorAction::NominationApproved(change)
-            } else {
-                ModeratorAction::NominationRejected(change)
-            })))
+            let name = moderator_action_name(&action);
+            crate::program::audit(
+                conn,
+                change.at,
+                &actor,
+                name,
+                Some(change.member),
+                &change.tier,
+                &change.reason,
+                None,
+            )?;
+            Ok(Some(Event::Moderator(action)))
         })
     }
 
@@ -437,4 +435,55 @@ impl Forum {
         }
         Ok(format!("moderator {moderator} ({name})"))
     }
+}
+
+fn manual_change_of(action: &ModeratorAction) -> &ManualChange {
+    match action {
+        ModeratorAction::MemberAdded(c)
+        | ModeratorAction::MemberRemoved(c)
+        | ModeratorAction::NominationApproved(c)
+        | ModeratorAction::NominationRejected(c) => c,
+    }
+}
+
+/// How the audit log names a moderator action.
+pub(crate) fn moderator_action_name(action: &ModeratorAction) -> &'static str {
+    match action {
+        ModeratorAction::MemberAdded(_) => "member-added",
+        ModeratorAction::MemberRemoved(_) => "member-removed",
+        ModeratorAction::NominationApproved(_) => "nomination-approved",
+        ModeratorAction::NominationRejected(_) => "nomination-rejected",
+    }
+}
+
+/// The forum's own part of a moderator action — tier access and the review queue — shared by the live action and
+/// by recomputing history. Returns how many rows it changed (0: the action changed nothing).
+pub(crate) fn apply_moderator_action(conn: &Connection, action: &ModeratorAction) -> Result<usize, ForumError> {
+    let change = manual_change_of(action);
+    let (member, tier, at, reason) = (change.member as i64, change.tier.as_str(), change.at, change.reason.as_str());
+    let changed = match action {
+        ModeratorAction::MemberAdded(_) => conn.execute(
+            "INSERT OR IGNORE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'invited', ?3, ?4)",
+            params![member, tier, at, reason],
+        )?,
+        ModeratorAction::MemberRemoved(_) => {
+            conn.execute("DELETE FROM access WHERE member_id = ?1 AND tier = ?2", params![member, tier])?
+        }
+        ModeratorAction::NominationApproved(_) | ModeratorAction::NominationRejected(_) => {
+            let approve = matches!(action, ModeratorAction::NominationApproved(_));
+            let decided = conn.execute(
+                "UPDATE nominations SET status = ?1, decided_at = ?2, decided_by = ?3, reason = ?4 \
+                 WHERE member_id = ?5 AND tier = ?6 AND status = 'pending'",
+                params![if approve { "approved" } else { "rejected" }, at, change.moderator as i64, reason, member, tier],
+            )?;
+            if approve && decided > 0 {
+                conn.execute(
+                    "INSERT OR REPLACE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'approved', ?3, ?4)",
+                    params![member, tier, at, reason],
+                )?;
+            }
+            decided
+        }
+    };
+    Ok(changed)
 }

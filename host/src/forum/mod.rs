@@ -16,6 +16,7 @@ use rusqlite::Connection;
 
 use crate::runtime::{LoadError, Plugin, Runtime};
 
+pub(crate) use actions::apply_moderator_action;
 pub use actions::{NewPost, PostKindName};
 pub use import::ImportedPost;
 

@@ -105,6 +105,24 @@ impl Plugin {
         Ok(plugin)
     }
 
+    /// Another plugin on the same compiled component with the same settings, an empty in-memory store and no
+    /// instance yet (for recomputing history into a scratch database without touching this one).
+    pub fn fork(&self) -> Plugin {
+        Plugin {
+            name: self.name.clone(),
+            info: self.info.clone(),
+            hash: self.hash.clone(),
+            forbidden_imports: self.forbidden_imports.clone(),
+            pre: self.pre.clone(),
+            engine: self.engine.clone(),
+            limits: self.limits.clone(),
+            settings: self.settings.clone(),
+            declaration: self.declaration.clone(),
+            backend: Some(Box::new(MemoryBackend::default())),
+            live: None,
+        }
+    }
+
     /// The plugin's name and version.
     pub fn name(&self) -> &PluginName {
         &self.name

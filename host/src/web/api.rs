@@ -275,9 +275,9 @@ pub async fn mod_settings(State(state): State<AppState>, who: Who) -> ApiResult 
 pub struct SettingsBody {
     /// TOML.
     pub settings: String,
-    /// Adopt them (otherwise only check).
-    #[serde(default)]
-    pub apply: bool,
+    /// `check` (default), `preview`, `apply` (from now on) or `recompute` (apply to all history).
+    #[serde(default = "check_action")]
+    pub action: panel::SettingsAction,
 }
 
 /// `POST /api/mod/settings`: every error with its path and line, or applied.
@@ -289,7 +289,11 @@ pub async fn mod_configure(
 ) -> ApiResult {
     let moderator = who.moderator()?;
     check(&who, &h)?;
-    ok(panel::configure(&state, moderator, b.settings, b.apply).await?)
+    ok(panel::configure(&state, moderator, b.settings, b.action).await?)
+}
+
+fn check_action() -> panel::SettingsAction {
+    panel::SettingsAction::Check
 }
 
 /// A decision.

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::AppState;
 use super::auth::{Member, now_ms};
 use super::error::WebError;
+use crate::events::Preview;
 use crate::forum::Forum;
 use crate::program::report::{self, AuditRow, DeadLetter, LedgerRow, MemberSummary, Nomination, ProgramStatus};
 use crate::runtime::bindings::{ConfigError, Figure, Tier};
@@ -139,11 +140,39 @@ pub async fn audit(state: &AppState) -> Result<Vec<AuditRow>, WebError> {
     run(state, |forum| Ok(report::audit_log(forum.conn(), None, AUDIT_PAGE)?)).await
 }
 
-/// What checking or applying settings found.
+/// What to do with new settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SettingsAction {
+    /// Only validate.
+    Check,
+    /// Validate, and show what they would have changed had they been in force from the start.
+    Preview,
+    /// Adopt them from now on (history keeps the rules that were in force then).
+    Apply,
+    /// Adopt them as if in force from the start: recompute history and write what differs.
+    Recompute,
+}
+
+impl SettingsAction {
+    /// From a form's button value (anything unknown only checks).
+    pub fn from_form(value: &str) -> SettingsAction {
+        match value {
+            "preview" => SettingsAction::Preview,
+            "apply" => SettingsAction::Apply,
+            "recompute" => SettingsAction::Recompute,
+            _ => SettingsAction::Check,
+        }
+    }
+}
+
+/// What checking, previewing or applying settings found.
 #[derive(Debug, Clone, Serialize)]
 pub struct SettingsOutcome {
     /// Every error, each with its path and line.
     pub errors: Vec<ConfigError>,
+    /// What the change does (preview and recompute).
+    pub preview: Option<Preview>,
     /// True when the settings were applied.
     pub applied: bool,
 }
@@ -153,12 +182,13 @@ pub async fn settings(state: &AppState) -> Result<String, WebError> {
     run(state, |forum| Ok(forum.plugin_mut().ok_or(WebError::NotFound)?.settings().to_owned())).await
 }
 
-/// Check settings (and, with `apply`, adopt them from now on if valid). Nothing changes when any error is found.
+/// Check settings, preview them, or adopt them (from now on, or recomputing history). Nothing changes when any
+/// error is found.
 pub async fn configure(
     state: &AppState,
     moderator: &Member,
     text: String,
-    apply: bool,
+    action: SettingsAction,
 ) -> Result<SettingsOutcome, WebError> {
     if text.len() > MAX_SETTINGS {
         return Err(WebError::Invalid(format!("settings are limited to {MAX_SETTINGS} bytes")));
@@ -168,13 +198,21 @@ pub async fn configure(
         let plugin = forum.plugin_mut().ok_or(WebError::NotFound)?;
         let checked = plugin.check(&text).map_err(|e| WebError::Internal(e.to_string()))?;
         if let Err(errors) = checked {
-            return Ok(SettingsOutcome { errors, applied: false });
+            return Ok(SettingsOutcome { errors, preview: None, applied: false });
         }
-        if apply {
-            let actor = forum.moderator_label(id)?;
-            forum.configure(&text, &actor, now_ms())?.map_err(WebError::Invalid)?;
-        }
-        Ok(SettingsOutcome { errors: Vec::new(), applied: apply })
+        let actor = forum.moderator_label(id)?;
+        let (preview, applied) = match action {
+            SettingsAction::Check => (None, false),
+            SettingsAction::Preview => (Some(forum.preview(&text)?.map_err(WebError::Invalid)?), false),
+            SettingsAction::Apply => {
+                forum.configure(&text, &actor, now_ms())?.map_err(WebError::Invalid)?;
+                (None, true)
+            }
+            SettingsAction::Recompute => {
+                (Some(forum.apply(&text, &actor, now_ms())?.map_err(WebError::Invalid)?), true)
+            }
+        };
+        Ok(SettingsOutcome { errors: Vec::new(), preview, applied })
     })
     .await
 }

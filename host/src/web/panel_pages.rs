@@ -80,7 +80,8 @@ fn settings_page(who: &Who, text: &str, outcome: Option<&SettingsOutcome>) -> Pa
             h1 { "Program settings" }
             @if let Some(o) = outcome {
                 @if o.errors.is_empty() {
-                    p.ok #settings-ok { @if o.applied { "Applied: the new settings are in force from now on." } @else { "No errors: these settings are valid." } }
+                    p.ok #settings-ok { @if o.applied { "Applied: the new settings are in force." } @else { "No errors: these settings are valid." } }
+                    @if let Some(preview) = &o.preview { (preview_table(preview, o.applied)) }
                 } @else {
                     p.error #settings-errors { (o.errors.len()) " error(s); nothing was changed." }
                     ul #error-list { @for e in errors { li.field-error { (error_label(e)) } } }
@@ -100,11 +101,41 @@ fn settings_page(who: &Who, text: &str, outcome: Option<&SettingsOutcome>) -> Pa
                 textarea.toml #settings name="settings" spellcheck="false" { (text) }
                 p {
                     button #check name="action" value="check" type="submit" class="secondary" { "Check" } " "
-                    button #apply name="action" value="apply" type="submit" { "Apply from now on" }
+                    button #preview name="action" value="preview" type="submit" class="secondary" { "Preview the change" } " "
+                    button #apply name="action" value="apply" type="submit" { "Apply from now on" } " "
+                    button #recompute name="action" value="recompute" type="submit" class="danger" { "Apply to all history" }
                 }
+                p.muted { "Preview replays the whole event log with these settings in a scratch database and shows what would differ; nothing changes. \"Apply from now on\" keeps history as it was scored; \"Apply to all history\" recomputes it and writes only the differences." }
             }
         },
     )
+}
+
+fn preview_table(p: &crate::events::Preview, applied: bool) -> Markup {
+    let grants = |label: &str, list: &[crate::events::Grant]| {
+        html! {
+            @if !list.is_empty() {
+                tr { th { (label) } td { @for g in list { a href={ "/mod/members/" (g.member_id) } { (g.name) } " (" (g.what) ") " } } }
+            }
+        }
+    };
+    html! {
+        section.card #preview-result {
+            h2 { @if applied { "What changed" } @else { "What this change would do" } }
+            p.muted { (p.events) " events replayed" @if p.failures > 0 { ", " span.error { (p.failures) " would fail" } } }
+            @if p.is_empty() { p { "Nothing members or moderators see would change." } }
+            table {
+                (grants("Badges gained", &p.badges_gained)) (grants("Badges lost", &p.badges_lost))
+                (grants("Access gained", &p.access_gained)) (grants("Access lost", &p.access_lost))
+                (grants("New nominations", &p.nominations_added))
+            }
+            @if !p.points.is_empty() {
+                h3 { "Points" }
+                table { tr { th { "Member" } th { "Now" } th { "After" } }
+                    @for c in p.points.iter().take(50) { tr { td { (c.name) } td { (c.before) } td { (c.after) } } } }
+            }
+        }
+    }
 }
 
 fn error_label(e: &ConfigError) -> String {
@@ -130,7 +161,7 @@ pub struct SettingsForm {
     /// The TOML.
     #[serde(default)]
     pub settings: String,
-    /// `check` or `apply`.
+    /// `check`, `preview`, `apply` or `recompute`.
     #[serde(default)]
     pub action: String,
 }
@@ -139,7 +170,8 @@ pub struct SettingsForm {
 pub async fn save_settings(State(state): State<AppState>, who: Who, Form(form): Form<SettingsForm>) -> PageResult {
     let moderator = who.moderator()?;
     who.check_csrf(&form.csrf)?;
-    let outcome = panel::configure(&state, moderator, form.settings.clone(), form.action == "apply").await?;
+    let action = panel::SettingsAction::from_form(&form.action);
+    let outcome = panel::configure(&state, moderator, form.settings.clone(), action).await?;
     settings_page(&who, &form.settings, Some(&outcome))
 }
 
