@@ -255,6 +255,12 @@ async fn members_and_moderators_use_the_forum_and_the_panel_in_a_real_browser() 
     let error = s.text(".field-error[data-path='points.answer-liked']").await;
     assert!(error.contains("points.answer-liked"), "{error}");
     s.shot("moderator-settings-error").await;
+    // A good change, previewed before anything moves.
+    s.fill("#settings", &settings.replacen("answer-accepted = 15", "answer-accepted = 40", 1)).await;
+    s.click("#preview").await;
+    let preview = s.text("#preview-result").await;
+    assert!(preview.contains("What this change would do") && preview.contains("events replayed"), "{preview}");
+    s.shot("moderator-settings-preview").await;
     s.open("/mod").await;
     s.shot("moderator-status").await;
     s.log_out().await;
