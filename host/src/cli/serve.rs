@@ -20,11 +20,38 @@ pub struct ServeArgs {
     /// Fill an empty database with the demo community (members, topics, likes, badges, a private forum).
     #[arg(long)]
     pub demo: bool,
+    /// Make this member a moderator who can log in (registered if missing), with the password in the environment
+    /// variable `CADRE_MODERATOR_PASSWORD`: how a forum without the demo gets its first moderator.
+    #[arg(long, value_name = "NAME")]
+    pub moderator: Option<String>,
+}
+
+/// Register (or promote) the moderator named on the command line and set their password.
+fn ensure_moderator(forum: &mut Forum, name: &str, password: &str) -> anyhow::Result<String> {
+    let id = match forum.member_id(name) {
+        Ok(id) => id,
+        Err(_) => forum.register(name, web::auth::now_ms(), true)?,
+    };
+    forum.conn().execute("UPDATE members SET is_moderator = 1 WHERE id = ?1", [id as i64])?;
+    web::auth::set_password(forum.conn(), id, password).map_err(|e| anyhow::anyhow!("setting the password: {e}"))?;
+    Ok(format!("{name} is a moderator and can log in"))
 }
 
 /// Open the forum, prepare it, and serve until interrupted.
 pub fn run(cli: &Resolved, args: &ServeArgs) -> anyhow::Result<u8> {
     let (db, cache, limits, want_demo) = (cli.db(), cli.cache_dir(), cli.settings.limits(), args.demo);
+    let moderator = match &args.moderator {
+        Some(name) => {
+            let password = std::env::var("CADRE_MODERATOR_PASSWORD")
+                .context("--moderator needs the password in the environment variable CADRE_MODERATOR_PASSWORD")?;
+            anyhow::ensure!(
+                web::auth::PASSWORD_LEN.contains(&password.len()),
+                "CADRE_MODERATOR_PASSWORD must have 8 to 128 characters"
+            );
+            Some((name.clone(), password))
+        }
+        None => None,
+    };
     let (report, notes) = std::sync::mpsc::channel::<String>();
     let forum = ForumHandle::spawn(move || {
         let runtime = Runtime::new(limits, Some(ArtifactCache::new(&cache)))
@@ -33,6 +60,9 @@ pub fn run(cli: &Resolved, args: &ServeArgs) -> anyhow::Result<u8> {
         let mut forum = Forum::open(&db, runtime).with_context(|| format!("opening the forum {}", db.display()))?;
         for note in demo::prepare(&mut forum, want_demo)? {
             let _ = report.send(note);
+        }
+        if let Some((name, password)) = moderator {
+            let _ = report.send(ensure_moderator(&mut forum, &name, &password)?);
         }
         Ok(forum)
     })?;

@@ -163,6 +163,8 @@ fn session_member(conn: &Connection, hash: &str, now: i64) -> rusqlite::Result<O
 /// Open a session for a member: returns the cookie's token and the session's CSRF token.
 pub fn open_session(conn: &Connection, member: MemberId, now: i64) -> rusqlite::Result<(String, String)> {
     let (token, csrf) = (random_token(), random_token());
+    // Expired sessions are dropped here, so the table holds only live ones.
+    conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", params![now])?;
     conn.execute(
         "INSERT INTO sessions (token_hash, member_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![token_hash(&token), member as i64, csrf, now, now + SESSION_MS],
