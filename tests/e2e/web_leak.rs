@@ -120,3 +120,19 @@ async fn a_removed_member_loses_the_private_forum_on_the_very_next_request() {
     let (_, _, queue) = w.get(&moderator, "/mod/members").await;
     assert!(queue.contains("invited"), "invited members are marked as such");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_category_a_moderator_makes_private_is_seen_only_by_the_tier() {
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let (status, _, _) =
+        w.post_form(&moderator, "/mod/categories", "slug=backstage&name=Backstage&tier=insiders", true).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, body) = w.post_form(&moderator, "/mod/categories", "slug=x&name=X&tier=nonesuch", true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "only a declared tier: {body}");
+    let insider = w.visitor(Some(w.insider)).await;
+    assert!(w.get(&insider, "/").await.2.contains("Backstage"));
+    let plain = w.visitor(Some(w.plain)).await;
+    assert!(!w.get(&plain, "/").await.2.contains("Backstage"));
+    assert_eq!(w.get(&plain, "/c/backstage").await.0, StatusCode::NOT_FOUND);
+}

@@ -354,3 +354,28 @@ pub async fn mod_retry(State(state): State<AppState>, who: Who, h: HeaderMap) ->
     let (resolved, remaining) = panel::retry(&state, moderator).await?;
     ok(json!({ "resolved": resolved, "remaining": remaining }))
 }
+
+/// A new category.
+#[derive(Debug, Deserialize)]
+pub struct CategoryBody {
+    /// URL name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The tier it is private to (absent: public).
+    #[serde(default)]
+    pub tier: Option<String>,
+}
+
+/// `POST /api/mod/categories`.
+pub async fn mod_create_category(
+    State(state): State<AppState>,
+    who: Who,
+    h: HeaderMap,
+    Json(b): Json<CategoryBody>,
+) -> ApiResult {
+    let moderator = who.moderator()?;
+    check(&who, &h)?;
+    let id = panel::create_category(&state, moderator, b.slug, b.name, b.tier).await?;
+    ok(json!({ "category": id }))
+}

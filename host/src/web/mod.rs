@@ -98,6 +98,8 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/mod/members/add", post(panel_pages::add)),
         r(M::POST, "/mod/members/remove", post(panel_pages::remove)),
         r(M::GET, "/mod/members/{member}", get(panel_pages::member)),
+        r(M::GET, "/mod/categories", get(panel_pages::categories)),
+        r(M::POST, "/mod/categories", post(panel_pages::create_category)),
         r(M::GET, "/mod/audit", get(panel_pages::audit)),
         r(M::GET, "/api/categories", get(api::categories)),
         r(M::GET, "/api/latest", get(api::latest)),
@@ -128,6 +130,7 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/api/mod/settings", get(api::mod_settings)),
         r(M::POST, "/api/mod/settings", post(api::mod_configure)),
         r(M::POST, "/api/mod/retry", post(api::mod_retry)),
+        r(M::POST, "/api/mod/categories", post(api::mod_create_category)),
         r(M::GET, "/static/style.css", get(style)),
     ]
 }
@@ -154,11 +157,36 @@ pub fn app(state: AppState) -> Router {
         router = router.route(route.path, route.handler);
     }
     router
+        // Before any extractor reads the body: a non-moderator never learns that a panel route exists (a body the
+        // route would refuse must not answer differently from a missing page).
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), moderators_only))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// The moderator panel (`/mod…`, `/api/mod/…`) answers everyone else with not-found, whatever they send.
+async fn moderators_only(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let panel = path == "/mod" || path.starts_with("/mod/") || path.starts_with("/api/mod/");
+    if !panel {
+        return next.run(request).await;
+    }
+    let uri = request.uri().clone();
+    let (mut parts, body) = request.into_parts();
+    match <auth::Who as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await {
+        Ok(who) if who.member.as_ref().is_some_and(|m| m.moderator) => {
+            next.run(axum::extract::Request::from_parts(parts, body)).await
+        }
+        Ok(_) => not_found(uri).await,
+        Err(error) => error.into_response(),
+    }
 }
 
 async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {

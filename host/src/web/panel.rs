@@ -12,6 +12,8 @@ use super::auth::{Member, now_ms};
 use super::error::WebError;
 use crate::events::Preview;
 use crate::forum::Forum;
+use crate::forum::read::{self, Category};
+use crate::forum::visibility::Viewer;
 use crate::program::report::{self, AuditRow, DeadLetter, LedgerRow, MemberSummary, Nomination, ProgramStatus};
 use crate::runtime::bindings::{ConfigError, Figure, Tier};
 
@@ -296,4 +298,56 @@ pub async fn member_names(state: &AppState) -> Result<Vec<String>, WebError> {
             .collect::<rusqlite::Result<Vec<String>>>()?)
     })
     .await
+}
+
+/// Create a category; with a tier (one the settings declare) it is that tier's private forum.
+pub async fn create_category(
+    state: &AppState,
+    moderator: &Member,
+    slug: String,
+    name: String,
+    tier: Option<String>,
+) -> Result<u64, WebError> {
+    let slug = slug.trim().to_owned();
+    let name = name.trim().to_owned();
+    if slug.is_empty()
+        || slug.len() > 40
+        || !slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(WebError::Invalid("a category's address has 1 to 40 lowercase letters, digits or '-'".into()));
+    }
+    if name.is_empty() || name.len() > 80 {
+        return Err(WebError::Invalid("a category's name has 1 to 80 bytes".into()));
+    }
+    let tier = tier.filter(|t| !t.trim().is_empty());
+    let id = moderator.id;
+    run(state, move |forum| {
+        if let Some(tier) = &tier
+            && !tiers(forum).iter().any(|t| &t.id == tier)
+        {
+            return Err(WebError::Invalid(format!("the settings declare no tier {tier:?}")));
+        }
+        let taken: bool =
+            forum
+                .conn()
+                .query_row("SELECT EXISTS (SELECT 1 FROM categories WHERE slug = ?1)", params![slug], |r| r.get(0))?;
+        if taken {
+            return Err(WebError::Invalid(format!("a category /c/{slug} exists already")));
+        }
+        let actor = forum.moderator_label(id)?;
+        let category = forum.create_category(&slug, &name, tier.as_deref())?;
+        let reason = match &tier {
+            Some(tier) => format!("private to the tier {tier}"),
+            None => "public".to_owned(),
+        };
+        crate::program::audit(forum.conn(), now_ms(), &actor, "category-created", None, &slug, &reason, None)?;
+        Ok(category)
+    })
+    .await
+}
+
+/// Every category (moderators see the private ones too), with the tiers a new one may be private to.
+pub async fn categories(state: &AppState, moderator: &Member) -> Result<(Vec<Category>, Vec<Tier>), WebError> {
+    let viewer = Viewer::Member(moderator.id);
+    run(state, move |forum| Ok((read::categories(forum.conn(), viewer)?, tiers(forum)))).await
 }

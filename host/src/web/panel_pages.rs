@@ -19,7 +19,7 @@ fn respond(who: &Who, title: &str, content: Markup) -> PageResult {
     let nav = html! {
         nav.mod {
             a href="/mod" { "Status" } a href="/mod/settings" { "Settings" } a href="/mod/queue" { "Review queue" }
-            a href="/mod/members" { "Members" } a href="/mod/audit" { "Audit log" }
+            a href="/mod/members" { "Members" } a href="/mod/categories" { "Categories" } a href="/mod/audit" { "Audit log" }
         }
         (content)
     };
@@ -369,4 +369,60 @@ pub async fn audit(State(state): State<AppState>, who: Who) -> PageResult {
     who.moderator()?;
     let rows = panel::audit(&state).await?;
     respond(&who, "Audit log", html! { h1 { "Audit log" } (audit_table(&rows)) })
+}
+
+/// `GET /mod/categories`: every category, and the form to create one (public, or private to a tier).
+pub async fn categories(State(state): State<AppState>, who: Who) -> PageResult {
+    let moderator = who.moderator()?;
+    let (categories, tiers) = panel::categories(&state, moderator).await?;
+    respond(
+        &who,
+        "Categories",
+        html! {
+            h1 { "Categories" }
+            table #categories { @for c in &categories {
+                tr { td { a href={ "/c/" (c.slug) } { (c.name) } } td.muted { "/c/" (c.slug) }
+                     td { @if c.private { span.private-tag { "private" } } } td.muted { (c.topics) " topics" } }
+            } }
+            section.card {
+                h2 { "New category" }
+                form method="post" action="/mod/categories" {
+                    (csrf(&who))
+                    label { "Address (/c/…)" } input type="text" name="slug" maxlength="40" pattern="[a-z0-9-]+" required;
+                    label { "Name" } input type="text" name="name" maxlength="80" required;
+                    label { "Who sees it" }
+                    select name="tier" {
+                        option value="" { "Everyone (public)" }
+                        @for t in &tiers { option value=(t.id) { "Only " (t.name) " (private)" } }
+                    }
+                    p { button type="submit" { "Create" } }
+                }
+            }
+        },
+    )
+}
+
+/// The new-category form.
+#[derive(Debug, Deserialize)]
+pub struct CategoryForm {
+    /// CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// URL name.
+    #[serde(default)]
+    pub slug: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// The tier it is private to (empty: public).
+    #[serde(default)]
+    pub tier: String,
+}
+
+/// `POST /mod/categories`.
+pub async fn create_category(State(state): State<AppState>, who: Who, Form(form): Form<CategoryForm>) -> PageResult {
+    let moderator = who.moderator()?;
+    who.check_csrf(&form.csrf)?;
+    panel::create_category(&state, moderator, form.slug, form.name, Some(form.tier)).await?;
+    Ok(Redirect::to("/mod/categories").into_response())
 }
