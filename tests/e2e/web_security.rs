@@ -194,3 +194,54 @@ async fn a_moderator_previews_a_change_and_nothing_moves_until_it_is_applied() {
     let (_, _, profile) = w.get(&moderator, "/u/plain").await;
     assert!(profile.contains("Curious"), "applied to history, the badge is granted");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_cookie_is_http_only_and_same_site_and_logging_out_ends_the_session() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    let w = world(false);
+    let pre = crate::web_world::ANON;
+    let request = Request::post("/signup")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("{}={pre}", cadre::web::auth::PRE_COOKIE))
+        .body(Body::from(format!("csrf={pre}&name=newcomer&password=long-enough-pw")))
+        .unwrap();
+    let response = w.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("cadre_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let token = cookie.trim_start_matches("cadre_session=").split(';').next().unwrap().to_owned();
+    let stored: String = w
+        .state
+        .forum
+        .run(|f| {
+            f.conn().query_row("SELECT token_hash FROM sessions ORDER BY created_at DESC LIMIT 1", [], |r| r.get(0))
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(stored, token, "only the token's hash is stored");
+    let me = |token: String| {
+        Request::get("/api/me").header(header::COOKIE, format!("cadre_session={token}")).body(Body::empty()).unwrap()
+    };
+    let body = axum::body::to_bytes(w.app.clone().oneshot(me(token.clone())).await.unwrap().into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["member"]["name"], "newcomer");
+    let csrf = json["csrf"].as_str().unwrap().to_owned();
+    let logout = Request::post("/logout")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("cadre_session={token}"))
+        .body(Body::from(format!("csrf={csrf}")))
+        .unwrap();
+    assert_eq!(w.app.clone().oneshot(logout).await.unwrap().status(), StatusCode::SEE_OTHER);
+    let body =
+        axum::body::to_bytes(w.app.clone().oneshot(me(token)).await.unwrap().into_body(), 1 << 20).await.unwrap();
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["member"], serde_json::Value::Null);
+}
