@@ -72,7 +72,7 @@ async fn browser(user_data: &Path) -> (Driver, Client) {
     for attempt in 0.. {
         match ClientBuilder::new(connector.clone()).capabilities(capabilities.clone()).connect(&url).await {
             Ok(client) => return (driver, client),
-            Err(error) if attempt < 100 => {
+            Err(error) if attempt < 300 => {
                 let _ = error;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -107,11 +107,11 @@ impl Session<'_> {
         self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
     }
 
-    /// Wait (up to 10 s, for the page a click started to load) for an element.
+    /// Wait for an element (the page a click started may still be loading): up to 30 s, as CI runs other tests beside.
     async fn wait(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(Duration::from_secs(30))
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
@@ -119,7 +119,7 @@ impl Session<'_> {
 
     /// Wait until no element matches (the page a click started has loaded without it).
     async fn wait_gone(&self, xpath: &str) {
-        for _ in 0..100 {
+        for _ in 0..300 {
             if self.client.find_all(Locator::XPath(xpath)).await.map(|found| found.is_empty()).unwrap_or(false) {
                 return;
             }
@@ -197,7 +197,7 @@ async fn members_and_moderators_use_the_forum_and_the_panel_in_a_real_browser() 
     s.fill("#answer-body", "Open the settings, turn the sync option off and on again: it rebuilds the index.").await;
     s.click("#answer-submit").await;
     s.wait("article.answer:last-of-type").await;
-    for _ in 0..100 {
+    for _ in 0..300 {
         if client.current_url().await.unwrap().fragment().is_some() {
             break;
         }
