@@ -245,3 +245,30 @@ async fn a_session_cookie_is_http_only_and_same_site_and_logging_out_ends_the_se
         axum::body::to_bytes(w.app.clone().oneshot(me(token)).await.unwrap().into_body(), 1 << 20).await.unwrap();
     assert_eq!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["member"], serde_json::Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_panel_shows_a_quarantined_plugin_with_its_dead_letters_and_retries_them() {
+    let w = world(false);
+    w.state
+        .forum
+        .run(|forum| {
+            let wasm = std::fs::read(crate::util::component_path("panic")).unwrap();
+            forum.install(&wasm, "system", crate::util::day(5)).unwrap();
+            forum.set_quarantine_after(1);
+            // Likes on the answer (post 2) and the question (post 1): the hostile program traps, and is quarantined.
+            for (i, (liker, post)) in [(1, 2), (2, 1), (4, 2)].into_iter().enumerate() {
+                forum.like(&format!("hostile-{i}"), liker, post, crate::util::day(6)).unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let (status, _, page) = w.get(&moderator, "/mod").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("yes — events are queued"), "quarantine shown: {page}");
+    assert!(page.contains("panicked on purpose") || page.contains("trap"), "dead letters with their error: {page}");
+    let (status, location, _) = w.post_form(&moderator, "/mod/retry", "", true).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/mod"));
+    let (_, _, audit) = w.get(&moderator, "/mod/audit").await;
+    assert!(audit.contains("retry-dead-letters") && audit.contains("quarantine"), "{audit}");
+}
