@@ -126,6 +126,74 @@ const TOPICS: [(&str, &str, &str); 12] = [
     ),
 ];
 
+/// Help questions after the first dozen: a problem in a setting (16 × 6 distinct titles).
+const PROBLEMS: [&str; 16] = [
+    "Node stops syncing",
+    "Wallet shows the wrong balance",
+    "Delegation fails with 'insufficient collateral'",
+    "CLI prints 'unknown era'",
+    "Transaction stuck as pending",
+    "Rewards look lower than expected",
+    "Hardware wallet not detected",
+    "Metadata does not show up",
+    "Pool registration rejected",
+    "Fees higher than the estimate",
+    "Cannot restore from the recovery phrase",
+    "Port 3001 blocked",
+    "Minted token not visible",
+    "'Stake key already registered'",
+    "Memory use grows until the node crashes",
+    "Testnet faucet returns an error",
+];
+const SETTINGS_WHERE: [&str; 6] =
+    ["after upgrading to 9.2", "on a Raspberry Pi", "in Docker", "on macOS", "with a Ledger", "on the testnet"];
+const CHATS: [&str; 8] = [
+    "Weekly thread: what did you ship?",
+    "Favourite block explorer?",
+    "Study group for Plutus, anyone?",
+    "How do you explain staking to friends?",
+    "Community call notes",
+    "Which wallet do you use and why?",
+    "Ideas for the next hackathon",
+    "Books that changed how you code",
+];
+
+const SHOWCASE: [&str; 8] = [
+    "A CLI that checks your pool's KES expiry",
+    "Grafana dashboards for relays",
+    "Tiny wallet in 300 lines of Rust",
+    "Browser extension that labels known addresses",
+    "Testnet transaction replayer",
+    "Metadata viewer for NFTs",
+    "Telegram bot for epoch summaries",
+    "Open-source stake calculator",
+];
+
+/// The `n`th demo topic: the first dozen as written, then help questions with distinct titles and the odd chat.
+fn topic(n: usize) -> (&'static str, String, String) {
+    if n <= TOPICS.len() {
+        let (slug, title, body) = TOPICS[n - 1];
+        return (slug, title.to_owned(), body.to_owned());
+    }
+    if n % 4 == 0 {
+        let title = CHATS[(n / 4) % CHATS.len()];
+        return ("general", title.to_owned(), format!("{title} Share below — all levels welcome."));
+    }
+    if n % 10 == 7 {
+        let title = SHOWCASE[(n / 10) % SHOWCASE.len()];
+        return (
+            "showcase",
+            title.to_owned(),
+            format!("{title}. Source and a demo inside; feedback and issues welcome."),
+        );
+    }
+    let (problem, place) =
+        (PROBLEMS[(n / SETTINGS_WHERE.len()) % PROBLEMS.len()], SETTINGS_WHERE[n % SETTINGS_WHERE.len()]);
+    let body =
+        format!("{problem} {place}. I followed the docs and searched the forum; what am I missing? Logs on request.");
+    ("help", format!("{problem} {place}"), body)
+}
+
 const ANSWERS: [&str; 6] = [
     "Stop the node, move the database folder aside and start it again: it resyncs from peers. Your keys live elsewhere and are untouched.",
     "Check the configuration file first: most of the time the setting is simply missing. Add it, restart, and watch the log for the line that confirms it.",
@@ -196,10 +264,9 @@ pub fn fill(
             for slot in 0..2 {
                 n += 1;
                 let at = start + day * DAY + (slot * 5 + 2) * 3_600_000;
-                let (slug, title, body) = TOPICS[n % TOPICS.len()];
+                let (slug, title, body) = topic(n);
                 // Bob never answers: he asks (so the browser test can find his open question).
                 let asker = if n % 5 == 0 { bob } else { others[1 + rng.below(others.len() - 1)] };
-                let title = if n > TOPICS.len() { format!("{title} (#{n})") } else { title.to_owned() };
                 let question = NewPost {
                     kind: PostKind::Question,
                     author: asker,
