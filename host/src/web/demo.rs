@@ -175,7 +175,7 @@ fn topic(n: usize) -> (&'static str, String, String) {
         let (slug, title, body) = TOPICS[n - 1];
         return (slug, title.to_owned(), body.to_owned());
     }
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         let title = CHATS[(n / 4) % CHATS.len()];
         return ("general", title.to_owned(), format!("{title} Share below — all levels welcome."));
     }
