@@ -34,3 +34,6 @@ mod web_security;
 
 /// Headless Chromium against the real server: sign up, post, like, accept, badge, approve, private forum, settings.
 mod browser;
+
+/// `cadre serve --demo` as a newcomer runs it.
+mod serve;

@@ -131,9 +131,20 @@ fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 }
 
 impl FromRequestParts<AppState> for Who {
-    type Rejection = WebError;
+    /// The error as the API or the pages answer it.
+    type Rejection = axum::response::Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Who, WebError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Who, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let api = parts.uri.path().starts_with("/api/");
+        Who::read(parts, state)
+            .await
+            .map_err(|error| if api { super::error::ApiError(error).into_response() } else { error.into_response() })
+    }
+}
+
+impl Who {
+    async fn read(parts: &Parts, state: &AppState) -> Result<Who, WebError> {
         let (pre, fresh_pre) = match cookie(parts, PRE_COOKIE) {
             Some(pre) => (pre.to_owned(), false),
             None => (random_token(), true),
