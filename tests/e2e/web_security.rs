@@ -266,6 +266,7 @@ async fn the_panel_shows_a_quarantined_plugin_with_its_dead_letters_and_retries_
     let (status, _, page) = w.get(&moderator, "/mod").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("yes — events are queued"), "quarantine shown: {page}");
+    assert!(page.contains("is quarantined: new events queue up"), "the moderators' notice is shown: {page}");
     assert!(page.contains("panicked on purpose") || page.contains("trap"), "dead letters with their error: {page}");
     let (status, location, _) = w.post_form(&moderator, "/mod/retry", "", true).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/mod"));

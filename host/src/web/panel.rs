@@ -14,13 +14,15 @@ use crate::events::Preview;
 use crate::forum::Forum;
 use crate::forum::read::{self, Category};
 use crate::forum::visibility::Viewer;
-use crate::program::report::{self, AuditRow, DeadLetter, LedgerRow, MemberSummary, Nomination, ProgramStatus};
+use crate::program::report::{self, AuditRow, DeadLetter, LedgerRow, MemberSummary, Nomination, Notice, ProgramStatus};
 use crate::runtime::bindings::{ConfigError, Figure, Tier};
 
 /// Longest settings text accepted (the presets are ~3 KiB).
 pub const MAX_SETTINGS: usize = 64 << 10;
 /// Longest reason accepted for a moderator's decision.
 pub const MAX_REASON: usize = 1000;
+/// Notices shown on the status page.
+pub const NOTICES: usize = 20;
 /// Audit rows shown on one page.
 pub const AUDIT_PAGE: usize = 200;
 
@@ -42,6 +44,8 @@ pub struct Status {
     pub tiers: Vec<Tier>,
     /// Pending nominations.
     pub pending: usize,
+    /// The latest messages for moderators (quarantines, gaming flags, inactivity warnings).
+    pub notices: Vec<Notice>,
 }
 
 fn tiers(forum: &mut Forum) -> Vec<Tier> {
@@ -55,6 +59,7 @@ pub async fn status(state: &AppState) -> Result<Status, WebError> {
             program: report::program_status(forum.conn())?,
             dead_letters: report::dead_letters(forum.conn())?,
             pending: report::queue(forum.conn(), false)?.len(),
+            notices: report::notices(forum.conn(), NOTICES)?,
             tiers: tiers(forum),
         })
     })

@@ -47,6 +47,12 @@ pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
                     tr { th { "Tiers" } td { @for t in &status.tiers { (t.name) " (" (t.id) ") " } } }
                 }
             } @else { p { "No program is installed." } }
+            h2 { "Notices" }
+            @if status.notices.is_empty() { p.muted { "None." } }
+            ul #notices { @for n in &status.notices {
+                li { span.muted { (date_time(n.at)) } " " span.tag { (n.topic) } " "
+                     @if let Some(m) = n.member_id { a href={ "/mod/members/" (m) } { "member " (m) } " — " } (n.message) }
+            } }
             h2 { "Dead letters" }
             @if status.dead_letters.is_empty() { p.muted { "None." } }
             table { @for d in &status.dead_letters { tr { td { "event " (d.event_id) } td { (d.kind) } td { (d.error) } td { (d.attempts) " attempts" } } } }
