@@ -273,3 +273,16 @@ async fn the_panel_shows_a_quarantined_plugin_with_its_dead_letters_and_retries_
     let (_, _, audit) = w.get(&moderator, "/mod/audit").await;
     assert!(audit.contains("retry-dead-letters") && audit.contains("quarantine"), "{audit}");
 }
+
+#[test]
+fn the_openapi_document_describes_every_api_route_of_the_router() {
+    let doc: serde_json::Value = serde_json::from_str(cadre::web::OPENAPI).unwrap();
+    let routes = cadre::web::routes();
+    let api: Vec<_> = routes.iter().filter(|r| r.path.starts_with("/api/")).collect();
+    for route in &api {
+        let method = route.method.as_str().to_lowercase();
+        assert!(doc["paths"][route.path][&method].is_object(), "openapi.json lacks {method} {}", route.path);
+    }
+    let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(documented, api.len(), "openapi.json documents a route the router does not have");
+}

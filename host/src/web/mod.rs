@@ -131,8 +131,16 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/api/mod/settings", post(api::mod_configure)),
         r(M::POST, "/api/mod/retry", post(api::mod_retry)),
         r(M::POST, "/api/mod/categories", post(api::mod_create_category)),
+        r(M::GET, "/api/openapi.json", get(openapi)),
         r(M::GET, "/static/style.css", get(style)),
     ]
+}
+
+/// The JSON API described in OpenAPI 3.1 (a test checks it names every `/api/` route of [`routes`]).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 async fn style() -> impl IntoResponse {
