@@ -170,6 +170,17 @@ async fn members_and_moderators_use_the_forum_and_the_panel_in_a_real_browser() 
     let dir = tempfile::tempdir().unwrap();
     let (base, forum) = serve_demo(dir.path().join("forum.db")).await;
     let (_driver, client) = browser(&dir.path().join("chromium")).await;
+    // The story runs as its own task so that, pass or fail, the browser is closed (killing chromedriver alone
+    // would leave Chromium running); then its panic, if any, is the test's.
+    let story = tokio::spawn(story(client.clone(), base, forum)).await;
+    let _ = client.close().await;
+    if let Err(failure) = story {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+/// Sign up, answer, like, accept, badge, approve, private forum, settings: each step as a person clicks it.
+async fn story(client: Client, base: String, forum: ForumHandle) {
     let s = Session { client: &client, base: &base };
     let bob_open_question: i64 = forum
         .run(|f| {
@@ -278,5 +289,4 @@ async fn members_and_moderators_use_the_forum_and_the_panel_in_a_real_browser() 
     assert_eq!(s.text("h1").await, "Page not found");
     s.open("/").await;
     s.shot("forum-member").await;
-    client.close().await.unwrap();
 }
