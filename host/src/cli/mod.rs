@@ -7,6 +7,7 @@ mod moderation;
 mod output;
 mod plugin;
 mod program;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -102,6 +103,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the web forum, the moderator panel and the JSON API (`--demo` fills a demo community).
+    Serve(serve::ServeArgs),
     /// Benchmarks, printed as tables of ratios measured in one run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -147,6 +150,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Notices { limit, json } => moderation::notices(&cli, *limit, *json),
         Command::Tick => moderation::tick(&cli),
         Command::Ingest { file, json } => moderation::ingest(&cli, file, *json),
+        Command::Serve(args) => serve::run(&cli, args),
         Command::Bench(BenchCommand::Runtime { calls, json }) => crate::bench::runtime::run(*calls, *json),
     };
     match result {
