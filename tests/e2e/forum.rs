@@ -226,14 +226,7 @@ fn repeated_failures_quarantine_the_plugin_and_lifting_it_replays_the_queue() {
 
 #[test]
 fn a_nomination_reaches_the_queue_with_evidence_and_approval_opens_the_private_forum() {
-    let mut w = world(TIERED);
-    let q = question(&mut w, "q1", day(1));
-    for d in 1..=3 {
-        let a = answer(&mut w, &format!("a{d}"), q, day(d));
-        for (i, liker) in w.likers.clone().into_iter().take(2).enumerate() {
-            w.forum.like(&format!("l{d}-{i}"), liker, a, day(d)).unwrap();
-        }
-    }
+    let mut w = busy_world();
     let (id, evidence): (i64, String) = w
         .forum
         .conn()
@@ -348,14 +341,7 @@ fn imported_history_in_one_batch_gives_points_once_even_when_imported_again() {
 #[test]
 fn moderators_read_the_ledger_line_by_line_the_queue_with_evidence_and_the_audit_log() {
     use cadre::program::report;
-    let mut w = world(TIERED);
-    let q = question(&mut w, "q1", day(1));
-    for d in 1..=3 {
-        let a = answer(&mut w, &format!("a{d}"), q, day(d));
-        for (i, liker) in w.likers.clone().into_iter().take(2).enumerate() {
-            w.forum.like(&format!("l{d}-{i}"), liker, a, day(d)).unwrap();
-        }
-    }
+    let w = busy_world();
     let ledger = report::ledger(w.forum.conn(), w.helper).unwrap();
     assert_eq!(ledger.iter().map(|r| r.delta).sum::<i64>(), ledger.last().unwrap().total);
     assert_eq!(ledger.last().unwrap().total, 60);

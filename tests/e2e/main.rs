@@ -17,8 +17,25 @@ mod program;
 /// The forum shim: SQLite, the exactly-once pipeline, ledger, queue, visibility.
 mod forum;
 
+/// The moderator command line: walkthrough, ingest, exit codes, upgrade and rollback, kill -9.
+mod moderator_cli;
+
 /// The `cadre` binary: `plugin inspect`.
 mod cli;
 
+/// A forum served by the real router, for the web tests.
+mod web_world;
+
+/// The leak test over every route, and access changes taking effect at once.
+mod web_leak;
+
+/// CSRF, XSS, login rate limit, bound SQL parameters, the moderator panel's forms.
+mod web_security;
+
+/// Headless Chromium against the real server: sign up, post, like, accept, badge, approve, private forum, settings.
+mod browser;
+
 /// `cadre replay` on the Cardano Stack Exchange dump: exact agreement, resuming after kill -9.
 mod replay;
+/// `cadre serve --demo` as a newcomer runs it.
+mod serve;

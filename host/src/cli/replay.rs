@@ -8,22 +8,18 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use crate::runtime::{ArtifactCache, Limits, Runtime};
-
 /// `cadre replay` flags.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The site folder, with Posts.xml, Votes.xml and Users.xml (plain, .xz or .gz).
     pub site: PathBuf,
     /// A preset's settings (stackexchange, legends, insiders); the default is stackexchange.
-    #[arg(long, conflicts_with = "config")]
+    #[arg(long, conflicts_with = "settings")]
     pub preset: Option<String>,
-    /// Settings from a TOML file instead of a preset.
+    /// The program's settings from a TOML file instead of a preset. (The global `--config` is the host's own
+    /// configuration; the forum database is the global `--db`, by default `<site folder name>.replay.db` here.)
     #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// The forum database to replay into (resumed if it exists); default `<site folder name>.replay.db` here.
-    #[arg(long)]
-    pub db: Option<PathBuf>,
+    pub settings: Option<PathBuf>,
     /// Write `user_id,points` for every user with non-zero points (Stack Exchange user ids, sorted) to this file.
     #[arg(long)]
     pub per_user: Option<PathBuf>,
@@ -39,8 +35,8 @@ pub struct ReplayArgs {
 }
 
 /// Run `cadre replay`.
-pub fn run(cli: &super::Cli, args: &ReplayArgs) -> anyhow::Result<u8> {
-    let settings = match (&args.preset, &args.config) {
+pub fn run(cli: &super::Resolved, args: &ReplayArgs) -> anyhow::Result<u8> {
+    let settings = match (&args.preset, &args.settings) {
         (_, Some(file)) => {
             std::fs::read_to_string(file).with_context(|| format!("reading the settings {}", file.display()))?
         }
@@ -52,16 +48,14 @@ pub fn run(cli: &super::Cli, args: &ReplayArgs) -> anyhow::Result<u8> {
             .to_owned(),
         (None, None) => cadre_rules::presets::STACKEXCHANGE.to_owned(),
     };
-    let db = match &args.db {
+    let db = match &cli.cli.db {
         Some(db) => db.clone(),
         None => {
             let name = args.site.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
             PathBuf::from(format!("{name}.replay.db"))
         }
     };
-    let runtime = Runtime::new(Limits::default(), Some(ArtifactCache::new(&cli.cache_dir)))
-        .map_err(anyhow::Error::from)
-        .context("starting the plugin runtime")?;
+    let runtime = cli.runtime()?;
     let options = crate::replay::Options {
         site: args.site.clone(),
         settings,

@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Version 1: the forum, the event log, the program's state and its projections (points, ledger, badges, access,
 /// queue), and the audit log.
@@ -183,4 +183,17 @@ CREATE INDEX audit_member ON audit(member_id, id);
 const V2: &str = r#"
 ALTER TABLE likes ADD COLUMN external_id TEXT;
 CREATE UNIQUE INDEX likes_external ON likes(external_id) WHERE external_id IS NOT NULL;
+"#;
+
+/// Version 3: web sessions. The cookie holds a random token; only its SHA-256 is stored, so a copy of the database
+/// cannot be used to log in. Each session has its own CSRF token for the forms it renders.
+const V3: &str = r#"
+CREATE TABLE sessions (
+    token_hash  TEXT PRIMARY KEY,                -- hex SHA-256 of the cookie's token
+    member_id   INTEGER NOT NULL REFERENCES members(id),
+    csrf        TEXT NOT NULL,                   -- the token every state-changing request of this session carries
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX sessions_member ON sessions(member_id);
 "#;

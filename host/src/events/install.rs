@@ -13,7 +13,7 @@ pub(crate) struct ProgramState {
 }
 
 /// What changed in what a program declares (shown before an upgrade takes effect).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeclarationChange {
     /// Badge ids declared now but not before.
     pub badges_added: Vec<String>,
@@ -170,5 +170,93 @@ fn declaration_change(
         badges_removed: old_badges.difference(&new_badges).cloned().collect(),
         tiers_added: new_tiers.difference(&old_tiers).cloned().collect(),
         tiers_removed: old_tiers.difference(&new_tiers).cloned().collect(),
+    }
+}
+
+/// One installed version of the program.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct VersionRow {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// SHA-256 of the component.
+    pub hash: String,
+    /// When it was installed.
+    pub installed_at: i64,
+    /// By whom.
+    pub installed_by: String,
+    /// Whether it is the one running.
+    pub active: bool,
+    /// Whether it is the one `rollback` returns to.
+    pub previous: bool,
+}
+
+impl Forum {
+    /// Every installed version, newest first.
+    pub fn versions(&self) -> Result<Vec<VersionRow>, ForumError> {
+        Ok(self
+            .conn
+            .prepare(
+                "SELECT v.id, v.name, v.version, v.hash, v.installed_at, v.installed_by, \
+                        v.id = p.active_version, v.id IS p.previous_version \
+                 FROM plugin_versions v LEFT JOIN program p ON p.singleton = 1 ORDER BY v.id DESC",
+            )?
+            .query_map([], |row| {
+                Ok(VersionRow {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    version: row.get(2)?,
+                    hash: row.get(3)?,
+                    installed_at: row.get(4)?,
+                    installed_by: row.get(5)?,
+                    active: row.get::<_, Option<bool>>(6)?.unwrap_or(false),
+                    previous: row.get(7)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// What installing `wasm` would change in what the program declares (checked before an upgrade).
+    pub fn declaration_change_for(&self, wasm: &[u8]) -> Result<DeclarationChange, ForumError> {
+        let settings: String =
+            self.conn.query_row("SELECT settings FROM program", [], |row| row.get(0)).optional()?.unwrap_or_default();
+        let candidate = self.load_version(0, wasm, &settings)?;
+        let empty = crate::runtime::bindings::Declaration { badges: vec![], tiers: vec![] };
+        let old = self.program.as_ref().map_or(&empty, |p| p.plugin.declaration());
+        Ok(declaration_change(old, candidate.plugin.declaration()))
+    }
+
+    /// Return to the previous version (which becomes the active one; the current one becomes the previous).
+    pub fn rollback(&mut self, actor: &str, at: i64) -> Result<String, ForumError> {
+        let (previous, settings): (Option<i64>, String) = self
+            .conn
+            .query_row("SELECT previous_version, settings FROM program", [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?
+            .ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
+        let previous = previous.ok_or_else(|| ForumError::NotFound("a previous version to roll back to".into()))?;
+        let wasm: Vec<u8> =
+            self.conn
+                .query_row("SELECT wasm FROM plugin_versions WHERE id = ?1", params![previous], |row| row.get(0))?;
+        let installed = self.load_version(previous, &wasm, &settings)?;
+        let label = installed.plugin.name().to_string();
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("UPDATE program SET previous_version = active_version, active_version = ?1", params![previous])?;
+        crate::program::audit(&tx, at, actor, "rollback", None, &label, "returned to the previous version", None)?;
+        tx.commit()?;
+        self.program = Some(installed);
+        Ok(label)
+    }
+}
+
+impl DeclarationChange {
+    /// True when the badges and tiers declared are the same.
+    pub fn is_empty(&self) -> bool {
+        self.badges_added.is_empty()
+            && self.badges_removed.is_empty()
+            && self.tiers_added.is_empty()
+            && self.tiers_removed.is_empty()
     }
 }

@@ -12,7 +12,7 @@
 mod install;
 mod recompute;
 
-pub use install::{DeclarationChange, render_errors};
+pub use install::{DeclarationChange, VersionRow, render_errors};
 pub use recompute::{Grant, PointsChange, Preview};
 
 use rusqlite::{Connection, OptionalExtension, params};

@@ -211,6 +211,9 @@ impl Forum {
         let written = (|| -> Result<(), ForumError> {
             let conn = &*self.conn;
             let reason = "recompute: new program settings applied to the whole history";
+            let audit = |action: &str, grant: &Grant| {
+                crate::program::audit(conn, at, actor, action, Some(grant.member_id), &grant.what, reason, None)
+            };
             for grant in &preview.badges_gained {
                 let (name, level, description, granted_at): (String, String, String, i64) = scratch.query_row(
                     "SELECT name, level, description, granted_at FROM badges WHERE member_id = ?1 AND badge = ?2",
@@ -221,64 +224,28 @@ impl Forum {
                     "INSERT INTO badges (member_id, badge, name, level, description, granted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![grant.member_id as i64, grant.what, name, level, description, granted_at],
                 )?;
-                crate::program::audit(
-                    conn,
-                    at,
-                    actor,
-                    "grant-badge",
-                    Some(grant.member_id),
-                    &grant.what,
-                    reason,
-                    None,
-                )?;
+                audit("grant-badge", grant)?;
             }
             for grant in &preview.badges_lost {
                 conn.execute(
                     "DELETE FROM badges WHERE member_id = ?1 AND badge = ?2",
                     params![grant.member_id as i64, grant.what],
                 )?;
-                crate::program::audit(
-                    conn,
-                    at,
-                    actor,
-                    "revoke-badge",
-                    Some(grant.member_id),
-                    &grant.what,
-                    reason,
-                    None,
-                )?;
+                audit("revoke-badge", grant)?;
             }
             for grant in &preview.access_gained {
                 conn.execute(
                     "INSERT OR REPLACE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'earned', ?3, ?4)",
                     params![grant.member_id as i64, grant.what, at, reason],
                 )?;
-                crate::program::audit(
-                    conn,
-                    at,
-                    actor,
-                    "grant-access",
-                    Some(grant.member_id),
-                    &grant.what,
-                    reason,
-                    None,
-                )?;
+                audit("grant-access", grant)?;
             }
             for grant in &preview.access_lost {
                 conn.execute(
                     "DELETE FROM access WHERE member_id = ?1 AND tier = ?2",
                     params![grant.member_id as i64, grant.what],
                 )?;
-                crate::program::audit(
-                    conn,
-                    at,
-                    actor,
-                    "revoke-access",
-                    Some(grant.member_id),
-                    &grant.what,
-                    reason,
-                    None,
-                )?;
+                audit("revoke-access", grant)?;
             }
             for grant in &preview.nominations_added {
                 let (evidence, created_at): (String, i64) = scratch.query_row(
@@ -290,7 +257,7 @@ impl Forum {
                     "INSERT OR IGNORE INTO nominations (member_id, tier, evidence, status, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)",
                     params![grant.member_id as i64, grant.what, evidence, created_at],
                 )?;
-                crate::program::audit(conn, at, actor, "nominate", Some(grant.member_id), &grant.what, reason, None)?;
+                audit("nominate", grant)?;
             }
             // The ledger and totals of members whose points moved, line by line under the new rules.
             for change in &preview.points {

@@ -7,6 +7,7 @@
 
 mod actions;
 mod import;
+pub mod read;
 pub mod visibility;
 
 use std::rc::Rc;

@@ -318,3 +318,34 @@ pub fn program_status(conn: &Connection) -> Result<Option<ProgramStatus>, ForumE
     status.events = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
     Ok(Some(status))
 }
+
+/// A message to moderators (quarantine, gaming flags, inactivity warnings, …).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Notice {
+    /// Row id.
+    pub id: i64,
+    /// When.
+    pub at: i64,
+    /// The member concerned, if any.
+    pub member_id: Option<u64>,
+    /// A short key: `quarantine`, `mutual-likes`, `inactivity-warning`, …
+    pub topic: String,
+    /// The message.
+    pub message: String,
+}
+
+/// Notices for moderators, newest first; at most `limit`.
+pub fn notices(conn: &Connection, limit: usize) -> Result<Vec<Notice>, ForumError> {
+    Ok(conn
+        .prepare("SELECT id, at, member_id, topic, message FROM notices ORDER BY id DESC LIMIT ?1")?
+        .query_map(params![limit as i64], |row| {
+            Ok(Notice {
+                id: row.get(0)?,
+                at: row.get(1)?,
+                member_id: row.get::<_, Option<i64>>(2)?.map(|m| m as u64),
+                topic: row.get(3)?,
+                message: row.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,137 @@
+//! The host's own configuration file (`cadre.toml` in the working directory, or `--config FILE`): where the
+//! database is, where compiled artifacts are cached, and the sandbox limits. Every key is optional; a command-line
+//! flag or environment variable wins over the file, and the file over the defaults. Unknown keys are refused, with
+//! the file and key named, before anything runs.
+//!
+//! ```toml
+//! db = "forum.db"            # the SQLite database (default ./cadre.db)
+//! cache-dir = ".cadre/cache" # compiled plugin artifacts
+//!
+//! [limits]                   # per plugin call; see host/src/runtime/limits.rs
+//! fuel-per-call = 10000000
+//! deadline-ms = 1000
+//! memory-mib = 64
+//! max-effects-per-call = 1000
+//! max-store-mib = 1024
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::runtime::Limits;
+
+/// The file's contents.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct HostSettings {
+    /// The database path.
+    pub db: Option<PathBuf>,
+    /// The artifact cache directory.
+    pub cache_dir: Option<PathBuf>,
+    /// Sandbox limits.
+    #[serde(default)]
+    pub limits: LimitSettings,
+}
+
+/// The `[limits]` table: each key overrides one default of [`Limits`].
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Fuel per hook call (0 turns metering off).
+    pub fuel_per_call: Option<u64>,
+    /// Wall-clock deadline per call, in milliseconds.
+    pub deadline_ms: Option<u64>,
+    /// Linear memory cap, in MiB.
+    pub memory_mib: Option<usize>,
+    /// Effects per call.
+    pub max_effects_per_call: Option<usize>,
+    /// Total key/value store size, in MiB.
+    pub max_store_mib: Option<u64>,
+}
+
+/// Why the file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// Unreadable.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid, with TOML's message (it names the line and key).
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl HostSettings {
+    /// Read `path`; a missing file is fine when it was not asked for by name (`required = false`).
+    pub fn load(path: &Path, required: bool) -> Result<HostSettings, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(HostSettings::default()),
+            Err(source) => return Err(SettingsError::Read { path: path.to_owned(), source }),
+        };
+        toml::from_str(&text).map_err(|e| SettingsError::Invalid { path: path.to_owned(), message: e.to_string() })
+    }
+
+    /// The limits: defaults, overridden by the file.
+    pub fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        let l = &self.limits;
+        if let Some(fuel) = l.fuel_per_call {
+            limits.fuel_per_call = (fuel > 0).then_some(fuel);
+        }
+        if let Some(ms) = l.deadline_ms {
+            limits.deadline = std::time::Duration::from_millis(ms.max(1));
+        }
+        if let Some(mib) = l.memory_mib {
+            limits.memory_bytes = mib.max(1) << 20;
+        }
+        if let Some(effects) = l.max_effects_per_call {
+            limits.max_effects_per_call = effects;
+        }
+        if let Some(mib) = l.max_store_mib {
+            limits.max_store_bytes = mib << 20;
+        }
+        limits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_overrides_the_defaults_it_names_and_keeps_the_others() {
+        let settings: HostSettings =
+            toml::from_str("db = \"x.db\"\n[limits]\nfuel-per-call = 0\nmemory-mib = 16\n").unwrap();
+        let limits = settings.limits();
+        assert_eq!(settings.db.as_deref(), Some(Path::new("x.db")));
+        assert_eq!(limits.fuel_per_call, None, "0 turns metering off");
+        assert_eq!(limits.memory_bytes, 16 << 20);
+        assert_eq!(limits.max_effects_per_call, Limits::default().max_effects_per_call);
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused_naming_the_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cadre.toml");
+        std::fs::write(&path, "[limits]\nfuel = 5\n").unwrap();
+        let error = HostSettings::load(&path, true).unwrap_err().to_string();
+        assert!(error.contains("cadre.toml") && error.contains("fuel"), "{error}");
+    }
+
+    #[test]
+    fn a_missing_default_file_is_fine_but_a_named_one_is_not() {
+        assert_eq!(HostSettings::load(Path::new("/nonexistent/cadre.toml"), false).unwrap(), HostSettings::default());
+        assert!(HostSettings::load(Path::new("/nonexistent/cadre.toml"), true).is_err());
+    }
+}

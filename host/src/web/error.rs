@@ -1,0 +1,117 @@
+//! The web layer's one error type. It says to the client only what the client may know: "not found" (the same
+//! page for what does not exist and for what the viewer may not see), a refused input with its reason, an expired
+//! form, too many login attempts — and for everything else "Something went wrong", with the cause logged, never
+//! sent.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::forum::ForumError;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// Does not exist, or the viewer may not see it (indistinguishable on purpose).
+    #[error("not found")]
+    NotFound,
+    /// The input was refused; the message is safe to show (it names only what the viewer sent or may see).
+    #[error("{0}")]
+    Invalid(String),
+    /// Login needed for this action.
+    #[error("log in first")]
+    LoginRequired,
+    /// The form's CSRF token is missing or wrong.
+    #[error("this form has expired or did not come from this site; reload the page and try again")]
+    Csrf,
+    /// Too many failed logins for this name; try later.
+    #[error("too many failed attempts; try again in a few minutes")]
+    RateLimited,
+    /// Anything else: logged, never shown.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl WebError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Invalid(_) => StatusCode::BAD_REQUEST,
+            WebError::LoginRequired => StatusCode::UNAUTHORIZED,
+            WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What the client is told.
+    pub fn public_message(&self) -> String {
+        match self {
+            WebError::Internal(detail) => {
+                tracing::error!(%detail, "request failed");
+                "Something went wrong".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<ForumError> for WebError {
+    fn from(error: ForumError) -> WebError {
+        match error {
+            // Callers check visibility before acting, so a NotFound here is about something the viewer may see or
+            // something that does not exist; either way its text (it names ids) is not sent.
+            ForumError::NotFound(_) => WebError::NotFound,
+            ForumError::Invalid(message) => WebError::Invalid(message),
+            ForumError::Settings(message) => WebError::Invalid(message),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for WebError {
+    fn from(error: rusqlite::Error) -> WebError {
+        WebError::Internal(error.to_string())
+    }
+}
+
+impl From<super::forum_thread::Stopped> for WebError {
+    fn from(error: super::forum_thread::Stopped) -> WebError {
+        WebError::Internal(error.to_string())
+    }
+}
+
+/// The page every not-found answer gets, byte for byte (no viewer name, no token: nothing varies).
+pub const NOT_FOUND_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found · Cadre</title>\
+<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main class=\"narrow\"><h1>Page not found</h1>\
+<p>There is nothing here. It may never have existed.</p><p><a href=\"/\">Back to the forum</a></p></main></body></html>";
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status == StatusCode::NOT_FOUND {
+            return (status, Html(NOT_FOUND_PAGE)).into_response();
+        }
+        let message = self.public_message();
+        let page = super::html::message_page(status.canonical_reason().unwrap_or("Error"), &message);
+        (status, Html(page.into_string())).into_response()
+    }
+}
+
+/// The same error for the JSON API: `{"error": "..."}` with the same status.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(error: E) -> ApiError {
+        ApiError(error.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let message = if status == StatusCode::NOT_FOUND { "not found".to_owned() } else { self.0.public_message() };
+        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}

@@ -1,0 +1,292 @@
+//! Browser tests: Debian's headless Chromium, driven through chromedriver (WebDriver, `fantoccini`), against the
+//! real server on a loopback port with the demo community. One story, step by step as members and moderators
+//! click through it; screenshots of the key pages go to `target/browser-screenshots/`.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`apt-get install -y chromium chromium-driver`; `.ci/run`
+//! installs them). Without them the test fails and says so: it never passes silently.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use cadre::forum::Forum;
+use cadre::runtime::{Limits, Runtime};
+use cadre::web::{self, AppState, ForumHandle, demo};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver, killed (by its own pid) when the test ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn browser(user_data: &Path) -> (Driver, Client) {
+    for tool in [CHROMIUM, CHROMEDRIVER] {
+        assert!(
+            Path::new(tool).exists(),
+            "the browser tests need {tool}: install Debian's chromium and chromium-driver \
+             (apt-get update && apt-get install -y chromium chromium-driver); .ci/run does"
+        );
+    }
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver(child);
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--window-size=1280,1000", format!("--user-data-dir={}", user_data.display()),
+            ],
+        },
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else { unreachable!() };
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let url = format!("http://127.0.0.1:{port}");
+    for attempt in 0.. {
+        match ClientBuilder::new(connector.clone()).capabilities(capabilities.clone()).connect(&url).await {
+            Ok(client) => return (driver, client),
+            Err(error) if attempt < 300 => {
+                let _ = error;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("chromedriver on port {port} did not start a Chromium session: {error}"),
+        }
+    }
+    unreachable!()
+}
+
+/// The served demo forum; returns its base URL and the forum handle.
+async fn serve_demo(db: PathBuf) -> (String, ForumHandle) {
+    let forum = ForumHandle::spawn(move || {
+        let mut forum = Forum::open(&db, Runtime::new(Limits::default(), None)?)?;
+        demo::prepare(&mut forum, true)?;
+        Ok(forum)
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = web::app(AppState::new(forum.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, forum)
+}
+
+struct Session<'a> {
+    client: &'a Client,
+    base: &'a str,
+}
+
+impl Session<'_> {
+    async fn open(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    /// Wait for an element (the page a click started may still be loading): up to 30 s, as CI runs other tests beside.
+    async fn wait(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+    }
+
+    /// Wait until no element matches (the page a click started has loaded without it).
+    async fn wait_gone(&self, xpath: &str) {
+        for _ in 0..300 {
+            if self.client.find_all(Locator::XPath(xpath)).await.map(|found| found.is_empty()).unwrap_or(false) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{xpath} is still there");
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.wait(css).await.text().await.unwrap()
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait(css).await.click().await.unwrap();
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.wait(css).await;
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn page(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn log_in(&self, name: &str, password: &str) {
+        self.open("/login").await;
+        self.fill("#name", name).await;
+        self.fill("#password", password).await;
+        self.click("#submit").await;
+        assert_eq!(self.text("#me").await, name, "{name} is logged in");
+    }
+
+    async fn log_out(&self) {
+        self.click("#logout").await;
+        self.wait("#login-link").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_and_moderators_use_the_forum_and_the_panel_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, forum) = serve_demo(dir.path().join("forum.db")).await;
+    let (_driver, client) = browser(&dir.path().join("chromium")).await;
+    // The story runs as its own task so that, pass or fail, the browser is closed (killing chromedriver alone
+    // would leave Chromium running); then its panic, if any, is the test's.
+    let story = tokio::spawn(story(client.clone(), base, forum)).await;
+    let _ = client.close().await;
+    if let Err(failure) = story {
+        std::panic::resume_unwind(failure.into_panic());
+    }
+}
+
+/// Sign up, answer, like, accept, badge, approve, private forum, settings: each step as a person clicks it.
+async fn story(client: Client, base: String, forum: ForumHandle) {
+    let s = Session { client: &client, base: &base };
+    let bob_open_question: i64 = forum
+        .run(|f| {
+            f.conn().query_row(
+                "SELECT p.id FROM posts p JOIN members m ON m.id = p.author_id WHERE m.name = 'bob' \
+                 AND p.kind = 'question' AND NOT EXISTS (SELECT 1 FROM accepts a WHERE a.question_id = p.id) \
+                 ORDER BY p.id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .await
+        .unwrap()
+        .expect("the demo leaves bob a question without an accepted answer");
+
+    // A newcomer signs up and answers bob's question.
+    s.open("/").await;
+    s.shot("forum-anonymous").await;
+    s.click("#signup-link").await;
+    s.fill("#name", "carol").await;
+    s.fill("#password", "carol-password").await;
+    s.click("#submit").await;
+    assert_eq!(s.text("#me").await, "carol");
+    s.open(&format!("/t/{bob_open_question}")).await;
+    s.fill("#answer-body", "Open the settings, turn the sync option off and on again: it rebuilds the index.").await;
+    s.click("#answer-submit").await;
+    s.wait("article.answer:last-of-type").await;
+    for _ in 0..300 {
+        if client.current_url().await.unwrap().fragment().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let url = client.current_url().await.unwrap();
+    let answer: u64 = url.fragment().and_then(|f| f.strip_prefix('p')).and_then(|id| id.parse().ok()).expect("#p<id>");
+    assert!(s.page().await.contains("turn the sync option off and on again"));
+    let profile_before = {
+        s.open("/u/carol").await;
+        s.text("#badges").await
+    };
+    assert!(!profile_before.contains("Helpful"), "no badge before anyone accepts");
+    s.log_out().await;
+
+    // Bob likes the answer and accepts it.
+    s.log_in("bob", demo::PASSWORD).await;
+    s.open(&format!("/t/{bob_open_question}")).await;
+    s.click(&format!("form[action='/p/{answer}/like'] button")).await;
+    s.wait(&format!("form[action='/p/{answer}/unlike']")).await;
+    s.click(&format!("form[action='/p/{answer}/accept'] button")).await;
+    s.wait(&format!("form[action='/p/{answer}/unaccept']")).await;
+    assert!(s.text(&format!("#p{answer} .meta")).await.contains("accepted answer"));
+    assert!(s.text(&format!("#p{answer} .likes")).await.contains("1 like"));
+    s.shot("topic-accepted").await;
+    s.log_out().await;
+
+    // Carol's profile now shows the badge, with its level and description.
+    s.open("/u/carol").await;
+    let badges = s.text("#badges").await;
+    assert!(badges.contains("Helpful") && badges.contains("bronze") && badges.contains("accepted"), "{badges}");
+    s.shot("profile-badge").await;
+
+    // The moderator approves dave's nomination from the review queue.
+    s.log_in("mod", demo::PASSWORD).await;
+    s.open("/mod/queue").await;
+    s.shot("moderator-queue").await;
+    let dave = "//section[contains(@class,'nomination')][.//a[text()='dave']]";
+    let section = client.find(Locator::XPath(dave)).await.unwrap();
+    let reason = section.find(Locator::Css("input[name=reason]")).await.unwrap();
+    reason.send_keys("Great answers in Help; welcome aboard").await.unwrap();
+    section.find(Locator::Css("button.approve")).await.unwrap().click().await.unwrap();
+    s.wait_gone(dave).await;
+    s.open("/mod/members").await;
+    assert!(s.text("#access").await.contains("dave"));
+    s.shot("moderator-members").await;
+    s.open("/mod/members/alice").await;
+    s.shot("moderator-member-record").await;
+
+    // A bad setting: the error is shown beside its line and field; nothing changes.
+    s.open("/mod/settings").await;
+    let settings = s.text("#settings").await;
+    s.fill("#settings", &settings.replacen("answer-liked = 10", "answer-liked = \"lots\"", 1)).await;
+    s.click("#check").await;
+    let error = s.text(".field-error[data-path='points.answer-liked']").await;
+    assert!(error.contains("points.answer-liked"), "{error}");
+    s.shot("moderator-settings-error").await;
+    // A good change, previewed before anything moves.
+    s.fill("#settings", &settings.replacen("answer-accepted = 15", "answer-accepted = 40", 1)).await;
+    s.click("#preview").await;
+    let preview = s.text("#preview-result").await;
+    assert!(preview.contains("What this change would do") && preview.contains("events replayed"), "{preview}");
+    s.shot("moderator-settings-preview").await;
+    s.open("/mod").await;
+    s.shot("moderator-status").await;
+    s.log_out().await;
+
+    // The new super user sees the private category; an ordinary member does not, not even by its address.
+    s.log_in("dave", demo::PASSWORD).await;
+    assert!(s.text("table.categories").await.contains("Insiders lounge"));
+    s.open("/c/insiders").await;
+    assert!(s.text("h1").await.contains("Insiders lounge"));
+    s.shot("insider-private-category").await;
+    s.log_out().await;
+    s.log_in("carol", "carol-password").await;
+    assert!(!s.text("table.categories").await.contains("Insiders lounge"));
+    s.open("/c/insiders").await;
+    assert_eq!(s.text("h1").await, "Page not found");
+    s.open("/").await;
+    s.shot("forum-member").await;
+}

@@ -1,0 +1,229 @@
+//! The moderator's command line, run as a moderator would: the README walkthrough, ingest refusals, exit codes,
+//! upgrades that change declarations, rollback — and exactly-once under `kill -9`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::util::component_path;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// `cadre ARGS` against the database `db`.
+fn cadre(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cadre"))
+        .args(args)
+        .env("CADRE_DB", db)
+        .env("CADRE_CACHE_DIR", db.with_extension("cache"))
+        .env_remove("CADRE_MODERATOR")
+        .current_dir(repo_root())
+        .output()
+        .expect("cadre runs")
+}
+
+fn text(output: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn the_readme_walkthrough_works_when_pasted_into_a_shell() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let block = readme.split("<!-- walkthrough -->").nth(1).unwrap().split("<!-- /walkthrough -->").next().unwrap();
+    // The test builds the binary itself and points the database at a temporary directory.
+    let script: String = block
+        .lines()
+        .filter(|line| !line.starts_with("```") && !line.starts_with("cargo build") && !line.starts_with("export "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_cadre")).parent().unwrap();
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .env("PATH", format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("CADRE_DB", dir.path().join("walkthrough.db"))
+        .env("CADRE_CACHE_DIR", dir.path().join("cache"))
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "the walkthrough failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("nomination #1 approved: access granted"), "{stdout}");
+    assert!(stdout.contains("9 row(s); total 80"), "{stdout}");
+    assert!(stdout.contains("tier insiders: APPROVED"), "{stdout}");
+    assert!(stdout.contains("ada added to insiders (invited)"), "{stdout}");
+}
+
+#[test]
+fn a_bad_line_refuses_the_whole_file_and_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    assert!(cadre(&db, &["plugin", "install"]).status.success());
+    let file = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"id":"u1","type":"member","name":"ada","joined":"2024-01-01T00:00:00Z"}"#,
+            "\n",
+            r#"{"id":"c1","type":"category","slug":"general","name":"General"}"#,
+            "\n",
+            r#"{"id":"q1","type":"question","author":"u9","category":"general","title":"T","at":"2024-01-02T00:00:00Z"}"#,
+            "\n",
+            r#"{"id":"q2","type":"question","author":"u1","category":"general","title":"T","at":"yesterday"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let output = cadre(&db, &["ingest", file.to_str().unwrap()]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("line 3: no member \"u9\""), "{stderr}");
+    assert!(stderr.contains("line 4: `yesterday` is not an RFC 3339 time"), "{stderr}");
+    let shown = cadre(&db, &["member", "show", "ada"]);
+    assert_eq!(shown.status.code(), Some(3), "nothing from the file was applied, not even its good lines");
+}
+
+#[test]
+fn exit_codes_tell_scripts_what_happened() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    assert_eq!(cadre(&db, &["program", "show"]).status.code(), Some(3), "no program installed");
+    assert!(cadre(&db, &["plugin", "install"]).status.success());
+    assert_eq!(cadre(&db, &["ledger", "nobody"]).status.code(), Some(3));
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[points]\nanswer-liked = \"lots\"\n").unwrap();
+    let output = cadre(&db, &["program", "apply", bad.to_str().unwrap()]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("line 2: points.answer-liked: expected an integer"), "{stderr}");
+    let output = cadre(&db, &["queue", "approve", "1", "--reason", "x"]);
+    assert_eq!(output.status.code(), Some(2), "no moderator named: {}", text(&output).1);
+}
+
+#[test]
+fn an_upgrade_that_changes_declared_badges_says_so_and_waits_for_yes_and_rollback_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    assert!(cadre(&db, &["plugin", "install"]).status.success());
+    let other = component_path("panic");
+    let output = cadre(&db, &["plugin", "upgrade", other.to_str().unwrap()]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr.contains("badges added: declared") && stderr.contains("badges removed: rising-star"), "{stderr}");
+    assert!(text(&cadre(&db, &["plugin", "list"])).0.contains("active   #1   cadre-superuser"), "nothing changed");
+    assert!(cadre(&db, &["plugin", "upgrade", other.to_str().unwrap(), "--yes"]).status.success());
+    let (list, _) = text(&cadre(&db, &["plugin", "list"]));
+    assert!(list.contains("active   #2   Panics 0.0.1") && list.contains("previous #1   cadre-superuser"), "{list}");
+    let output = cadre(&db, &["plugin", "rollback"]);
+    assert!(text(&output).0.contains("rolled back to cadre-superuser"), "{:?}", text(&output));
+    let (list, _) = text(&cadre(&db, &["plugin", "list"]));
+    assert!(list.contains("active   #1   cadre-superuser"), "{list}");
+}
+
+/// A community of `members` members and about `likes` likes with unlikes and accepts, as JSON Lines.
+fn long_history(members: usize, likes: usize) -> String {
+    let mut lines = Vec::new();
+    for m in 0..members {
+        lines.push(format!(r#"{{"id":"u{m}","type":"member","name":"m{m}","joined":"2024-01-01T00:00:00Z"}}"#));
+    }
+    lines.push(r#"{"id":"c","type":"category","slug":"general","name":"General"}"#.to_owned());
+    let mut answers = Vec::new();
+    for q in 0..likes / 20 {
+        let day = 1 + q / 10;
+        let at = |h: usize| format!("2024-02-{:02}T{:02}:{:02}:00Z", 1 + day % 27, h % 24, q % 60);
+        lines.push(format!(
+            r#"{{"id":"q{q}","type":"question","author":"u{}","category":"general","title":"Q{q}","at":"{}"}}"#,
+            q % members,
+            at(1)
+        ));
+        let answerer = (q * 7 + 3) % members;
+        lines.push(format!(
+            r#"{{"id":"a{q}","type":"answer","author":"u{answerer}","question":"q{q}","body":"A","at":"{}"}}"#,
+            at(2)
+        ));
+        answers.push((q, answerer, at(3)));
+    }
+    let mut like = 0;
+    for (q, answerer, at) in &answers {
+        for k in 0..20 {
+            let liker = (q * 13 + k * 3 + 1) % members;
+            if liker == *answerer {
+                continue;
+            }
+            lines.push(format!(r#"{{"id":"v{like}","type":"like","liker":"u{liker}","post":"a{q}","at":"{at}"}}"#));
+            if like % 9 == 0 {
+                lines.push(format!(r#"{{"id":"x{like}","type":"unlike","like":"v{like}","at":"{at}"}}"#));
+            }
+            like += 1;
+        }
+        if q % 3 == 0 {
+            lines.push(format!(r#"{{"id":"acc{q}","type":"accept","answer":"a{q}","at":"{at}"}}"#));
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Everything the program's decisions produced, in a comparable form.
+fn state(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT member_id || ':' || total FROM points ORDER BY member_id",
+        "SELECT member_id || ':' || badge FROM badges ORDER BY 1",
+        "SELECT member_id || ':' || tier || ':' || source FROM access ORDER BY 1",
+        "SELECT member_id || ':' || tier || ':' || status FROM nominations ORDER BY 1",
+        "SELECT event_id || ':' || member_id || ':' || delta || ':' || rule FROM ledger ORDER BY event_id, member_id, delta",
+        "SELECT key || '=' || hex(value) FROM kv ORDER BY key",
+        "SELECT COUNT(*) || ' events' FROM events",
+        "SELECT COUNT(*) || ' likes' FROM likes",
+    ] {
+        let mut statement = conn.prepare(sql).unwrap();
+        out.extend(statement.query_map([], |row| row.get::<_, String>(0)).unwrap().map(Result::unwrap));
+    }
+    out
+}
+
+#[test]
+fn kill_9_at_random_points_then_resuming_gives_the_same_database_as_a_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.jsonl");
+    std::fs::write(&file, long_history(40, 8_000)).unwrap();
+    let settings = repo_root().join("tests/walkthrough/settings.toml");
+    let prepare = |db: &Path| {
+        assert!(cadre(db, &["plugin", "install"]).status.success());
+        assert!(cadre(db, &["program", "apply", settings.to_str().unwrap()]).status.success());
+    };
+    let clean = dir.path().join("clean.db");
+    prepare(&clean);
+    let output = cadre(&clean, &["ingest", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{:?}", text(&output));
+
+    let killed = dir.path().join("killed.db");
+    prepare(&killed);
+    // A seed from the clock, printed on failure so a failing run can be reproduced.
+    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let mut kills = 0;
+    for _ in 0..6 {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let delay = std::time::Duration::from_millis(100 + (seed >> 33) % 900);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cadre"))
+            .args(["ingest", file.to_str().unwrap()])
+            .env("CADRE_DB", &killed)
+            .env("CADRE_CACHE_DIR", killed.with_extension("cache"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            // SIGKILL: no destructor, no rollback, no flush — as a crash or `kill -9`.
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    let output = cadre(&killed, &["ingest", file.to_str().unwrap()]);
+    assert!(output.status.success(), "resuming failed: {:?}", text(&output));
+    assert!(kills > 0, "the run finished before any kill (seed {seed}); make the history longer");
+    assert_eq!(state(&killed), state(&clean), "after {kills} kills (seed {seed})");
+}

@@ -1,0 +1,59 @@
+//! `cadre serve --demo`, the README's run command, as a newcomer runs it: the binary creates the database, fills
+//! the demo, prints the URL and the logins, and answers on that URL.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+
+/// The server, stopped (by its own handle) when the test ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn get(addr: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn serve_demo_prints_the_url_and_the_logins_and_serves_the_demo_forum() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_cadre"))
+        .arg("--db")
+        .arg(dir.path().join("forum.db"))
+        .arg("--cache-dir")
+        .arg(dir.path().join("cache"))
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cadre serve starts");
+    let mut server = Server(child);
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    let mut url = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.split("serving the forum at http://").nth(1) {
+            url = Some(rest.split('/').next().unwrap().to_owned());
+        }
+        if line.trim_start().starts_with("bob") {
+            break;
+        }
+    }
+    let addr = url.unwrap_or_else(|| panic!("no URL printed:\n{printed}"));
+    assert!(printed.contains("Filled the demo community") && printed.contains("cadre-demo"), "{printed}");
+    let home = get(&addr, "/");
+    assert!(home.starts_with("HTTP/1.1 200"), "{home}");
+    assert!(home.contains("Help &amp; support") && !home.contains("Insiders lounge"), "{home}");
+    assert!(get(&addr, "/c/insiders").starts_with("HTTP/1.1 404"));
+}

@@ -1,0 +1,138 @@
+//! The leak test: every route of the router (from `cadre::web::routes()`, the table the router is built from, so a
+//! new route is covered the moment it exists), as an anonymous visitor, a member without access and a member
+//! whose access was removed, against two forums that differ only in whether the private Insiders content exists.
+//! Every answer must be byte-for-byte the same in both (status, redirect, body): then no private title, body, id
+//! or count can show, and a private thing answers exactly as a missing one. The private words must not appear at
+//! all; routes that name a private thing must be the not-found page; the moderator panel must be not-found too.
+
+use axum::http::{Method, StatusCode};
+
+use crate::web_world::{PRIVATE_WORDS, World, world};
+
+/// A route's path with every parameter filled with a private (or, in the other forum, missing) value.
+fn fill(path: &str, w: &World) -> String {
+    let filled = path
+        .replace("{slug}", "insiders")
+        .replace("{topic}", &w.private.topic.to_string())
+        .replace("{post}", &w.private.answer.to_string())
+        .replace("{name}", "secretive")
+        .replace("{member}", "secretive")
+        .replace("{nomination}", "1");
+    assert!(!filled.contains('{'), "the leak test does not know a parameter of {path}: name it after what it takes");
+    // Every GET also searches for a word of the private title (the search routes use it; the others ignore it).
+    format!("{filled}?q=roadmap")
+}
+
+const FORM: &str = "title=Leak+probe&body=probe&reason=probe&name=secretive&password=probe-password&tier=insiders\
+                    &decision=approve&settings=x&action=check";
+const JSON: &str = r#"{"title":"Leak probe","body":"probe","name":"probe-name","password":"probe-password",
+    "member":"secretive","tier":"insiders","reason":"probe","approve":true,"settings":"x","action":"check"}"#;
+
+async fn answer(w: &World, who: Option<u64>, method: &Method, path: &str) -> (StatusCode, String, String) {
+    let visitor = w.visitor(who).await;
+    let url = fill(path, w);
+    match (method, path.starts_with("/api/")) {
+        (&Method::GET, _) => w.get(&visitor, &url).await,
+        (_, false) => w.post_form(&visitor, &url, FORM, true).await,
+        (_, true) => w.post_json(&visitor, &url, JSON, true).await,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_route_tells_anyone_without_access_that_the_private_forum_exists() {
+    let with = world(true);
+    let without = world(false);
+    let not_found = with.get(&with.visitor(None).await, "/no-such-page").await;
+    assert_eq!(not_found.0, StatusCode::NOT_FOUND);
+    let routes = cadre::web::routes();
+    assert!(routes.len() > 40, "the route table is the whole router");
+    let mut checked = 0;
+    for (label, who_with, who_without) in [
+        ("anonymous", None, None),
+        ("member without access", Some(with.plain), Some(without.plain)),
+        ("removed member", Some(with.removed), Some(without.removed)),
+    ] {
+        for route in &routes {
+            let seen = answer(&with, who_with, &route.method, route.path).await;
+            let baseline = answer(&without, who_without, &route.method, route.path).await;
+            let what = format!("{} {} as {label}", route.method, route.path);
+            assert_eq!(seen, baseline, "{what}: the answer depends on the private content");
+            for word in PRIVATE_WORDS {
+                assert!(!seen.2.contains(word), "{what}: the answer shows {word:?}");
+            }
+            let topic_link = format!("/t/{}\"", with.private.topic);
+            let post_link = format!("/p/{}\"", with.private.answer);
+            assert!(!seen.2.contains(&topic_link) && !seen.2.contains(&post_link), "{what}: a private id shows");
+            let names_private = ["{slug}", "{topic}", "{post}"].iter().any(|p| route.path.contains(p));
+            if route.method == Method::GET && names_private {
+                assert_eq!(seen.0, StatusCode::NOT_FOUND, "{what}");
+                if !route.path.starts_with("/api/") {
+                    assert_eq!(seen.2, not_found.2, "{what}: not the not-found page");
+                }
+            }
+            if route.path.starts_with("/mod") || route.path.starts_with("/api/mod") {
+                assert_eq!(seen.0, StatusCode::NOT_FOUND, "{what}: the panel exists only for moderators");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 3 * routes.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_insider_sees_the_private_forum_on_every_kind_of_page() {
+    let w = world(true);
+    let insider = w.visitor(Some(w.insider)).await;
+    for path in [
+        "/".to_owned(),
+        "/latest".to_owned(),
+        "/c/insiders".to_owned(),
+        format!("/t/{}", w.private.topic),
+        "/search?q=Quokka".to_owned(),
+        "/u/secretive".to_owned(),
+        format!("/api/t/{}", w.private.topic),
+        "/api/search?q=Quokka".to_owned(),
+    ] {
+        let (status, _, body) = w.get(&insider, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(body.contains("Quokka") || body.contains("Insiders lounge"), "{path}: the insider misses it");
+    }
+    let (status, location, _) = w.get(&insider, &format!("/p/{}", w.private.answer)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/t/{}#p{}", w.private.topic, w.private.answer));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_member_loses_the_private_forum_on_the_very_next_request() {
+    let w = world(true);
+    let insider = w.visitor(Some(w.insider)).await;
+    assert_eq!(w.get(&insider, "/c/insiders").await.0, StatusCode::OK);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let (status, location, _) = w
+        .post_form(&moderator, "/mod/members/remove", "name=insider&tier=insiders&reason=left+the+company", true)
+        .await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/mod/members"));
+    let (status, _, body) = w.get(&insider, "/c/insiders").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!body.contains("Quokka"));
+    let (_, _, audit) = w.get(&moderator, "/mod/audit").await;
+    assert!(audit.contains("left the company"), "the removal and its reason are in the audit log");
+    let (_, _, queue) = w.get(&moderator, "/mod/members").await;
+    assert!(queue.contains("invited"), "invited members are marked as such");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_category_a_moderator_makes_private_is_seen_only_by_the_tier() {
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let (status, _, _) =
+        w.post_form(&moderator, "/mod/categories", "slug=backstage&name=Backstage&tier=insiders", true).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, body) = w.post_form(&moderator, "/mod/categories", "slug=x&name=X&tier=nonesuch", true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "only a declared tier: {body}");
+    let insider = w.visitor(Some(w.insider)).await;
+    assert!(w.get(&insider, "/").await.2.contains("Backstage"));
+    let plain = w.visitor(Some(w.plain)).await;
+    assert!(!w.get(&plain, "/").await.2.contains("Backstage"));
+    assert_eq!(w.get(&plain, "/c/backstage").await.0, StatusCode::NOT_FOUND);
+}
