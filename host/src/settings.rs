@@ -1,4 +1,4 @@
-//! The host's own configuration file (`cadre.toml` in the working directory, or `--config FILE`): where the
+//! The host's own configuration file (`cadre.toml` in the working directory, or `--host-config FILE`): where the
 //! database is, where compiled artifacts are cached, and the sandbox limits. Every key is optional; a command-line
 //! flag or environment variable wins over the file, and the file over the defaults. Unknown keys are refused, with
 //! the file and key named, before anything runs.

@@ -31,8 +31,8 @@ pub mod exit {
 #[command(name = "cadre", version, about, long_about = None)]
 pub struct Cli {
     /// The host's configuration file (database, cache, sandbox limits); `./cadre.toml` is read if present.
-    #[arg(long, global = true, env = "CADRE_CONFIG")]
-    pub config: Option<PathBuf>,
+    #[arg(long = "host-config", global = true, env = "CADRE_CONFIG", value_name = "FILE")]
+    pub host_config: Option<PathBuf>,
     /// Where compiled plugin artifacts are cached (by content hash) [default: .cadre/cache, or `cache-dir` in the config].
     #[arg(long, global = true, env = "CADRE_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -243,9 +243,9 @@ pub fn open_forum(cli: &Resolved) -> anyhow::Result<crate::forum::Forum> {
 }
 
 impl Cli {
-    /// The configuration file: `--config` (must exist), else `./cadre.toml` if present.
+    /// The configuration file: `--host-config` (must exist), else `./cadre.toml` if present.
     pub fn host_settings(&self) -> Result<crate::settings::HostSettings, crate::settings::SettingsError> {
-        match &self.config {
+        match &self.host_config {
             Some(path) => crate::settings::HostSettings::load(path, true),
             None => crate::settings::HostSettings::load(std::path::Path::new("cadre.toml"), false),
         }

@@ -14,12 +14,12 @@ pub struct ReplayArgs {
     /// The site folder, with Posts.xml, Votes.xml and Users.xml (plain, .xz or .gz).
     pub site: PathBuf,
     /// A preset's settings (stackexchange, legends, insiders); the default is stackexchange.
-    #[arg(long, conflicts_with = "settings")]
+    #[arg(long, conflicts_with = "config")]
     pub preset: Option<String>,
-    /// The program's settings from a TOML file instead of a preset. (The global `--config` is the host's own
-    /// configuration; the forum database is the global `--db`, by default `<site folder name>.replay.db` here.)
-    #[arg(long)]
-    pub settings: Option<PathBuf>,
+    /// The program's settings from a TOML file instead of a preset. (The forum database is the global `--db`, by
+    /// default `<site folder name>.replay.db` here; the host's own configuration file is the global `--host-config`.)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Write `user_id,points` for every user with non-zero points (Stack Exchange user ids, sorted) to this file.
     #[arg(long)]
     pub per_user: Option<PathBuf>,
@@ -36,7 +36,7 @@ pub struct ReplayArgs {
 
 /// Run `cadre replay`.
 pub fn run(cli: &super::Resolved, args: &ReplayArgs) -> anyhow::Result<u8> {
-    let settings = match (&args.preset, &args.settings) {
+    let settings = match (&args.preset, &args.config) {
         (_, Some(file)) => {
             std::fs::read_to_string(file).with_context(|| format!("reading the settings {}", file.display()))?
         }
