@@ -6,12 +6,12 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Forum, ForumError, MemberId};
 use crate::events::Outcome;
 use crate::runtime::Event;
-use crate::runtime::bindings::{Accept, Like, ManualChange, ModeratorAction, PostCreated, PostKind};
+use crate::runtime::bindings::{Accept, Like, ManualChange, ModeratorAction, PostKind};
 
 /// Question, answer or reply, as stored.
 pub type PostKindName = &'static str;
 
-fn kind_name(kind: PostKind) -> PostKindName {
+pub(super) fn kind_name(kind: PostKind) -> PostKindName {
     match kind {
         PostKind::Question => "question",
         PostKind::Answer => "answer",
@@ -46,24 +46,38 @@ pub struct NewPost {
     pub at: i64,
 }
 
+impl NewPost {
+    /// The same post in the shape the shared insert takes (a live post has a known author and is no wiki).
+    fn to_imported(&self) -> super::ImportedPost {
+        super::ImportedPost {
+            kind: self.kind,
+            author: Some(self.author),
+            parent: self.parent,
+            category: self.category,
+            title: self.title.clone(),
+            body: self.body.clone(),
+            at: self.at,
+            wiki_since: None,
+        }
+    }
+}
+
 /// The facts about a post that events carry.
 pub(super) struct PostFacts {
     kind: PostKind,
     author: Option<MemberId>,
     topic: u64,
-    category: u64,
     wiki_since: Option<i64>,
 }
 
 fn post_facts(conn: &Connection, post: u64) -> Result<PostFacts, ForumError> {
-    conn.prepare_cached("SELECT kind, author_id, topic_id, category_id, wiki_since FROM posts WHERE id = ?1")?
+    conn.prepare_cached("SELECT kind, author_id, topic_id, wiki_since FROM posts WHERE id = ?1")?
         .query_row(params![post as i64], |row| {
             Ok(PostFacts {
                 kind: kind_from(&row.get::<_, String>(0)?),
                 author: row.get::<_, Option<i64>>(1)?.map(|a| a as u64),
                 topic: row.get::<_, i64>(2)? as u64,
-                category: row.get::<_, i64>(3)? as u64,
-                wiki_since: row.get(4)?,
+                wiki_since: row.get(3)?,
             })
         })
         .optional()?
@@ -121,66 +135,26 @@ impl Forum {
         if post.body.trim().is_empty() || post.body.len() > MAX_BODY {
             return Err(ForumError::Invalid(format!("a post needs 1 to {MAX_BODY} bytes of text")));
         }
-        let mut created = 0;
-        let outcome = self.record(external_id, post.at, |conn| {
-            let (topic, category, parent) = match post.kind {
+        // What a live post must satisfy beyond what imported history is held to; the insert itself is shared.
+        self.insert_post(external_id, post.to_imported(), |conn| {
+            match post.kind {
                 PostKind::Question => {
                     let title = post.title.as_deref().map(str::trim).unwrap_or_default();
                     if title.is_empty() || title.len() > MAX_TITLE {
                         return Err(ForumError::Invalid(format!("a question needs a title of 1 to {MAX_TITLE} bytes")));
                     }
-                    let category = post.category.ok_or_else(|| ForumError::Invalid("a question needs a category".into()))?;
-                    (None, category, None)
                 }
                 PostKind::Answer | PostKind::Reply => {
-                    let parent = post.parent.ok_or_else(|| ForumError::Invalid("an answer or reply needs a parent".into()))?;
+                    let parent =
+                        post.parent.ok_or_else(|| ForumError::Invalid("an answer or reply needs a parent".into()))?;
                     let facts = post_facts(conn, parent)?;
                     if post.kind == PostKind::Answer && facts.kind != PostKind::Question {
                         return Err(ForumError::Invalid(format!("post {parent} is not a question")));
                     }
-                    (Some(facts.topic), facts.category, Some(parent))
                 }
-            };
-            let author_joined = joined_at(conn, post.author)?;
-            conn.prepare_cached(
-                "INSERT INTO posts (kind, topic_id, parent_id, category_id, author_id, title, body, created_at, external_id) \
-                 VALUES (?1, COALESCE(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                kind_name(post.kind),
-                topic.map(|t| t as i64),
-                parent.map(|p| p as i64),
-                category as i64,
-                post.author as i64,
-                post.title,
-                post.body,
-                post.at,
-                external_id
-            ])?;
-            created = conn.last_insert_rowid() as u64;
-            if topic.is_none() {
-                conn.execute("UPDATE posts SET topic_id = id WHERE id = ?1", params![created as i64])?;
             }
-            Ok(Some(Event::PostCreated(PostCreated {
-                post: created,
-                kind: post.kind,
-                author: Some(post.author),
-                parent,
-                category,
-                at: post.at,
-                author_joined: Some(author_joined),
-            })))
-        })?;
-        if outcome.duplicate {
-            created = self.post_by_external_id(external_id)?;
-        }
-        Ok((created, outcome))
-    }
-
-    fn post_by_external_id(&self, external_id: &str) -> Result<u64, ForumError> {
-        Ok(self.conn.query_row("SELECT id FROM posts WHERE external_id = ?1", params![external_id], |row| {
-            row.get::<_, i64>(0)
-        })? as u64)
+            joined_at(conn, post.author).map(drop)
+        })
     }
 
     fn like_record(conn: &Connection, like: u64, post: u64, liker: MemberId, at: i64) -> Result<Like, ForumError> {

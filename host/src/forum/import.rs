@@ -77,8 +77,20 @@ impl Forum {
 
     /// Import a post (its event: post created).
     pub fn import_post(&mut self, external_id: &str, post: ImportedPost) -> Result<(u64, Outcome), ForumError> {
+        self.insert_post(external_id, post, |_| Ok(()))
+    }
+
+    /// Record a post and its event, after `check` (run inside the event's transaction) accepted it. Shared by live
+    /// posts and imported ones. Returns the post id (the existing one when the external id was recorded before).
+    pub(super) fn insert_post(
+        &mut self,
+        external_id: &str,
+        post: ImportedPost,
+        check: impl FnOnce(&rusqlite::Connection) -> Result<(), ForumError>,
+    ) -> Result<(u64, Outcome), ForumError> {
         let mut created = 0;
         let outcome = self.record(external_id, post.at, |conn| {
+            check(conn)?;
             let (topic, category) = match (post.kind, post.parent) {
                 (PostKind::Question, _) => {
                     (None, post.category.ok_or_else(|| ForumError::Invalid("a question needs a category".into()))?)
@@ -99,11 +111,7 @@ impl Forum {
                 ),
                 None => None,
             };
-            let kind = match post.kind {
-                PostKind::Question => "question",
-                PostKind::Answer => "answer",
-                PostKind::Reply => "reply",
-            };
+            let kind = super::actions::kind_name(post.kind);
             conn.prepare_cached(
                 "INSERT INTO posts (kind, topic_id, parent_id, category_id, author_id, title, body, created_at, wiki_since, external_id) \
                  VALUES (?1, COALESCE(?2, 0), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
