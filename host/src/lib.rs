@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod native;
 pub mod program;
 pub mod replay;
+pub mod rng;
 pub mod runtime;
 pub mod settings;
 pub mod web;

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::bundled::PROGRAM_WASM;
 use crate::forum::{Forum, ForumError, ImportedPost, MemberId};
+use crate::rng::Rng;
 use crate::runtime::bindings::PostKind;
 use crate::runtime::{Event, Limits, Runtime};
 
@@ -30,26 +31,6 @@ const PER_DAY: u64 = 20_000;
 const RECENT: usize = 20_000;
 /// Events per transaction.
 const BATCH: u64 = 5_000;
-
-/// A small deterministic generator (xorshift64*): the same community on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    /// A member index skewed towards 0 (the very active few).
-    fn skewed(&mut self, n: usize) -> usize {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        ((u * u * u * u) * n as f64) as usize
-    }
-}
 
 /// The synthetic community as it unfolds.
 struct Community {
@@ -71,7 +52,7 @@ impl Community {
             (0..MEMBERS).map(|i| forum.import_member(&format!("bench:{i}"), &format!("member{i}"), 0)).collect()
         })?;
         Ok(Community {
-            rng: Rng(0x9e37_79b9_7f4a_7c15),
+            rng: Rng::new(0x9e37_79b9_7f4a_7c15),
             members,
             questions: VecDeque::new(),
             answers: VecDeque::new(),
@@ -111,12 +92,12 @@ impl Community {
             let answer = Community::pick(&mut self.rng, &self.answers);
             forum.import_accept(&format!("b:{n}"), answer, at).map(drop)
         } else if roll < 30 && !self.likes.is_empty() {
-            let index = self.rng.below(self.likes.len() as u64) as usize;
+            let index = self.rng.index(self.likes.len());
             let like = self.likes.swap_remove_back(index).expect("index in range");
             forum.import_unlike(&format!("b:{n}"), &format!("b:{like}"), at).map(drop)
         } else {
             let post = Community::pick(&mut self.rng, &self.posts);
-            let liker = self.members[self.rng.below(self.members.len() as u64) as usize];
+            let liker = self.members[self.rng.index(self.members.len())];
             let outcome = forum.import_like(&format!("b:{n}"), Some(liker), post, at);
             if outcome.is_ok() {
                 Community::remember(&mut self.likes, n);

@@ -6,6 +6,7 @@
 //! Deterministic (a fixed-seed generator), so the demo and the tests built on it always look the same.
 
 use crate::forum::{Forum, ForumError, MemberId, NewPost};
+use crate::rng::Rng;
 use crate::runtime::bindings::PostKind;
 
 /// The demo program's settings: the bundled program with thresholds a six-week-old community can reach.
@@ -203,21 +204,6 @@ const ANSWERS: [&str; 6] = [
     "Keep two copies in different places, never a photo, never in the cloud. Metal plates survive fire and water; paper is fine if you store it well.",
 ];
 
-/// A small deterministic generator (xorshift64*), so the demo is the same on every start.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Who is who in the demo.
 pub struct Demo {
     /// The moderator.
@@ -254,7 +240,7 @@ pub fn fill(
         categories.insert(slug, forum.create_category(slug, name, None)?);
     }
     let insiders = forum.create_category("insiders", "Insiders lounge", Some("insiders"))?;
-    let mut rng = Rng(0x5EED_CAD5E);
+    let mut rng = Rng::new(0x5EED_CAD5E);
     let experts: Vec<MemberId> = EXPERTS.iter().map(|n| id_of(n)).collect();
     let others: Vec<MemberId> = OTHERS.iter().map(|n| id_of(n)).collect();
     let bob = id_of("bob");
@@ -266,7 +252,7 @@ pub fn fill(
                 let at = start + day * DAY + (slot * 5 + 2) * 3_600_000;
                 let (slug, title, body) = topic(n);
                 // Bob never answers: he asks (so the browser test can find his open question).
-                let asker = if n % 5 == 0 { bob } else { others[1 + rng.below(others.len() - 1)] };
+                let asker = if n % 5 == 0 { bob } else { others[1 + rng.index(others.len() - 1)] };
                 let question = NewPost {
                     kind: PostKind::Question,
                     author: asker,
@@ -280,21 +266,21 @@ pub fn fill(
                 // Erin starts late (so she is still below the tier on some measures) and alice leads.
                 let mut answers = Vec::new();
                 for (e, expert) in experts.iter().enumerate() {
-                    if rng.below(10) < [8, 6, 5][e] && !(e == 2 && day < 10) {
+                    if rng.index(10) < [8, 6, 5][e] && !(e == 2 && day < 10) {
                         let answer = NewPost {
                             kind: PostKind::Answer,
                             author: *expert,
                             category: None,
                             parent: Some(q),
                             title: None,
-                            body: ANSWERS[rng.below(ANSWERS.len())].to_owned(),
+                            body: ANSWERS[rng.index(ANSWERS.len())].to_owned(),
                             at: at + (e as i64 + 1) * 1_800_000,
                         };
                         answers.push((*expert, forum.create_post(&format!("demo:a{n}-{e}"), answer)?.0));
                     }
                 }
-                if rng.below(3) == 0 {
-                    let helper = others[1 + rng.below(others.len() - 1)];
+                if rng.index(3) == 0 {
+                    let helper = others[1 + rng.index(others.len() - 1)];
                     if helper != asker {
                         let answer = NewPost {
                             kind: PostKind::Answer,
@@ -302,15 +288,15 @@ pub fn fill(
                             category: None,
                             parent: Some(q),
                             title: None,
-                            body: ANSWERS[rng.below(ANSWERS.len())].to_owned(),
+                            body: ANSWERS[rng.index(ANSWERS.len())].to_owned(),
                             at: at + 3 * 3_600_000,
                         };
                         answers.push((helper, forum.create_post(&format!("demo:a{n}-o"), answer)?.0));
                     }
                 }
                 for (i, (_, answer)) in answers.iter().enumerate() {
-                    for l in 0..(1 + rng.below(4)) {
-                        let liker = others[rng.below(others.len())];
+                    for l in 0..(1 + rng.index(4)) {
+                        let liker = others[rng.index(others.len())];
                         let _ = forum.like(
                             &format!("demo:l{n}-{i}-{l}"),
                             liker,
@@ -319,10 +305,10 @@ pub fn fill(
                         );
                     }
                 }
-                let _ = forum.like(&format!("demo:lq{n}"), others[rng.below(others.len())], q, at + 6 * 3_600_000);
+                let _ = forum.like(&format!("demo:lq{n}"), others[rng.index(others.len())], q, at + 6 * 3_600_000);
                 // Most askers accept an answer, and usually the first (an expert's). Bob leaves his latest open.
-                if !answers.is_empty() && rng.below(10) < 8 && !(asker == bob && day > 30) {
-                    let (_, chosen) = answers[if rng.below(4) == 0 { answers.len() - 1 } else { 0 }];
+                if !answers.is_empty() && rng.index(10) < 8 && !(asker == bob && day > 30) {
+                    let (_, chosen) = answers[if rng.index(4) == 0 { answers.len() - 1 } else { 0 }];
                     forum.accept(&format!("demo:x{n}"), asker, chosen, at + 8 * 3_600_000)?;
                 }
                 if day % 3 == 0 && slot == 0 && answers.len() > 1 {
