@@ -29,8 +29,8 @@ const MEMBERS: usize = 20_000;
 const PER_DAY: u64 = 20_000;
 /// Recent posts that new answers, likes and accepts go to (bounded: memory must not grow with N).
 const RECENT: usize = 20_000;
-/// Events per transaction.
-const BATCH: u64 = 5_000;
+/// Events per transaction (the same as a Stack Exchange replay).
+const BATCH: u64 = 20_000;
 
 /// The synthetic community as it unfolds.
 struct Community {

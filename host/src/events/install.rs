@@ -4,13 +4,6 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::forum::{Forum, ForumError, Installed};
-use crate::program::kv::SqliteKv;
-
-/// The program's row.
-pub(crate) struct ProgramState {
-    pub(crate) processed_up_to: i64,
-    pub(crate) quarantined: bool,
-}
 
 /// What changed in what a program declares (shown before an upgrade takes effect).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -26,17 +19,6 @@ pub struct DeclarationChange {
 }
 
 impl Forum {
-    pub(crate) fn program_state(&self) -> Result<Option<ProgramState>, ForumError> {
-        if self.program.is_none() {
-            return Ok(None);
-        }
-        Ok(self
-            .conn
-            .prepare_cached("SELECT processed_up_to, quarantined FROM program")?
-            .query_row([], |row| Ok(ProgramState { processed_up_to: row.get(0)?, quarantined: row.get(1)? }))
-            .optional()?)
-    }
-
     /// Load the active program version from the database (at open).
     pub(crate) fn load_installed(&mut self) -> Result<(), ForumError> {
         let row: Option<(i64, Vec<u8>, String)> = self
@@ -59,7 +41,7 @@ impl Forum {
         if let Err(errors) = configured {
             return Err(ForumError::Settings(render_errors(&errors)));
         }
-        plugin.set_backend(Box::new(SqliteKv::new(self.conn.clone())));
+        plugin.set_backend(self.kv.backend());
         let actor = format!("program {}", plugin.name());
         Ok(Installed { plugin, version_id, actor })
     }

@@ -78,33 +78,96 @@ fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Run the program on one event inside a savepoint of `conn`'s open transaction and apply its effects. On any
-/// failure (the call, or applying its effects) the savepoint is rolled back and the error returned as `Ok(Err)`;
-/// `Err` is reserved for the database failing.
+/// Run the program on one event and apply its effects, in `conn`'s open transaction. The program's failure
+/// (trap, limit, invalid effects) is `Ok(Err)`: it wrote nothing, because a call's store writes are staged only
+/// when it succeeds and its effects validate. `Err` is the database failing while applying validated effects,
+/// which the caller rolls back with the rest of the event.
 pub(crate) fn run_program(
     conn: &Connection,
     plugin: &mut dyn crate::native::Rules,
     actor: &str,
     logged: &LoggedEvent,
 ) -> Result<Result<usize, String>, ForumError> {
-    statement(conn, "SAVEPOINT program")?;
-    let applied = match plugin.deliver(&logged.event) {
+    match plugin.deliver(&logged.event) {
         Ok(effects) => {
             let origin = Origin { event_id: logged.id, at: logged.at, actor };
-            effects::apply(conn, &origin, plugin.declared(), &effects)
-                .map(|()| effects.len())
-                .map_err(|e| format!("applying the effects failed: {e}"))
+            effects::apply(conn, &origin, plugin.declared(), &effects)?;
+            Ok(Ok(effects.len()))
         }
-        Err(error) => Err(error),
-    };
-    match &applied {
-        Ok(_) => statement(conn, "RELEASE program")?,
-        Err(_) => conn.execute_batch("ROLLBACK TO program; RELEASE program")?,
+        Err(error) => Ok(Err(error)),
     }
-    Ok(applied)
+}
+
+/// The program's bookkeeping row (`program`), as the open transaction sees it: read once per transaction and
+/// written back right before it commits, instead of once or twice per event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bookkeeping {
+    /// Every event up to this one was delivered (or dead-lettered).
+    processed_up_to: i64,
+    /// Events queue up instead of being delivered.
+    quarantined: bool,
+    /// Consecutive failed deliveries.
+    failures_in_row: u32,
+    /// False only when the dead letters are known to be empty (the usual case: no event can be blocked).
+    may_have_dead_letters: bool,
+    /// Differs from the row.
+    changed: bool,
 }
 
 impl Forum {
+    /// The program's bookkeeping in the open transaction (`None`: no program installed).
+    fn bookkeeping(&mut self) -> Result<Option<&mut Bookkeeping>, ForumError> {
+        if self.program.is_none() {
+            return Ok(None);
+        }
+        if self.bookkeeping.is_none() {
+            let row = self
+                .conn
+                .prepare_cached(
+                    "SELECT processed_up_to, quarantined, failures_in_row, EXISTS (SELECT 1 FROM dead_letters) \
+                     FROM program",
+                )?
+                .query_row([], |row| {
+                    Ok(Bookkeeping {
+                        processed_up_to: row.get(0)?,
+                        quarantined: row.get(1)?,
+                        failures_in_row: row.get(2)?,
+                        may_have_dead_letters: row.get(3)?,
+                        changed: false,
+                    })
+                })
+                .optional()?;
+            self.bookkeeping = row;
+        }
+        Ok(self.bookkeeping.as_mut())
+    }
+
+    /// Write what the transaction kept in memory (the program's store, its bookkeeping) and commit.
+    fn commit_transaction(&mut self) -> Result<(), ForumError> {
+        let written = (|| -> Result<(), ForumError> {
+            self.kv.flush()?;
+            if let Some(b) = self.bookkeeping.filter(|b| b.changed) {
+                self.conn
+                    .prepare_cached("UPDATE program SET processed_up_to = ?1, quarantined = ?2, failures_in_row = ?3")?
+                    .execute(params![b.processed_up_to, b.quarantined, b.failures_in_row])?;
+            }
+            statement(&self.conn, "COMMIT")?;
+            Ok(())
+        })();
+        if written.is_err() {
+            self.rollback_transaction();
+        }
+        self.bookkeeping = None;
+        written
+    }
+
+    /// Roll the open transaction back, with what it kept in memory.
+    fn rollback_transaction(&mut self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+        self.kv.discard();
+        self.bookkeeping = None;
+    }
+
     /// Record one forum action: run `change` (which changes the forum's tables and returns the event, if any, the
     /// program must see) and deliver the event, all in one transaction. A repeated `external_id` is a no-op.
     pub fn record(
@@ -113,18 +176,22 @@ impl Forum {
         at: i64,
         change: impl FnOnce(&Connection) -> Result<Option<Event>, ForumError>,
     ) -> Result<Outcome, ForumError> {
-        // Inside a batch the event is a savepoint of the batch's transaction: it commits with the batch.
-        let (begin, commit, rollback) = if self.in_batch {
-            ("SAVEPOINT event", "RELEASE event", "ROLLBACK TO event; RELEASE event")
-        } else {
-            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
-        };
-        statement(&self.conn, begin)?;
+        if !self.in_batch {
+            return self.batch(|forum| forum.record(external_id, at, change));
+        }
+        // Inside a batch the event is a savepoint of the batch's transaction: refused, it rolls back alone.
+        statement(&self.conn, "SAVEPOINT event")?;
+        let (kv_mark, bookkeeping) = (self.kv.mark(), self.bookkeeping);
         let result = self.record_in_transaction(external_id, at, change);
         match &result {
-            Ok(_) => statement(&self.conn, commit)?,
+            Ok(_) => {
+                statement(&self.conn, "RELEASE event")?;
+                self.kv.release(kv_mark);
+            }
             Err(_) => {
-                let _ = self.conn.execute_batch(rollback);
+                let _ = self.conn.execute_batch("ROLLBACK TO event; RELEASE event");
+                self.kv.rollback_to(kv_mark);
+                self.bookkeeping = bookkeeping;
             }
         }
         result
@@ -138,17 +205,21 @@ impl Forum {
         if self.in_batch {
             return f(self);
         }
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        statement(&self.conn, "BEGIN IMMEDIATE")?;
+        if let Err(error) = self.kv.revalidate() {
+            self.rollback_transaction();
+            return Err(error.into());
+        }
         self.in_batch = true;
         let result = f(self);
         self.in_batch = false;
-        match &result {
-            Ok(_) => self.conn.execute_batch("COMMIT")?,
-            Err(_) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+        match result {
+            Ok(value) => self.commit_transaction().map(|()| value),
+            Err(error) => {
+                self.rollback_transaction();
+                Err(error)
             }
         }
-        result
     }
 
     fn record_in_transaction(
@@ -174,13 +245,13 @@ impl Forum {
             .prepare_cached("INSERT INTO events (external_id, kind, at, payload, members) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![external_id, event.kind(), at, payload, members])?;
         let event_id = self.conn.last_insert_rowid();
-        let delivery = match self.program_state()? {
+        let delivery = match self.bookkeeping()?.copied() {
             None => Delivery::NoProgram,
             Some(state) if state.quarantined => Delivery::Queued,
             // The usual case: nothing is queued, deliver the event in hand without reading it back.
             Some(state) if state.processed_up_to + 1 == event_id => {
                 let delivery = self.deliver(&LoggedEvent { id: event_id, at, event })?;
-                self.conn.prepare_cached("UPDATE program SET processed_up_to = ?1")?.execute(params![event_id])?;
+                self.mark_processed(event_id)?;
                 delivery
             }
             Some(_) => self.deliver_pending_through(event_id)?,
@@ -188,10 +259,18 @@ impl Forum {
         Ok(Outcome { event_id, duplicate: false, delivery })
     }
 
+    fn mark_processed(&mut self, event_id: i64) -> Result<(), ForumError> {
+        if let Some(b) = self.bookkeeping()? {
+            b.processed_up_to = event_id;
+            b.changed = true;
+        }
+        Ok(())
+    }
+
     /// Deliver, in order, every event after the processed mark up to `last` (normally just `last`); returns what
     /// happened to `last`.
     fn deliver_pending_through(&mut self, last: i64) -> Result<Delivery, ForumError> {
-        let Some(state) = self.program_state()? else { return Ok(Delivery::NoProgram) };
+        let Some(state) = self.bookkeeping()?.copied() else { return Ok(Delivery::NoProgram) };
         if state.quarantined {
             return Ok(Delivery::Queued);
         }
@@ -204,7 +283,7 @@ impl Forum {
             }
             let logged = load_event(&self.conn, id)?;
             delivery = self.deliver(&logged)?;
-            self.conn.execute("UPDATE program SET processed_up_to = ?1", params![id])?;
+            self.mark_processed(id)?;
             if delivery == Delivery::Queued {
                 break;
             }
@@ -212,13 +291,13 @@ impl Forum {
         Ok(delivery)
     }
 
-    /// Run the program on one event inside a savepoint; on failure roll the savepoint back and dead-letter it.
+    /// Run the program on one event; if it fails, dead-letter the event (nothing of the program's part is kept).
     fn deliver(&mut self, logged: &LoggedEvent) -> Result<Delivery, ForumError> {
         if let Some(blocker) = self.blocking_dead_letter(logged)? {
             let error = format!("waiting behind dead letter for event {blocker} (same member)");
             return self.dead_letter(logged, &error, false);
         }
-        let installed = self.program.as_mut().expect("program_state found a program");
+        let installed = self.program.as_mut().expect("the bookkeeping found a program");
         // `native` is set only by `cadre bench replay`, to compare the sandbox with the same rules linked in.
         let rules: &mut dyn crate::native::Rules = match self.native.as_mut() {
             Some(native) => native.as_mut(),
@@ -226,9 +305,12 @@ impl Forum {
         };
         match run_program(&self.conn, rules, &installed.actor, logged)? {
             Ok(count) => {
-                self.conn
-                    .prepare_cached("UPDATE program SET failures_in_row = 0 WHERE failures_in_row <> 0")?
-                    .execute([])?;
+                if let Some(b) = self.bookkeeping()?
+                    && b.failures_in_row != 0
+                {
+                    b.failures_in_row = 0;
+                    b.changed = true;
+                }
                 Ok(Delivery::Applied { effects: count })
             }
             Err(error) => self.dead_letter(logged, &error, true),
@@ -236,15 +318,9 @@ impl Forum {
     }
 
     /// The earliest unresolved dead letter concerning one of the event's members, if any.
-    fn blocking_dead_letter(&self, logged: &LoggedEvent) -> Result<Option<i64>, ForumError> {
-        // The usual case: no dead letter at all. (The query below is re-prepared by SQLite whenever its LIKE
-        // pattern changes, which made it the most expensive statement of a replay.)
-        let any: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT event_id FROM dead_letters LIMIT 1")?
-            .query_row([], |row| row.get(0))
-            .optional()?;
-        if any.is_none() {
+    fn blocking_dead_letter(&mut self, logged: &LoggedEvent) -> Result<Option<i64>, ForumError> {
+        // The usual case: no dead letter at all, known without a query.
+        if !self.bookkeeping()?.is_some_and(|b| b.may_have_dead_letters) {
             return Ok(None);
         }
         for member in logged.event.members() {
@@ -275,12 +351,16 @@ impl Forum {
              ON CONFLICT(event_id) DO UPDATE SET error = ?2, failed_at = ?3, attempts = attempts + 1",
             params![logged.id, error, logged.at],
         )?;
+        let quarantine_after = self.quarantine_after;
+        let Some(b) = self.bookkeeping()? else { return Ok(Delivery::DeadLettered { error: error.to_owned() }) };
+        b.may_have_dead_letters = true;
+        b.changed = true;
         if counts_as_failure {
-            self.conn.execute("UPDATE program SET failures_in_row = failures_in_row + 1", [])?;
-            let failures: u32 = self.conn.query_row("SELECT failures_in_row FROM program", [], |row| row.get(0))?;
-            if failures >= self.quarantine_after {
+            b.failures_in_row += 1;
+            let failures = b.failures_in_row;
+            if failures >= quarantine_after && !b.quarantined {
+                b.quarantined = true;
                 let actor = self.program.as_ref().map(|p| p.actor.clone()).unwrap_or_default();
-                self.conn.execute("UPDATE program SET quarantined = 1", [])?;
                 let message = format!(
                     "{actor} failed {failures} times in a row and is quarantined: new events queue up until a moderator \
                      lifts the quarantine (cadre deadletters retry). Last error: {error}"
@@ -305,12 +385,16 @@ impl Forum {
     }
 
     /// Retry every dead letter in log order, then deliver whatever queued up behind a quarantine, and lift the
-    /// quarantine. Returns how many dead letters were resolved and how many remain.
+    /// quarantine. Returns how many dead letters were resolved and how many remain. Each retry is a transaction
+    /// of its own, so what was resolved stays resolved if a later one fails.
     pub fn retry_dead_letters(&mut self) -> Result<(usize, usize), ForumError> {
-        if self.program_state()?.is_none() {
-            return Err(ForumError::NotFound("an installed program".into()));
-        }
-        self.conn.execute("UPDATE program SET quarantined = 0, failures_in_row = 0", [])?;
+        self.batch(|forum| {
+            let b = forum.bookkeeping()?.ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
+            b.quarantined = false;
+            b.failures_in_row = 0;
+            b.changed = true;
+            Ok(())
+        })?;
         let ids: Vec<i64> = self
             .conn
             .prepare("SELECT event_id FROM dead_letters ORDER BY event_id")?
@@ -318,35 +402,18 @@ impl Forum {
             .collect::<Result<_, _>>()?;
         let mut resolved = 0;
         for id in ids {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-            let result = (|| -> Result<bool, ForumError> {
-                let logged = load_event(&self.conn, id)?;
+            let applied = self.batch(|forum| {
+                let logged = load_event(&forum.conn, id)?;
                 // Clear its own dead letter first, so it is not blocked by itself.
-                self.conn.execute("DELETE FROM dead_letters WHERE event_id = ?1", params![id])?;
-                let delivery = self.deliver(&logged)?;
+                forum.conn.execute("DELETE FROM dead_letters WHERE event_id = ?1", params![id])?;
+                let delivery = forum.deliver(&logged)?;
                 Ok(matches!(delivery, Delivery::Applied { .. }))
-            })();
-            match result {
-                Ok(ok) => {
-                    self.conn.execute_batch("COMMIT")?;
-                    resolved += usize::from(ok);
-                }
-                Err(error) => {
-                    let _ = self.conn.execute_batch("ROLLBACK");
-                    return Err(error);
-                }
-            }
+            })?;
+            resolved += usize::from(applied);
         }
         // Events that queued while quarantined.
         let last: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        match self.deliver_pending_through(last) {
-            Ok(_) => self.conn.execute_batch("COMMIT")?,
-            Err(error) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                return Err(error);
-            }
-        }
+        self.batch(|forum| forum.deliver_pending_through(last))?;
         let remaining: i64 = self.conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get(0))?;
         Ok((resolved, remaining as usize))
     }

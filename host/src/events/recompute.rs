@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use super::{LoggedEvent, load_event, run_program};
 use crate::forum::{Forum, ForumError};
-use crate::program::kv::SqliteKv;
+use crate::program::kv::KvCache;
 use crate::runtime::Event;
 
 /// A member whose points change.
@@ -118,7 +118,8 @@ impl Forum {
             Err(errors) => return Ok(Err(super::install::render_errors(&errors))),
         }
         let scratch = Rc::new(crate::db::open_in_memory()?);
-        plugin.set_backend(Box::new(SqliteKv::new(scratch.clone())));
+        let kv = KvCache::new(scratch.clone());
+        plugin.set_backend(kv.backend());
         let ids: Vec<i64> = self
             .conn
             .prepare("SELECT id FROM events ORDER BY id")?
@@ -145,6 +146,7 @@ impl Forum {
                 failures += 1;
             }
         }
+        kv.flush()?;
         scratch.execute_batch("COMMIT")?;
         Ok(Ok(Recomputed { scratch, events: ids.len(), failures }))
     }
@@ -309,6 +311,9 @@ impl Forum {
             crate::program::audit(conn, at, actor, "settings", None, "program settings", &summary, None)?;
             Ok(())
         })();
+        // The table was rewritten underneath the live program's cache (which held nothing unflushed: no
+        // transaction was open).
+        self.kv.discard();
         match written {
             Ok(()) => self.conn.execute_batch("COMMIT")?,
             Err(error) => {

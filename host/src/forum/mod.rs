@@ -65,6 +65,10 @@ pub struct Forum {
     pub(crate) in_batch: bool,
     /// The installed program's rules linked natively instead of its component (benchmarks only).
     pub(crate) native: Option<Box<dyn crate::native::Rules>>,
+    /// The program's key/value store (write-back cache over the `kv` table, flushed when a transaction commits).
+    pub(crate) kv: crate::program::kv::KvCache,
+    /// The program's bookkeeping as the open transaction sees it (`None` outside a transaction).
+    pub(crate) bookkeeping: Option<crate::events::Bookkeeping>,
 }
 
 impl Forum {
@@ -76,8 +80,18 @@ impl Forum {
 
     /// A forum over an open, migrated connection (scratch databases).
     pub fn with_connection(conn: Connection, runtime: Runtime) -> Result<Forum, ForumError> {
-        let mut forum =
-            Forum { conn: Rc::new(conn), runtime, program: None, quarantine_after: 5, in_batch: false, native: None };
+        let conn = Rc::new(conn);
+        let kv = crate::program::kv::KvCache::new(conn.clone());
+        let mut forum = Forum {
+            conn,
+            runtime,
+            program: None,
+            quarantine_after: 5,
+            in_batch: false,
+            native: None,
+            kv,
+            bookkeeping: None,
+        };
         forum.load_installed()?;
         Ok(forum)
     }
@@ -92,7 +106,7 @@ impl Forum {
     /// costs; production always runs the component.
     pub fn use_native_rules(&mut self) -> Result<(), ForumError> {
         let installed = self.program.as_ref().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
-        let backend = Box::new(crate::program::kv::SqliteKv::new(self.conn.clone()));
+        let backend = self.kv.backend();
         let declaration = installed.plugin.declaration().clone();
         let rules = crate::native::NativeRules::new(installed.plugin.settings(), declaration, backend)
             .map_err(|errors| ForumError::Settings(format!("{errors:?}")))?;

@@ -24,7 +24,7 @@ use crate::forum::{Forum, ForumError, ImportedPost, MemberId};
 use crate::runtime::bindings::PostKind;
 
 /// Items per transaction by default: large enough that commits cost little, small enough that a crash redoes little.
-pub const BATCH: usize = 5_000;
+pub const BATCH: usize = 20_000;
 
 /// A question or answer to import, as read from `Posts.xml`.
 struct PostItem {
