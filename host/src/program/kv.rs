@@ -7,7 +7,8 @@
 //! [`KvCache::rollback_to`] mirror an event's savepoint inside a batch, [`KvCache::discard`] a whole rollback.
 //!
 //! Memory is bounded: after a flush, when more than [`CAPACITY`] keys are cached (all of them clean then), the
-//! cache is emptied and refills with what the next events read.
+//! keys not used since the previous flush are dropped (members active in this batch stay warm), and if that is
+//! not enough, all of them.
 //!
 //! Another process may write the same table (`cadre ingest` or `cadre program apply` while `cadre serve` runs):
 //! [`KvCache::revalidate`], called when a transaction begins and before any read outside one, empties the cache
@@ -30,6 +31,8 @@ pub const CAPACITY: usize = 100_000;
 struct Cached {
     value: Option<Vec<u8>>,
     dirty: bool,
+    /// The flush generation in which it was last read or written (for eviction).
+    used: u32,
 }
 
 impl Cached {
@@ -49,6 +52,8 @@ struct Cache {
     bytes: Option<i64>,
     /// SQLite's `data_version` when the cache was last known to match the table.
     data_version: Option<i64>,
+    /// Counts flushes: entries used since the last one carry the current generation.
+    generation: u32,
 }
 
 /// A point to undo staged writes back to (an event's savepoint).
@@ -64,12 +69,18 @@ pub struct Mark {
 pub struct KvCache {
     conn: Rc<Connection>,
     cache: Rc<RefCell<Cache>>,
+    capacity: usize,
 }
 
 impl KvCache {
     /// An empty cache over the `kv` table of `conn`.
     pub fn new(conn: Rc<Connection>) -> KvCache {
-        KvCache { conn, cache: Rc::default() }
+        KvCache { conn, cache: Rc::default(), capacity: CAPACITY }
+    }
+
+    /// The number of keys cached now.
+    pub fn cached_keys(&self) -> usize {
+        self.cache.borrow().entries.len()
     }
 
     /// The same cache as a plugin backend.
@@ -150,22 +161,31 @@ impl KvCache {
         if let Some(bytes) = cache.bytes {
             self.conn.prepare_cached("UPDATE kv_size SET bytes = ?1 WHERE singleton = 1")?.execute(params![bytes])?;
         }
-        if cache.entries.len() > CAPACITY {
-            cache.entries = HashMap::new();
+        if cache.entries.len() > self.capacity {
+            let generation = cache.generation;
+            cache.entries.retain(|_, entry| entry.used == generation);
+            if cache.entries.len() > self.capacity {
+                cache.entries = HashMap::new();
+            }
         }
+        cache.generation = cache.generation.wrapping_add(1);
         Ok(())
     }
 
-    fn load(&self, cache: &mut Cache, key: &str) -> rusqlite::Result<()> {
+    /// Make sure `key` is cached (reading the table if not) and mark it used.
+    fn load<'c>(&self, cache: &'c mut Cache, key: &str) -> rusqlite::Result<&'c mut Cached> {
+        let generation = cache.generation;
         if !cache.entries.contains_key(key) {
             let value: Option<Vec<u8>> = self
                 .conn
                 .prepare_cached("SELECT value FROM kv WHERE key = ?1")?
                 .query_row(params![key], |row| row.get(0))
                 .optional()?;
-            cache.entries.insert(key.to_owned(), Cached { value, dirty: false });
+            cache.entries.insert(key.to_owned(), Cached { value, dirty: false, used: generation });
         }
-        Ok(())
+        let entry = cache.entries.get_mut(key).expect("inserted above");
+        entry.used = generation;
+        Ok(entry)
     }
 
     fn bytes(&self, cache: &mut Cache) -> rusqlite::Result<i64> {
@@ -191,8 +211,7 @@ impl KvBackend for KvCache {
             self.revalidate()?;
         }
         let mut cache = self.cache.borrow_mut();
-        self.load(&mut cache, key)?;
-        Ok(cache.entries[key].value.clone())
+        Ok(self.load(&mut cache, key)?.value.clone())
     }
 
     fn total_bytes(&self) -> u64 {
@@ -204,10 +223,10 @@ impl KvBackend for KvCache {
         let mut cache = self.cache.borrow_mut();
         let mut bytes = self.bytes(&mut cache)?;
         for (key, value) in writes {
-            self.load(&mut cache, &key)?;
-            let written = Cached { value, dirty: true };
-            let previous = cache.entries.insert(key.clone(), written).expect("loaded above");
-            bytes += cache.entries[&key].size(&key) - previous.size(&key);
+            let entry = self.load(&mut cache, &key)?;
+            let written = Cached { value, dirty: true, used: entry.used };
+            let previous = std::mem::replace(entry, written);
+            bytes += entry.size(&key) - previous.size(&key);
             if !previous.dirty {
                 cache.dirty.push(key.clone());
             }
@@ -286,6 +305,25 @@ mod tests {
         let other = crate::db::open(&path).unwrap();
         other.execute("UPDATE kv SET value = CAST('theirs' AS BLOB) WHERE key = 'a'", []).unwrap();
         assert_eq!(kv.get("a").unwrap().as_deref(), Some(&b"theirs"[..]));
+    }
+
+    #[test]
+    fn memory_stays_bounded_and_evicted_keys_read_back_from_the_table() {
+        let conn = Rc::new(crate::db::open_in_memory().unwrap());
+        let mut kv = KvCache { capacity: 10, ..KvCache::new(conn.clone()) };
+        for round in 0..20 {
+            for i in 0..6 {
+                write(&mut kv, &format!("k{round}/{i}"), Some(format!("v{round}/{i}").as_bytes()));
+            }
+            // A hot key, used in every round.
+            let hot = kv.get("hot").unwrap().map_or(0, |v| v.len());
+            write(&mut kv, "hot", Some(&vec![b'x'; hot + 1]));
+            kv.flush().unwrap();
+            assert!(kv.cached_keys() <= 10, "round {round}: {} keys cached", kv.cached_keys());
+        }
+        assert_eq!(kv.get("k0/3").unwrap().as_deref(), Some(&b"v0/3"[..]));
+        assert_eq!(kv.get("hot").unwrap().map(|v| v.len()), Some(20));
+        assert_eq!(table(&conn).len(), 121);
     }
 
     #[test]
