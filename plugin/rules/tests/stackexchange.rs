@@ -108,3 +108,17 @@ fn rule_5_nothing_else_gives_points_posting_giving_likes_or_being_active() {
     forum.send(Event::LikeAdded(liked(PostKind::Reply, 1, 8, 7, 0)));
     assert!(forum.points().is_empty(), "{:?}", forum.effects);
 }
+
+#[test]
+fn a_member_with_ten_thousand_accepted_answers_keeps_earning_and_no_stored_value_outgrows_the_hosts_limit() {
+    // The largest Stack Exchange sites have members with tens of thousands of accepted answers; every value the
+    // program stores must stay under the host's 64 KiB limit, or the host refuses the write and the member's events
+    // stop.
+    let mut forum = Forum::new(STACKEXCHANGE);
+    for answer in 0..10_000 {
+        forum.send(Event::AnswerAccepted(accept(answer, Some(7), Some(8 + answer % 50), (answer / 100) as i64)));
+    }
+    assert_eq!(forum.points_of(7), 150_000);
+    let largest = forum.kv.entries.iter().map(|(key, value)| (value.len(), key.clone())).max().unwrap();
+    assert!(largest.0 <= 64 * 1024, "{} holds {} bytes", largest.1, largest.0);
+}
