@@ -110,6 +110,36 @@ mod tests {
     }
 
     #[test]
+    fn upgrading_to_version_4_indexes_the_members_of_the_dead_letters_already_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.db");
+        let conn = Connection::open(&path).unwrap();
+        for migration in &schema::MIGRATIONS[..3] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        conn.execute_batch(
+            "INSERT INTO events (id, external_id, kind, at, payload, members) VALUES \
+                 (1, 'a', 'like-added', 0, '{}', '3 17'), (2, 'b', 'tick', 0, '{}', ''), (3, 'c', 'like-added', 0, '{}', '3');
+             INSERT INTO dead_letters (event_id, error, failed_at) VALUES (1, 'x', 0), (2, 'y', 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let rows: Vec<(i64, i64)> = conn
+            .prepare("SELECT member_id, event_id FROM dead_letter_members ORDER BY member_id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, vec![(3, 1), (17, 1)]);
+        conn.execute("DELETE FROM dead_letters WHERE event_id = 1", []).unwrap();
+        let left: i64 = conn.query_row("SELECT COUNT(*) FROM dead_letter_members", [], |row| row.get(0)).unwrap();
+        assert_eq!(left, 0, "a resolved dead letter no longer blocks anyone");
+    }
+
+    #[test]
     fn a_database_from_a_newer_cadre_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("future.db");

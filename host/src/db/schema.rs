@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Version 1: the forum, the event log, the program's state and its projections (points, ledger, badges, access,
 /// queue), and the audit log.
@@ -196,4 +196,23 @@ CREATE TABLE sessions (
     expires_at  INTEGER NOT NULL
 );
 CREATE INDEX sessions_member ON sessions(member_id);
+"#;
+
+/// Version 4: the members each dead letter concerns, so that finding whether a new event must wait behind one is an
+/// index lookup (it was a `LIKE` over every dead letter's event, for every event: quadratic once a member was stuck).
+/// Filled from the dead letters already there.
+const V4: &str = r#"
+CREATE TABLE dead_letter_members (
+    member_id  INTEGER NOT NULL,
+    event_id   INTEGER NOT NULL REFERENCES dead_letters(event_id) ON DELETE CASCADE,
+    PRIMARY KEY (member_id, event_id)
+) WITHOUT ROWID;
+CREATE INDEX dead_letter_members_event ON dead_letter_members(event_id);
+WITH RECURSIVE split(event_id, member, rest) AS (
+    SELECT d.event_id, '', e.members || ' ' FROM dead_letters d JOIN events e ON e.id = d.event_id
+    UNION ALL
+    SELECT event_id, substr(rest, 1, instr(rest, ' ') - 1), substr(rest, instr(rest, ' ') + 1) FROM split WHERE rest <> ''
+)
+INSERT OR IGNORE INTO dead_letter_members (member_id, event_id)
+    SELECT CAST(member AS INTEGER), event_id FROM split WHERE member <> '';
 "#;

@@ -323,21 +323,21 @@ impl Forum {
         if !self.bookkeeping()?.is_some_and(|b| b.may_have_dead_letters) {
             return Ok(None);
         }
+        let mut earliest: Option<i64> = None;
         for member in logged.event.members() {
-            let pattern = format!("% {member} %");
             let blocker: Option<i64> = self
                 .conn
                 .prepare_cached(
-                    "SELECT d.event_id FROM dead_letters d JOIN events e ON e.id = d.event_id \
-                     WHERE d.event_id < ?1 AND (' ' || e.members || ' ') LIKE ?2 ORDER BY d.event_id LIMIT 1",
+                    "SELECT event_id FROM dead_letter_members WHERE member_id = ?1 AND event_id < ?2 \
+                     ORDER BY event_id LIMIT 1",
                 )?
-                .query_row(params![logged.id, pattern], |row| row.get(0))
+                .query_row(params![member as i64, logged.id], |row| row.get(0))
                 .optional()?;
-            if blocker.is_some() {
-                return Ok(blocker);
+            if let Some(blocker) = blocker {
+                earliest = Some(earliest.map_or(blocker, |e| e.min(blocker)));
             }
         }
-        Ok(None)
+        Ok(earliest)
     }
 
     fn dead_letter(
@@ -351,6 +351,11 @@ impl Forum {
              ON CONFLICT(event_id) DO UPDATE SET error = ?2, failed_at = ?3, attempts = attempts + 1",
             params![logged.id, error, logged.at],
         )?;
+        for member in logged.event.members() {
+            self.conn
+                .prepare_cached("INSERT OR IGNORE INTO dead_letter_members (member_id, event_id) VALUES (?1, ?2)")?
+                .execute(params![member as i64, logged.id])?;
+        }
         let quarantine_after = self.quarantine_after;
         let Some(b) = self.bookkeeping()? else { return Ok(Delivery::DeadLettered { error: error.to_owned() }) };
         b.may_have_dead_letters = true;
