@@ -1,5 +1,6 @@
 //! The host's own configuration file (`cadre.toml` in the working directory, or `--host-config FILE`): where the
-//! database is, where compiled artifacts are cached, and the sandbox limits. Every key is optional; a command-line
+//! database is, where compiled artifacts are cached, the sandbox limits and how `cadre serve` serves. Every key is
+//! optional; a command-line
 //! flag or environment variable wins over the file, and the file over the defaults. Unknown keys are refused, with
 //! the file and key named, before anything runs.
 //!
@@ -13,6 +14,9 @@
 //! memory-mib = 64
 //! max-effects-per-call = 1000
 //! max-store-mib = 1024
+//!
+//! [web]                      # cadre serve
+//! secure-cookies = true      # behind a TLS proxy: every cookie is marked Secure (default false)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -32,6 +36,9 @@ pub struct HostSettings {
     /// Sandbox limits.
     #[serde(default)]
     pub limits: LimitSettings,
+    /// How the web forum is served.
+    #[serde(default)]
+    pub web: WebSettings,
 }
 
 /// The `[limits]` table: each key overrides one default of [`Limits`].
@@ -48,6 +55,17 @@ pub struct LimitSettings {
     pub max_effects_per_call: Option<usize>,
     /// Total key/value store size, in MiB.
     pub max_store_mib: Option<u64>,
+}
+
+/// The `[web]` table: what `cadre serve` needs to know about how it is deployed.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct WebSettings {
+    /// Mark every cookie Cadre sets `Secure`, so browsers send it only over HTTPS. For a deployment behind a
+    /// TLS-terminating proxy; off by default because the server itself speaks plain HTTP (a browser would drop a
+    /// `Secure` cookie set over `http://`, except on localhost, and nobody could log in).
+    #[serde(default)]
+    pub secure_cookies: bool,
 }
 
 /// Why the file was refused.
@@ -118,6 +136,15 @@ mod tests {
         assert_eq!(limits.fuel_per_call, None, "0 turns metering off");
         assert_eq!(limits.memory_bytes, 16 << 20);
         assert_eq!(limits.max_effects_per_call, Limits::default().max_effects_per_call);
+    }
+
+    #[test]
+    fn secure_cookies_are_off_unless_the_web_table_turns_them_on() {
+        assert!(!HostSettings::default().web.secure_cookies);
+        let settings: HostSettings = toml::from_str("[web]\nsecure-cookies = true\n").unwrap();
+        assert!(settings.web.secure_cookies);
+        let error = toml::from_str::<HostSettings>("[web]\nsecure-cookies = \"yes\"\n").unwrap_err().to_string();
+        assert!(error.contains("secure-cookies"), "{error}");
     }
 
     #[test]

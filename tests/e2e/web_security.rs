@@ -286,3 +286,47 @@ fn the_openapi_document_describes_every_api_route_of_the_router() {
     let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(documented, api.len(), "openapi.json documents a route the router does not have");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_cookie_is_marked_secure_when_the_host_setting_says_so_and_only_then() {
+    use cadre::settings::WebSettings;
+    use serde_json::json;
+
+    use crate::web_http::{Browser, serve, token_in};
+
+    for secure in [false, true] {
+        let w = world(false);
+        let settings = WebSettings { secure_cookies: secure };
+        let base = serve(cadre::web::AppState::with_settings(w.state.forum.clone(), &settings)).await;
+        let mut browser = Browser::new(&base, "127.0.0.1");
+        // Every cookie the server sets, in the order a visitor meets them.
+        let mut set = Vec::new();
+        let signup = browser.get("/signup").await;
+        set.extend(signup.set_cookies());
+        let pre = token_in(&signup.body).unwrap();
+        let signed_up =
+            browser.post_form("/signup", &[("csrf", &pre), ("name", "newcomer"), ("password", "long-enough-pw")]).await;
+        assert_eq!((signed_up.status, signed_up.location()), (StatusCode::SEE_OTHER, "/"), "{}", signed_up.body);
+        set.extend(signed_up.set_cookies());
+        let session_token = browser.form_token("/").await;
+        let logged_out = browser.post_form("/logout", &[("csrf", &session_token)]).await;
+        set.extend(logged_out.set_cookies());
+        let api =
+            browser.post_json("/api/login", json!({ "name": "newcomer", "password": "long-enough-pw" }), "1").await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+        set.extend(api.set_cookies());
+        let csrf = serde_json::from_str::<serde_json::Value>(&api.body).unwrap()["csrf"].as_str().unwrap().to_owned();
+        set.extend(browser.post_json("/api/logout", json!({}), &csrf).await.set_cookies());
+
+        let names: Vec<&str> = set.iter().map(|c| c.split('=').next().unwrap()).collect();
+        assert_eq!(
+            names,
+            ["cadre_pre", "cadre_session", "cadre_session", "cadre_session", "cadre_session"],
+            "pre-session, form log-in, form log-out, API log-in, API log-out"
+        );
+        for cookie in &set {
+            assert!(cookie.contains("HttpOnly"), "{cookie}");
+            assert_eq!(cookie.contains("; Secure"), secure, "secure-cookies = {secure}: {cookie}");
+        }
+    }
+}

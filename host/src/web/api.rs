@@ -111,8 +111,8 @@ pub struct Credentials {
     pub password: String,
 }
 
-fn session_answer(name: &str, token: &str, csrf: &str) -> ApiResult {
-    Ok((AppendHeaders([(SET_COOKIE, auth::session_cookie(token))]), Json(json!({ "name": name, "csrf": csrf })))
+fn session_answer(state: &AppState, name: &str, token: &str, csrf: &str) -> ApiResult {
+    Ok((AppendHeaders([(SET_COOKIE, state.cookies.session(token))]), Json(json!({ "name": name, "csrf": csrf })))
         .into_response())
 }
 
@@ -125,7 +125,7 @@ pub async fn signup(
 ) -> ApiResult {
     check(&who, &headers)?;
     let (token, csrf) = auth::sign_up(&state, c.name.trim(), &c.password).await?;
-    session_answer(c.name.trim(), &token, &csrf)
+    session_answer(&state, c.name.trim(), &token, &csrf)
 }
 
 /// `POST /api/login` (rate-limited per name).
@@ -137,7 +137,7 @@ pub async fn login(
 ) -> ApiResult {
     check(&who, &headers)?;
     let (token, csrf) = auth::log_in(&state, c.name.trim(), &c.password).await?;
-    session_answer(c.name.trim(), &token, &csrf)
+    session_answer(&state, c.name.trim(), &token, &csrf)
 }
 
 /// `POST /api/logout`.
@@ -146,7 +146,7 @@ pub async fn logout(State(state): State<AppState>, who: Who, headers: HeaderMap)
     if let Some(member) = &who.member {
         auth::close_session(&state, member).await?;
     }
-    Ok((AppendHeaders([(SET_COOKIE, auth::clear_session_cookie())]), Json(json!({ "ok": true }))).into_response())
+    Ok((AppendHeaders([(SET_COOKIE, state.cookies.clear_session())]), Json(json!({ "ok": true }))).into_response())
 }
 
 /// A new post.

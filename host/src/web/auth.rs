@@ -111,8 +111,8 @@ impl Who {
     }
 
     /// The `Set-Cookie` value for a fresh pre-session token, if one is needed.
-    pub fn pre_cookie(&self) -> Option<String> {
-        self.fresh_pre.then(|| format!("{PRE_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict", self.pre))
+    pub fn pre_cookie(&self, cookies: CookiePolicy) -> Option<String> {
+        self.fresh_pre.then(|| cookies.pre(&self.pre))
     }
 }
 
@@ -183,14 +183,41 @@ pub fn open_session(conn: &Connection, member: MemberId, now: i64) -> rusqlite::
     Ok((token, csrf))
 }
 
-/// The `Set-Cookie` value for a session token.
-pub fn session_cookie(token: &str) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", SESSION_MS / 1000)
+/// How the cookies Cadre sets are marked. Every `Set-Cookie` value is built here, so a deployment's choice (the
+/// host setting `[web] secure-cookies`) reaches all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CookiePolicy {
+    /// Add `Secure`: browsers then send the cookie only over HTTPS (behind a TLS proxy).
+    pub secure: bool,
 }
 
-/// The `Set-Cookie` value that ends a session in the browser.
-pub fn clear_session_cookie() -> String {
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+impl CookiePolicy {
+    fn cookie(self, name: &str, value: &str, same_site: &str, max_age: Option<i64>) -> String {
+        let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
+        if let Some(seconds) = max_age {
+            cookie.push_str(&format!("; Max-Age={seconds}"));
+        }
+        if self.secure {
+            cookie.push_str("; Secure");
+        }
+        cookie
+    }
+
+    /// The `Set-Cookie` value for a session token. `Lax`, so that following a link to the forum from elsewhere
+    /// arrives logged in; writes are guarded by the CSRF token, not by the cookie.
+    pub fn session(self, token: &str) -> String {
+        self.cookie(SESSION_COOKIE, token, "Lax", Some(SESSION_MS / 1000))
+    }
+
+    /// The `Set-Cookie` value that ends a session in the browser.
+    pub fn clear_session(self) -> String {
+        self.cookie(SESSION_COOKIE, "", "Lax", Some(0))
+    }
+
+    /// The `Set-Cookie` value for an anonymous visitor's pre-session token (a browser session cookie: no max-age).
+    pub fn pre(self, token: &str) -> String {
+        self.cookie(PRE_COOKIE, token, "Strict", None)
+    }
 }
 
 /// End every session of the cookie's token (log out).

@@ -10,7 +10,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{self, Who};
+use super::auth::{self, CookiePolicy, Who};
 use super::error::WebError;
 use super::html::{csrf, page};
 use super::pages::PageResult;
@@ -53,7 +53,7 @@ pub struct PostForm {
     pub body: String,
 }
 
-fn credentials_page(who: &Who, signup: bool, error: Option<&str>) -> Response {
+fn credentials_page(cookies: CookiePolicy, who: &Who, signup: bool, error: Option<&str>) -> Response {
     let (title, action, button) =
         if signup { ("Sign up", "/signup", "Create account") } else { ("Log in", "/login", "Log in") };
     let body = page(
@@ -77,30 +77,30 @@ fn credentials_page(who: &Who, signup: bool, error: Option<&str>) -> Response {
         },
     );
     let status = if error.is_some() { axum::http::StatusCode::BAD_REQUEST } else { axum::http::StatusCode::OK };
-    let cookie = who.pre_cookie().map(|c| (SET_COOKIE, c));
+    let cookie = who.pre_cookie(cookies).map(|c| (SET_COOKIE, c));
     (status, AppendHeaders(cookie), Html(body.into_string())).into_response()
 }
 
 /// `GET /signup`.
-pub async fn signup_page(who: Who) -> Response {
-    credentials_page(&who, true, None)
+pub async fn signup_page(State(state): State<AppState>, who: Who) -> Response {
+    credentials_page(state.cookies, &who, true, None)
 }
 
 /// `GET /login`.
-pub async fn login_page(who: Who) -> Response {
-    credentials_page(&who, false, None)
+pub async fn login_page(State(state): State<AppState>, who: Who) -> Response {
+    credentials_page(state.cookies, &who, false, None)
 }
 
-fn logged_in(token: &str) -> Response {
-    (AppendHeaders([(SET_COOKIE, auth::session_cookie(token))]), Redirect::to("/")).into_response()
+fn logged_in(cookies: CookiePolicy, token: &str) -> Response {
+    (AppendHeaders([(SET_COOKIE, cookies.session(token))]), Redirect::to("/")).into_response()
 }
 
 /// `POST /signup`.
 pub async fn signup(State(state): State<AppState>, who: Who, Form(form): Form<CredentialsForm>) -> PageResult {
     who.check_csrf(&form.csrf)?;
     match auth::sign_up(&state, form.name.trim(), &form.password).await {
-        Ok((token, _)) => Ok(logged_in(&token)),
-        Err(WebError::Invalid(message)) => Ok(credentials_page(&who, true, Some(&message))),
+        Ok((token, _)) => Ok(logged_in(state.cookies, &token)),
+        Err(WebError::Invalid(message)) => Ok(credentials_page(state.cookies, &who, true, Some(&message))),
         Err(other) => Err(other),
     }
 }
@@ -109,8 +109,8 @@ pub async fn signup(State(state): State<AppState>, who: Who, Form(form): Form<Cr
 pub async fn login(State(state): State<AppState>, who: Who, Form(form): Form<CredentialsForm>) -> PageResult {
     who.check_csrf(&form.csrf)?;
     match auth::log_in(&state, form.name.trim(), &form.password).await {
-        Ok((token, _)) => Ok(logged_in(&token)),
-        Err(WebError::Invalid(message)) => Ok(credentials_page(&who, false, Some(&message))),
+        Ok((token, _)) => Ok(logged_in(state.cookies, &token)),
+        Err(WebError::Invalid(message)) => Ok(credentials_page(state.cookies, &who, false, Some(&message))),
         Err(other) => Err(other),
     }
 }
@@ -121,7 +121,7 @@ pub async fn logout(State(state): State<AppState>, who: Who, Form(form): Form<To
     if let Some(member) = &who.member {
         auth::close_session(&state, member).await?;
     }
-    Ok((AppendHeaders([(SET_COOKIE, auth::clear_session_cookie())]), Redirect::to("/")).into_response())
+    Ok((AppendHeaders([(SET_COOKIE, state.cookies.clear_session())]), Redirect::to("/")).into_response())
 }
 
 fn to_topic(topic: u64, post: Option<u64>) -> Response {

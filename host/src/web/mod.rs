@@ -30,19 +30,32 @@ use axum::routing::{MethodRouter, get, post};
 pub use api::CSRF_HEADER;
 pub use forum_thread::ForumHandle;
 
-/// What every handler shares: the forum thread and the login rate limiter.
+use crate::settings::WebSettings;
+
+/// What every handler shares: the forum thread, the login rate limiter and how cookies are marked.
 #[derive(Clone)]
 pub struct AppState {
     /// The forum (on its own thread).
     pub forum: ForumHandle,
     /// Failed log-ins per name.
     pub limiter: Arc<auth::LoginLimiter>,
+    /// How the cookies the server sets are marked (`Secure` or not).
+    pub cookies: auth::CookiePolicy,
 }
 
 impl AppState {
-    /// State over a running forum thread.
+    /// State over a running forum thread, with the default settings (plain HTTP).
     pub fn new(forum: ForumHandle) -> AppState {
-        AppState { forum, limiter: Arc::new(auth::LoginLimiter::default()) }
+        AppState::with_settings(forum, &WebSettings::default())
+    }
+
+    /// State over a running forum thread, served as the host's `[web]` settings say.
+    pub fn with_settings(forum: ForumHandle, settings: &WebSettings) -> AppState {
+        AppState {
+            forum,
+            limiter: Arc::new(auth::LoginLimiter::default()),
+            cookies: auth::CookiePolicy { secure: settings.secure_cookies },
+        }
     }
 }
 
@@ -173,6 +186,16 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Serve [`app`] on `listener` until `shutdown` completes: what `cadre serve` runs, and what the tests over real
+/// HTTP run.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }
 
 /// The moderator panel (`/mod…`, `/api/mod/…`) answers everyone else with not-found, whatever they send.
