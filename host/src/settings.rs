@@ -17,6 +17,7 @@
 //!
 //! [web]                      # cadre serve
 //! secure-cookies = true      # behind a TLS proxy: every cookie is marked Secure (default false)
+//! trusted-proxies = ["127.0.0.1", "10.0.0.0/8"]  # whose X-Forwarded-For names the client (default none)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -66,7 +67,14 @@ pub struct WebSettings {
     /// `Secure` cookie set over `http://`, except on localhost, and nobody could log in).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` is believed, so that the per-address
+    /// rate limits count each client rather than the proxy. At most [`MAX_TRUSTED_PROXIES`].
+    #[serde(default)]
+    pub trusted_proxies: Vec<crate::web::client::Network>,
 }
+
+/// Most entries `[web] trusted-proxies` may list (each is checked against every forwarded request).
+pub const MAX_TRUSTED_PROXIES: usize = 64;
 
 /// Why the file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +105,14 @@ impl HostSettings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(HostSettings::default()),
             Err(source) => return Err(SettingsError::Read { path: path.to_owned(), source }),
         };
-        toml::from_str(&text).map_err(|e| SettingsError::Invalid { path: path.to_owned(), message: e.to_string() })
+        let settings: HostSettings = toml::from_str(&text)
+            .map_err(|e| SettingsError::Invalid { path: path.to_owned(), message: e.to_string() })?;
+        let proxies = settings.web.trusted_proxies.len();
+        if proxies > MAX_TRUSTED_PROXIES {
+            let message = format!("web.trusted-proxies: at most {MAX_TRUSTED_PROXIES} entries, found {proxies}");
+            return Err(SettingsError::Invalid { path: path.to_owned(), message });
+        }
+        Ok(settings)
     }
 
     /// The limits: defaults, overridden by the file.
@@ -145,6 +160,22 @@ mod tests {
         assert!(settings.web.secure_cookies);
         let error = toml::from_str::<HostSettings>("[web]\nsecure-cookies = \"yes\"\n").unwrap_err().to_string();
         assert!(error.contains("secure-cookies"), "{error}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks_and_a_bad_one_is_named() {
+        let settings: HostSettings =
+            toml::from_str("[web]\ntrusted-proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n").unwrap();
+        assert_eq!(settings.web.trusted_proxies.len(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cadre.toml");
+        std::fs::write(&path, "[web]\ntrusted-proxies = [\"10.0.0.0/99\"]\n").unwrap();
+        let error = HostSettings::load(&path, true).unwrap_err().to_string();
+        assert!(error.contains("cadre.toml") && error.contains("10.0.0.0/99") && error.contains("line 2"), "{error}");
+        let many: Vec<String> = (0..=MAX_TRUSTED_PROXIES).map(|i| format!("\"10.0.0.{i}\"")).collect();
+        std::fs::write(&path, format!("[web]\ntrusted-proxies = [{}]\n", many.join(", "))).unwrap();
+        let error = HostSettings::load(&path, true).unwrap_err().to_string();
+        assert!(error.contains("at most 64 entries, found 65"), "{error}");
     }
 
     #[test]

@@ -35,6 +35,9 @@ mod web_leak;
 /// CSRF, XSS, login rate limit, bound SQL parameters, secure cookies, the moderator panel's forms.
 mod web_security;
 
+/// Rate limits per client address (sign-ups, failed log-ins), directly and behind a trusted proxy.
+mod web_limits;
+
 /// Headless Chromium against the real server: sign up, post, like, accept, badge, approve, private forum, settings.
 mod browser;
 

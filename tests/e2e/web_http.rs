@@ -45,6 +45,8 @@ pub struct Browser {
     http: Client<HttpConnector, Body>,
     base: String,
     cookies: BTreeMap<String, String>,
+    /// An `X-Forwarded-For` header to send (as a proxy in front of the server would).
+    pub forwarded_for: Option<String>,
 }
 
 impl Browser {
@@ -53,7 +55,7 @@ impl Browser {
         let mut connector = HttpConnector::new();
         connector.set_local_address(Some(from.parse::<IpAddr>().unwrap()));
         let http = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
-        Browser { http, base: base.to_owned(), cookies: BTreeMap::new() }
+        Browser { http, base: base.to_owned(), cookies: BTreeMap::new(), forwarded_for: None }
     }
 
     /// Send a request with the cookies kept so far; keep the ones the answer sets (and drop the ones it clears).
@@ -62,6 +64,9 @@ impl Browser {
         if !self.cookies.is_empty() {
             let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
             request = request.header(header::COOKIE, jar.join("; "));
+        }
+        if let Some(forwarded) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", forwarded.as_str());
         }
         let response = self.http.request(request.body(body).unwrap()).await.unwrap();
         let (parts, body) = response.into_parts();

@@ -68,7 +68,7 @@ async fn logging_in_is_refused_after_five_wrong_passwords_even_with_the_right_on
     let anonymous = w.visitor(None).await;
     let (status, location, _) = w.post_form(&anonymous, "/login", "name=plain&password=right-password", true).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/"), "the right password works");
-    for _ in 0..cadre::web::auth::MAX_FAILURES {
+    for _ in 0..cadre::web::limits::FAILED_LOGINS_PER_NAME.max {
         let (status, _, body) = w.post_form(&anonymous, "/login", "name=plain&password=wrong-guess", true).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(body.contains("wrong name or password"));
@@ -296,7 +296,7 @@ async fn every_cookie_is_marked_secure_when_the_host_setting_says_so_and_only_th
 
     for secure in [false, true] {
         let w = world(false);
-        let settings = WebSettings { secure_cookies: secure };
+        let settings = WebSettings { secure_cookies: secure, ..WebSettings::default() };
         let base = serve(cadre::web::AppState::with_settings(w.state.forum.clone(), &settings)).await;
         let mut browser = Browser::new(&base, "127.0.0.1");
         // Every cookie the server sets, in the order a visitor meets them.

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::auth::{self, Who};
+use super::client::ClientAddr;
 use super::error::{ApiError, WebError};
 use super::pages::SearchQuery;
 use super::panel;
@@ -116,27 +117,29 @@ fn session_answer(state: &AppState, name: &str, token: &str, csrf: &str) -> ApiR
         .into_response())
 }
 
-/// `POST /api/signup`.
+/// `POST /api/signup` (limited per client address).
 pub async fn signup(
     State(state): State<AppState>,
     who: Who,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Json(c): Json<Credentials>,
 ) -> ApiResult {
     check(&who, &headers)?;
-    let (token, csrf) = auth::sign_up(&state, c.name.trim(), &c.password).await?;
+    let (token, csrf) = auth::sign_up(&state, client, c.name.trim(), &c.password).await?;
     session_answer(&state, c.name.trim(), &token, &csrf)
 }
 
-/// `POST /api/login` (rate-limited per name).
+/// `POST /api/login` (failures limited per name and per client address).
 pub async fn login(
     State(state): State<AppState>,
     who: Who,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Json(c): Json<Credentials>,
 ) -> ApiResult {
     check(&who, &headers)?;
-    let (token, csrf) = auth::log_in(&state, c.name.trim(), &c.password).await?;
+    let (token, csrf) = auth::log_in(&state, client, c.name.trim(), &c.password).await?;
     session_answer(&state, c.name.trim(), &token, &csrf)
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{self, CookiePolicy, Who};
+use super::client::ClientAddr;
 use super::error::WebError;
 use super::html::{csrf, page};
 use super::pages::PageResult;
@@ -95,20 +96,30 @@ fn logged_in(cookies: CookiePolicy, token: &str) -> Response {
     (AppendHeaders([(SET_COOKIE, cookies.session(token))]), Redirect::to("/")).into_response()
 }
 
-/// `POST /signup`.
-pub async fn signup(State(state): State<AppState>, who: Who, Form(form): Form<CredentialsForm>) -> PageResult {
+/// `POST /signup` (limited per client address).
+pub async fn signup(
+    State(state): State<AppState>,
+    who: Who,
+    ClientAddr(client): ClientAddr,
+    Form(form): Form<CredentialsForm>,
+) -> PageResult {
     who.check_csrf(&form.csrf)?;
-    match auth::sign_up(&state, form.name.trim(), &form.password).await {
+    match auth::sign_up(&state, client, form.name.trim(), &form.password).await {
         Ok((token, _)) => Ok(logged_in(state.cookies, &token)),
         Err(WebError::Invalid(message)) => Ok(credentials_page(state.cookies, &who, true, Some(&message))),
         Err(other) => Err(other),
     }
 }
 
-/// `POST /login` (rate-limited per name).
-pub async fn login(State(state): State<AppState>, who: Who, Form(form): Form<CredentialsForm>) -> PageResult {
+/// `POST /login` (failures limited per name and per client address).
+pub async fn login(
+    State(state): State<AppState>,
+    who: Who,
+    ClientAddr(client): ClientAddr,
+    Form(form): Form<CredentialsForm>,
+) -> PageResult {
     who.check_csrf(&form.csrf)?;
-    match auth::log_in(&state, form.name.trim(), &form.password).await {
+    match auth::log_in(&state, client, form.name.trim(), &form.password).await {
         Ok((token, _)) => Ok(logged_in(state.cookies, &token)),
         Err(WebError::Invalid(message)) => Ok(credentials_page(state.cookies, &who, false, Some(&message))),
         Err(other) => Err(other),

@@ -2,18 +2,21 @@
 //! under `/api/` for the same reads and writes (`axum`).
 //!
 //! [`ROUTES`](routes) is the one table of every route: [`app`] builds the router from it and the leak test walks
-//! it, so a new route is tested for leaks the moment it exists. Modules: `auth` (sessions, passwords, CSRF, rate
-//! limit), `pages` and `forms` (member HTML), `service` (member writes behind forms and API), `panel` and
+//! it, so a new route is tested for leaks the moment it exists. Modules: `auth` (sessions, passwords, CSRF),
+//! `limits` (rate limits per name and per client address), `client` (which address a request comes from), `pages`
+//! and `forms` (member HTML), `service` (member writes behind forms and API), `panel` and
 //! `panel_pages` (the moderator panel), `api` (JSON), `html` (layout), `error` (the one error type),
 //! `forum_thread` (the thread that owns the forum), `demo` (the demo community).
 
 mod api;
 pub mod auth;
+pub mod client;
 pub mod demo;
 pub mod error;
 mod forms;
 pub mod forum_thread;
 mod html;
+pub mod limits;
 mod pages;
 mod panel;
 mod panel_pages;
@@ -32,15 +35,18 @@ pub use forum_thread::ForumHandle;
 
 use crate::settings::WebSettings;
 
-/// What every handler shares: the forum thread, the login rate limiter and how cookies are marked.
+/// What every handler shares: the forum thread, the rate limits, how cookies are marked and which proxies are
+/// trusted to name the client.
 #[derive(Clone)]
 pub struct AppState {
     /// The forum (on its own thread).
     pub forum: ForumHandle,
-    /// Failed log-ins per name.
-    pub limiter: Arc<auth::LoginLimiter>,
+    /// Failed log-ins per name and per address, sign-ups per address.
+    pub limits: Arc<limits::RateLimits>,
     /// How the cookies the server sets are marked (`Secure` or not).
     pub cookies: auth::CookiePolicy,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`[web] trusted-proxies`).
+    pub trusted_proxies: Arc<[client::Network]>,
 }
 
 impl AppState {
@@ -53,8 +59,9 @@ impl AppState {
     pub fn with_settings(forum: ForumHandle, settings: &WebSettings) -> AppState {
         AppState {
             forum,
-            limiter: Arc::new(auth::LoginLimiter::default()),
+            limits: Arc::new(limits::RateLimits::default()),
             cookies: auth::CookiePolicy { secure: settings.secure_cookies },
+            trusted_proxies: settings.trusted_proxies.clone().into(),
         }
     }
 }
@@ -189,13 +196,15 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serve [`app`] on `listener` until `shutdown` completes: what `cadre serve` runs, and what the tests over real
-/// HTTP run.
+/// HTTP run. Each request carries its connection's peer address, which the per-address rate limits key on.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// The moderator panel (`/mod…`, `/api/mod/…`) answers everyone else with not-found, whatever they send.
