@@ -38,6 +38,9 @@ mod web_security;
 /// Rate limits per client address (sign-ups, failed log-ins), directly and behind a trusted proxy.
 mod web_limits;
 
+/// Refused forms shown again with their error and what was typed.
+mod web_forms;
+
 /// Headless Chromium against the real server: sign up, post, like, accept, badge, approve, private forum, settings.
 mod browser;
 

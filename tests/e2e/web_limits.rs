@@ -46,7 +46,7 @@ async fn sign_ups_from_one_address_are_limited_and_other_addresses_are_not() {
     let w = world(false);
     let base = serve(AppState::new(w.state.forum.clone())).await;
     // A refused sign-up (the name is taken) creates no account and does not count.
-    assert_eq!(sign_up(&base, "127.0.0.1", "plain").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(sign_up(&base, "127.0.0.1", "plain").await.status, StatusCode::CONFLICT);
     for i in 0..SIGNUPS_PER_ADDRESS.max {
         let answer = sign_up(&base, "127.0.0.1", &format!("newcomer{i}")).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "sign-up {i} of the allowed ones: {}", answer.body);
@@ -54,6 +54,7 @@ async fn sign_ups_from_one_address_are_limited_and_other_addresses_are_not() {
     let refused = sign_up(&base, "127.0.0.1", "one-too-many").await;
     assert_limited(&refused, "too many sign-ups from this address");
     assert!(refused.body.contains("try again in 60 minutes"), "{}", refused.body);
+    assert!(refused.body.contains("value=\"one-too-many\""), "the sign-up form again, the name kept: {}", refused.body);
     let mut api = Browser::new(&base, "127.0.0.1");
     let answer =
         api.post_json("/api/signup", json!({ "name": "one-too-many", "password": "long-enough-pw" }), "1").await;
@@ -75,7 +76,7 @@ async fn failed_log_ins_across_many_names_from_one_address_are_limited() {
         // stop this.
         let name = if i % 5 == 0 { "plain".to_owned() } else { format!("guess{i}") };
         let answer = log_in(&mut guesser, &name, "password1").await;
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "attempt {i}: {}", answer.body);
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "attempt {i}: {}", answer.body);
         assert!(answer.body.contains("wrong name or password"));
     }
     const { assert!(FAILED_LOGINS_PER_ADDRESS.max / 5 < FAILED_LOGINS_PER_NAME.max) };
@@ -99,18 +100,18 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit_and_nobo
     let mut first = Browser::new(&base, "127.0.0.1");
     first.forwarded_for = Some("203.0.113.7".into());
     for i in 0..FAILED_LOGINS_PER_ADDRESS.max {
-        assert_eq!(log_in(&mut first, &format!("guess{i}"), "password1").await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(log_in(&mut first, &format!("guess{i}"), "password1").await.status, StatusCode::UNAUTHORIZED);
     }
     assert_limited(&log_in(&mut first, "guess", "password1").await, "too many failed log-ins from this address");
     // … and another client behind the same proxy is not.
     let mut second = Browser::new(&base, "127.0.0.1");
     second.forwarded_for = Some("203.0.113.8".into());
-    assert_eq!(log_in(&mut second, "guess", "password1").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(log_in(&mut second, "guess", "password1").await.status, StatusCode::UNAUTHORIZED);
     // A client that is not the proxy cannot pick its address with the header: it is limited as itself.
     let mut direct = Browser::new(&base, "127.0.0.2");
     for i in 0..FAILED_LOGINS_PER_ADDRESS.max {
         direct.forwarded_for = Some(format!("198.51.100.{i}"));
-        assert_eq!(log_in(&mut direct, &format!("guess{i}"), "password1").await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(log_in(&mut direct, &format!("guess{i}"), "password1").await.status, StatusCode::UNAUTHORIZED);
     }
     direct.forwarded_for = Some("198.51.100.250".into());
     assert_limited(&log_in(&mut direct, "guess", "password1").await, "too many failed log-ins from this address");

@@ -70,7 +70,7 @@ async fn logging_in_is_refused_after_five_wrong_passwords_even_with_the_right_on
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/"), "the right password works");
     for _ in 0..cadre::web::limits::FAILED_LOGINS_PER_NAME.max {
         let (status, _, body) = w.post_form(&anonymous, "/login", "name=plain&password=wrong-guess", true).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(body.contains("wrong name or password"));
     }
     let (status, _, body) = w.post_form(&anonymous, "/login", "name=plain&password=right-password", true).await;

@@ -283,7 +283,7 @@ pub async fn sign_up(
         })
         .await??;
     if taken.is_some() {
-        return Err(WebError::Invalid(format!("the name {name:?} is taken")));
+        return Err(WebError::Conflict(format!("the name {name:?} is taken")));
     }
     limiter.take(&client, now).map_err(refused)?;
     let created = create_account(state, name, password, now).await;
@@ -349,9 +349,8 @@ pub async fn log_in(
 }
 
 async fn check_password(state: &AppState, name: &str, password: &str, now: i64) -> Result<(String, String), WebError> {
-    let wrong = || WebError::Invalid("wrong name or password".into());
     if password.len() > *PASSWORD_LEN.end() || name.len() > *NAME_LEN.end() {
-        return Err(wrong());
+        return Err(WebError::BadCredentials);
     }
     let lookup = name.to_owned();
     let found: Option<(i64, Option<String>)> = state
@@ -372,7 +371,7 @@ async fn check_password(state: &AppState, name: &str, password: &str, now: i64) 
             .map_err(|e| WebError::Internal(e.to_string()))?,
         _ => None,
     };
-    let id = verified.ok_or_else(wrong)?;
+    let id = verified.ok_or(WebError::BadCredentials)?;
     Ok(state.forum.run(move |forum| open_session(forum.conn(), id as u64, now)).await??)
 }
 

@@ -17,6 +17,12 @@ pub enum WebError {
     /// The input was refused; the message is safe to show (it names only what the viewer sent or may see).
     #[error("{0}")]
     Invalid(String),
+    /// A log-in with a wrong name or password (one message for both: it does not tell which names exist).
+    #[error("wrong name or password")]
+    BadCredentials,
+    /// The input conflicts with what exists (a name already taken); the message is safe to show.
+    #[error("{0}")]
+    Conflict(String),
     /// Login needed for this action.
     #[error("log in first")]
     LoginRequired,
@@ -43,7 +49,8 @@ impl WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Invalid(_) => StatusCode::BAD_REQUEST,
-            WebError::LoginRequired => StatusCode::UNAUTHORIZED,
+            WebError::BadCredentials | WebError::LoginRequired => StatusCode::UNAUTHORIZED,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
