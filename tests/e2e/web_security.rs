@@ -81,6 +81,30 @@ async fn logging_in_is_refused_after_five_wrong_passwords_even_with_the_right_on
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_short_name_registered_on_the_command_line_is_protected_by_the_login_limit_too() {
+    // Regresses c5a8ab3, whose per-name limiter remembered only names sign-up accepts (3 to 32 characters).
+    let w = world(false);
+    w.state
+        .forum
+        .run(|forum| {
+            let id = forum.register("jo", crate::util::day(0), false).unwrap();
+            cadre::web::auth::set_password(forum.conn(), id, "right-password").unwrap();
+        })
+        .await
+        .unwrap();
+    let anonymous = w.visitor(None).await;
+    for _ in 0..cadre::web::limits::FAILED_LOGINS_PER_NAME.max {
+        let (status, _, _) =
+            w.post_json(&anonymous, "/api/login", r#"{"name":"jo","password":"wrong-guess"}"#, true).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, body) =
+        w.post_json(&anonymous, "/api/login", r#"{"name":"jo","password":"right-password"}"#, true).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("too many failed log-ins for this name"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn sql_in_inputs_is_data_because_every_query_binds_its_parameters() {
     let w = world(true);
     let plain = w.visitor(Some(w.plain)).await;

@@ -323,9 +323,10 @@ pub async fn log_in(
 ) -> Result<(String, String), WebError> {
     let limits = &state.limits;
     let now = now_ms();
-    // A name that cannot exist is not remembered (it would let a flood of long names fill the limiter with
-    // large keys); the address limit still counts it.
-    let name_key = NAME_LEN.contains(&name.chars().count()).then(|| name.to_lowercase());
+    // A name that cannot log in (empty, or longer than a name can be) is not remembered: a flood of long names
+    // would fill the limiter with large keys. The address limit still counts it. (Shorter names than sign-up
+    // allows can exist, registered on the command line, and are protected like any other.)
+    let name_key = (!name.is_empty() && name.len() <= *NAME_LEN.end()).then(|| name.to_lowercase());
     if let Some(key) = &name_key {
         limits
             .login_names
