@@ -1,5 +1,6 @@
 //! The host's own configuration file (`cadre.toml` in the working directory, or `--host-config FILE`): where the
-//! database is, where compiled artifacts are cached, and the sandbox limits. Every key is optional; a command-line
+//! database is, where compiled artifacts are cached, the sandbox limits and how `cadre serve` serves. Every key is
+//! optional; a command-line
 //! flag or environment variable wins over the file, and the file over the defaults. Unknown keys are refused, with
 //! the file and key named, before anything runs.
 //!
@@ -13,6 +14,10 @@
 //! memory-mib = 64
 //! max-effects-per-call = 1000
 //! max-store-mib = 1024
+//!
+//! [web]                      # cadre serve
+//! secure-cookies = true      # behind a TLS proxy: every cookie is marked Secure (default false)
+//! trusted-proxies = ["127.0.0.1", "10.0.0.0/8"]  # whose X-Forwarded-For names the client (default none)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -32,6 +37,9 @@ pub struct HostSettings {
     /// Sandbox limits.
     #[serde(default)]
     pub limits: LimitSettings,
+    /// How the web forum is served.
+    #[serde(default)]
+    pub web: WebSettings,
 }
 
 /// The `[limits]` table: each key overrides one default of [`Limits`].
@@ -49,6 +57,24 @@ pub struct LimitSettings {
     /// Total key/value store size, in MiB.
     pub max_store_mib: Option<u64>,
 }
+
+/// The `[web]` table: what `cadre serve` needs to know about how it is deployed.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct WebSettings {
+    /// Mark every cookie Cadre sets `Secure`, so browsers send it only over HTTPS. For a deployment behind a
+    /// TLS-terminating proxy; off by default because the server itself speaks plain HTTP (a browser would drop a
+    /// `Secure` cookie set over `http://`, except on localhost, and nobody could log in).
+    #[serde(default)]
+    pub secure_cookies: bool,
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` is believed, so that the per-address
+    /// rate limits count each client rather than the proxy. At most [`MAX_TRUSTED_PROXIES`].
+    #[serde(default)]
+    pub trusted_proxies: Vec<crate::web::client::Network>,
+}
+
+/// Most entries `[web] trusted-proxies` may list (each is checked against every forwarded request).
+pub const MAX_TRUSTED_PROXIES: usize = 64;
 
 /// Why the file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +105,14 @@ impl HostSettings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(HostSettings::default()),
             Err(source) => return Err(SettingsError::Read { path: path.to_owned(), source }),
         };
-        toml::from_str(&text).map_err(|e| SettingsError::Invalid { path: path.to_owned(), message: e.to_string() })
+        let settings: HostSettings = toml::from_str(&text)
+            .map_err(|e| SettingsError::Invalid { path: path.to_owned(), message: e.to_string() })?;
+        let proxies = settings.web.trusted_proxies.len();
+        if proxies > MAX_TRUSTED_PROXIES {
+            let message = format!("web.trusted-proxies: at most {MAX_TRUSTED_PROXIES} entries, found {proxies}");
+            return Err(SettingsError::Invalid { path: path.to_owned(), message });
+        }
+        Ok(settings)
     }
 
     /// The limits: defaults, overridden by the file.
@@ -118,6 +151,31 @@ mod tests {
         assert_eq!(limits.fuel_per_call, None, "0 turns metering off");
         assert_eq!(limits.memory_bytes, 16 << 20);
         assert_eq!(limits.max_effects_per_call, Limits::default().max_effects_per_call);
+    }
+
+    #[test]
+    fn secure_cookies_are_off_unless_the_web_table_turns_them_on() {
+        assert!(!HostSettings::default().web.secure_cookies);
+        let settings: HostSettings = toml::from_str("[web]\nsecure-cookies = true\n").unwrap();
+        assert!(settings.web.secure_cookies);
+        let error = toml::from_str::<HostSettings>("[web]\nsecure-cookies = \"yes\"\n").unwrap_err().to_string();
+        assert!(error.contains("secure-cookies"), "{error}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks_and_a_bad_one_is_named() {
+        let settings: HostSettings =
+            toml::from_str("[web]\ntrusted-proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n").unwrap();
+        assert_eq!(settings.web.trusted_proxies.len(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cadre.toml");
+        std::fs::write(&path, "[web]\ntrusted-proxies = [\"10.0.0.0/99\"]\n").unwrap();
+        let error = HostSettings::load(&path, true).unwrap_err().to_string();
+        assert!(error.contains("cadre.toml") && error.contains("10.0.0.0/99") && error.contains("line 2"), "{error}");
+        let many: Vec<String> = (0..=MAX_TRUSTED_PROXIES).map(|i| format!("\"10.0.0.{i}\"")).collect();
+        std::fs::write(&path, format!("[web]\ntrusted-proxies = [{}]\n", many.join(", "))).unwrap();
+        let error = HostSettings::load(&path, true).unwrap_err().to_string();
+        assert!(error.contains("at most 64 entries, found 65"), "{error}");
     }
 
     #[test]

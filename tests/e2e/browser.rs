@@ -92,8 +92,7 @@ async fn serve_demo(db: PathBuf) -> (String, ForumHandle) {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = web::app(AppState::new(forum.clone()));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    tokio::spawn(web::serve(listener, AppState::new(forum.clone()), std::future::pending()));
     (base, forum)
 }
 

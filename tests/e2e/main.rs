@@ -26,11 +26,20 @@ mod cli;
 /// A forum served by the real router, for the web tests.
 mod web_world;
 
+/// The forum on a loopback port, and a client that keeps cookies and picks its source address.
+mod web_http;
+
 /// The leak test over every route, and access changes taking effect at once.
 mod web_leak;
 
-/// CSRF, XSS, login rate limit, bound SQL parameters, the moderator panel's forms.
+/// CSRF, XSS, login rate limit, bound SQL parameters, secure cookies, the moderator panel's forms.
 mod web_security;
+
+/// Rate limits per client address (sign-ups, failed log-ins), directly and behind a trusted proxy.
+mod web_limits;
+
+/// Refused forms shown again with their error and what was typed.
+mod web_forms;
 
 /// Headless Chromium against the real server: sign up, post, like, accept, badge, approve, private forum, settings.
 mod browser;

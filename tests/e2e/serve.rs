@@ -22,15 +22,18 @@ fn get(addr: &str, path: &str) -> String {
     answer
 }
 
-#[test]
-fn serve_demo_prints_the_url_and_the_logins_and_serves_the_demo_forum() {
-    let dir = tempfile::tempdir().unwrap();
+/// Start `cadre serve` with these arguments after the global ones for a fresh database; read what it prints until
+/// `until` says it is ready. Returns the server, its address and what it printed.
+fn start(dir: &std::path::Path, global: &[&str], serve: &[&str], until: &str) -> (Server, String, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_cadre"))
         .arg("--db")
-        .arg(dir.path().join("forum.db"))
+        .arg(dir.join("forum.db"))
         .arg("--cache-dir")
-        .arg(dir.path().join("cache"))
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .arg(dir.join("cache"))
+        .args(global)
+        .arg("serve")
+        .args(serve)
+        .args(["--addr", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -46,14 +49,38 @@ fn serve_demo_prints_the_url_and_the_logins_and_serves_the_demo_forum() {
         if let Some(rest) = line.split("serving the forum at http://").nth(1) {
             url = Some(rest.split('/').next().unwrap().to_owned());
         }
-        if line.trim_start().starts_with("bob") {
+        if url.is_some() && line.trim_start().starts_with(until) {
             break;
         }
     }
     let addr = url.unwrap_or_else(|| panic!("no URL printed:\n{printed}"));
+    (server, addr, printed)
+}
+
+#[test]
+fn serve_demo_prints_the_url_and_the_logins_and_serves_the_demo_forum() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, addr, printed) = start(dir.path(), &[], &["--demo"], "bob");
     assert!(printed.contains("Filled the demo community") && printed.contains("cadre-demo"), "{printed}");
     let home = get(&addr, "/");
     assert!(home.starts_with("HTTP/1.1 200"), "{home}");
     assert!(home.contains("Help &amp; support") && !home.contains("Insiders lounge"), "{home}");
     assert!(get(&addr, "/c/insiders").starts_with("HTTP/1.1 404"));
+}
+
+#[test]
+fn serve_marks_its_cookies_secure_when_cadre_toml_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, addr, _) = start(dir.path(), &[], &[], "Cadre is serving");
+    let cookie = |answer: &str| -> String {
+        answer.lines().find(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).unwrap_or_default().to_owned()
+    };
+    let plain_cookie = cookie(&get(&addr, "/signup"));
+    assert!(plain_cookie.contains("cadre_pre=") && !plain_cookie.contains("Secure"), "default: {plain_cookie}");
+    drop(plain);
+    let config = dir.path().join("cadre.toml");
+    std::fs::write(&config, "[web]\nsecure-cookies = true\n").unwrap();
+    let (_secure, addr, _) = start(dir.path(), &["--host-config", config.to_str().unwrap()], &[], "Cadre is serving");
+    let secure_cookie = cookie(&get(&addr, "/signup"));
+    assert!(secure_cookie.contains("cadre_pre=") && secure_cookie.contains("; Secure"), "{secure_cookie}");
 }

@@ -68,9 +68,9 @@ async fn logging_in_is_refused_after_five_wrong_passwords_even_with_the_right_on
     let anonymous = w.visitor(None).await;
     let (status, location, _) = w.post_form(&anonymous, "/login", "name=plain&password=right-password", true).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/"), "the right password works");
-    for _ in 0..cadre::web::auth::MAX_FAILURES {
+    for _ in 0..cadre::web::limits::FAILED_LOGINS_PER_NAME.max {
         let (status, _, body) = w.post_form(&anonymous, "/login", "name=plain&password=wrong-guess", true).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(body.contains("wrong name or password"));
     }
     let (status, _, body) = w.post_form(&anonymous, "/login", "name=plain&password=right-password", true).await;
@@ -78,6 +78,30 @@ async fn logging_in_is_refused_after_five_wrong_passwords_even_with_the_right_on
     let (status, _, _) =
         w.post_json(&anonymous, "/api/login", r#"{"name":"PLAIN","password":"right-password"}"#, true).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the API shares the limit, whatever the case of the name");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_short_name_registered_on_the_command_line_is_protected_by_the_login_limit_too() {
+    // Regresses c5a8ab3, whose per-name limiter remembered only names sign-up accepts (3 to 32 characters).
+    let w = world(false);
+    w.state
+        .forum
+        .run(|forum| {
+            let id = forum.register("jo", crate::util::day(0), false).unwrap();
+            cadre::web::auth::set_password(forum.conn(), id, "right-password").unwrap();
+        })
+        .await
+        .unwrap();
+    let anonymous = w.visitor(None).await;
+    for _ in 0..cadre::web::limits::FAILED_LOGINS_PER_NAME.max {
+        let (status, _, _) =
+            w.post_json(&anonymous, "/api/login", r#"{"name":"jo","password":"wrong-guess"}"#, true).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, body) =
+        w.post_json(&anonymous, "/api/login", r#"{"name":"jo","password":"right-password"}"#, true).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("too many failed log-ins for this name"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -285,4 +309,48 @@ fn the_openapi_document_describes_every_api_route_of_the_router() {
     }
     let documented: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
     assert_eq!(documented, api.len(), "openapi.json documents a route the router does not have");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_cookie_is_marked_secure_when_the_host_setting_says_so_and_only_then() {
+    use cadre::settings::WebSettings;
+    use serde_json::json;
+
+    use crate::web_http::{Browser, serve, token_in};
+
+    for secure in [false, true] {
+        let w = world(false);
+        let settings = WebSettings { secure_cookies: secure, ..WebSettings::default() };
+        let base = serve(cadre::web::AppState::with_settings(w.state.forum.clone(), &settings)).await;
+        let mut browser = Browser::new(&base, "127.0.0.1");
+        // Every cookie the server sets, in the order a visitor meets them.
+        let mut set = Vec::new();
+        let signup = browser.get("/signup").await;
+        set.extend(signup.set_cookies());
+        let pre = token_in(&signup.body).unwrap();
+        let signed_up =
+            browser.post_form("/signup", &[("csrf", &pre), ("name", "newcomer"), ("password", "long-enough-pw")]).await;
+        assert_eq!((signed_up.status, signed_up.location()), (StatusCode::SEE_OTHER, "/"), "{}", signed_up.body);
+        set.extend(signed_up.set_cookies());
+        let session_token = browser.form_token("/").await;
+        let logged_out = browser.post_form("/logout", &[("csrf", &session_token)]).await;
+        set.extend(logged_out.set_cookies());
+        let api =
+            browser.post_json("/api/login", json!({ "name": "newcomer", "password": "long-enough-pw" }), "1").await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+        set.extend(api.set_cookies());
+        let csrf = serde_json::from_str::<serde_json::Value>(&api.body).unwrap()["csrf"].as_str().unwrap().to_owned();
+        set.extend(browser.post_json("/api/logout", json!({}), &csrf).await.set_cookies());
+
+        let names: Vec<&str> = set.iter().map(|c| c.split('=').next().unwrap()).collect();
+        assert_eq!(
+            names,
+            ["cadre_pre", "cadre_session", "cadre_session", "cadre_session", "cadre_session"],
+            "pre-session, form log-in, form log-out, API log-in, API log-out"
+        );
+        for cookie in &set {
+            assert!(cookie.contains("HttpOnly"), "{cookie}");
+            assert_eq!(cookie.contains("; Secure"), secure, "secure-cookies = {secure}: {cookie}");
+        }
+    }
 }

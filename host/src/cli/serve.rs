@@ -80,12 +80,10 @@ pub fn run(cli: &Resolved, args: &ServeArgs) -> anyhow::Result<u8> {
                 println!("  {name:<6} {what}");
             }
         }
-        axum::serve(listener, web::app(AppState::new(forum)))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("serving")
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        web::serve(listener, AppState::with_settings(forum, &cli.settings.web), shutdown).await.context("serving")
     })?;
     Ok(exit::OK)
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::AppState;
 use super::auth::{self, Who};
+use super::client::ClientAddr;
 use super::error::{ApiError, WebError};
 use super::pages::SearchQuery;
 use super::panel;
@@ -111,33 +112,35 @@ pub struct Credentials {
     pub password: String,
 }
 
-fn session_answer(name: &str, token: &str, csrf: &str) -> ApiResult {
-    Ok((AppendHeaders([(SET_COOKIE, auth::session_cookie(token))]), Json(json!({ "name": name, "csrf": csrf })))
+fn session_answer(state: &AppState, name: &str, token: &str, csrf: &str) -> ApiResult {
+    Ok((AppendHeaders([(SET_COOKIE, state.cookies.session(token))]), Json(json!({ "name": name, "csrf": csrf })))
         .into_response())
 }
 
-/// `POST /api/signup`.
+/// `POST /api/signup` (limited per client address).
 pub async fn signup(
     State(state): State<AppState>,
     who: Who,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Json(c): Json<Credentials>,
 ) -> ApiResult {
     check(&who, &headers)?;
-    let (token, csrf) = auth::sign_up(&state, c.name.trim(), &c.password).await?;
-    session_answer(c.name.trim(), &token, &csrf)
+    let (token, csrf) = auth::sign_up(&state, client, c.name.trim(), &c.password).await?;
+    session_answer(&state, c.name.trim(), &token, &csrf)
 }
 
-/// `POST /api/login` (rate-limited per name).
+/// `POST /api/login` (failures limited per name and per client address).
 pub async fn login(
     State(state): State<AppState>,
     who: Who,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Json(c): Json<Credentials>,
 ) -> ApiResult {
     check(&who, &headers)?;
-    let (token, csrf) = auth::log_in(&state, c.name.trim(), &c.password).await?;
-    session_answer(c.name.trim(), &token, &csrf)
+    let (token, csrf) = auth::log_in(&state, client, c.name.trim(), &c.password).await?;
+    session_answer(&state, c.name.trim(), &token, &csrf)
 }
 
 /// `POST /api/logout`.
@@ -146,7 +149,7 @@ pub async fn logout(State(state): State<AppState>, who: Who, headers: HeaderMap)
     if let Some(member) = &who.member {
         auth::close_session(&state, member).await?;
     }
-    Ok((AppendHeaders([(SET_COOKIE, auth::clear_session_cookie())]), Json(json!({ "ok": true }))).into_response())
+    Ok((AppendHeaders([(SET_COOKIE, state.cookies.clear_session())]), Json(json!({ "ok": true }))).into_response())
 }
 
 /// A new post.

@@ -1,12 +1,12 @@
 //! Who is asking: sign-up, log-in and log-out, passwords (argon2id), sessions (a random token in an HttpOnly,
-//! SameSite=Lax cookie; only its SHA-256 is stored), CSRF tokens and the login rate limit.
+//! SameSite=Lax cookie; only its SHA-256 is stored), CSRF tokens, and where sign-up and log-in meet the rate limits
+//! of `limits`.
 //!
 //! Owns the `sessions` table and the [`Who`] extractor every handler starts from. Does not decide what anyone may
 //! see: that is `forum::visibility`, asked on every request (access is never cached here, so a change takes effect
 //! on the next request).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::net::IpAddr;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -26,10 +26,6 @@ pub const SESSION_COOKIE: &str = "cadre_session";
 pub const PRE_COOKIE: &str = "cadre_pre";
 /// How long a session lasts.
 const SESSION_MS: i64 = 30 * 86_400_000;
-/// Failed log-ins allowed per name within [`LIMIT_WINDOW_MS`] before further attempts are refused unchecked.
-pub const MAX_FAILURES: usize = 5;
-/// The rate limit's window (15 minutes).
-pub const LIMIT_WINDOW_MS: i64 = 15 * 60_000;
 /// Names are 3 to 32 letters, digits, `-` or `_` (they appear in URLs).
 pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=32;
 /// Passwords are 8 to 128 bytes (argon2 would take more; the upper bound keeps hashing cheap to refuse).
@@ -111,8 +107,8 @@ impl Who {
     }
 
     /// The `Set-Cookie` value for a fresh pre-session token, if one is needed.
-    pub fn pre_cookie(&self) -> Option<String> {
-        self.fresh_pre.then(|| format!("{PRE_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict", self.pre))
+    pub fn pre_cookie(&self, cookies: CookiePolicy) -> Option<String> {
+        self.fresh_pre.then(|| cookies.pre(&self.pre))
     }
 }
 
@@ -183,14 +179,41 @@ pub fn open_session(conn: &Connection, member: MemberId, now: i64) -> rusqlite::
     Ok((token, csrf))
 }
 
-/// The `Set-Cookie` value for a session token.
-pub fn session_cookie(token: &str) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", SESSION_MS / 1000)
+/// How the cookies Cadre sets are marked. Every `Set-Cookie` value is built here, so a deployment's choice (the
+/// host setting `[web] secure-cookies`) reaches all of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CookiePolicy {
+    /// Add `Secure`: browsers then send the cookie only over HTTPS (behind a TLS proxy).
+    pub secure: bool,
 }
 
-/// The `Set-Cookie` value that ends a session in the browser.
-pub fn clear_session_cookie() -> String {
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+impl CookiePolicy {
+    fn cookie(self, name: &str, value: &str, same_site: &str, max_age: Option<i64>) -> String {
+        let mut cookie = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
+        if let Some(seconds) = max_age {
+            cookie.push_str(&format!("; Max-Age={seconds}"));
+        }
+        if self.secure {
+            cookie.push_str("; Secure");
+        }
+        cookie
+    }
+
+    /// The `Set-Cookie` value for a session token. `Lax`, so that following a link to the forum from elsewhere
+    /// arrives logged in; writes are guarded by the CSRF token, not by the cookie.
+    pub fn session(self, token: &str) -> String {
+        self.cookie(SESSION_COOKIE, token, "Lax", Some(SESSION_MS / 1000))
+    }
+
+    /// The `Set-Cookie` value that ends a session in the browser.
+    pub fn clear_session(self) -> String {
+        self.cookie(SESSION_COOKIE, "", "Lax", Some(0))
+    }
+
+    /// The `Set-Cookie` value for an anonymous visitor's pre-session token (a browser session cookie: no max-age).
+    pub fn pre(self, token: &str) -> String {
+        self.cookie(PRE_COOKIE, token, "Strict", None)
+    }
 }
 
 /// End every session of the cookie's token (log out).
@@ -215,35 +238,6 @@ fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
-/// Failed log-ins per name, for the rate limit (kept in memory: a restart forgets them, which only helps a
-/// legitimate member who was locked out).
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<i64>>>,
-}
-
-impl LoginLimiter {
-    fn key(name: &str) -> String {
-        name.trim().to_lowercase()
-    }
-
-    fn blocked(&self, name: &str, now: i64) -> bool {
-        let mut failures = self.failures.lock().expect("the limiter lock is never poisoned");
-        let times = failures.entry(LoginLimiter::key(name)).or_default();
-        times.retain(|at| now - at < LIMIT_WINDOW_MS);
-        times.len() >= MAX_FAILURES
-    }
-
-    fn failed(&self, name: &str, now: i64) {
-        let mut failures = self.failures.lock().expect("the limiter lock is never poisoned");
-        // Bound the map: forget windows that have passed when it grows large.
-        if failures.len() > 100_000 {
-            failures.retain(|_, times| times.iter().any(|at| now - at < LIMIT_WINDOW_MS));
-        }
-        failures.entry(LoginLimiter::key(name)).or_default().push(now);
-    }
-}
-
 fn check_credentials(name: &str, password: &str) -> Result<(), WebError> {
     if !NAME_LEN.contains(&name.chars().count())
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -265,8 +259,41 @@ fn check_credentials(name: &str, password: &str) -> Result<(), WebError> {
 }
 
 /// Sign up: register the member with a hashed password and open a session. Returns the session token.
-pub async fn sign_up(state: &AppState, name: &str, password: &str) -> Result<(String, String), WebError> {
+///
+/// Limited per client address ([`limits::SIGNUPS_PER_ADDRESS`](super::limits::SIGNUPS_PER_ADDRESS)): a refused
+/// address is answered before anything is checked. What counts is an account created; a refused name or password
+/// costs the client nothing (and the server no hashing: the name is checked before the password is hashed).
+pub async fn sign_up(
+    state: &AppState,
+    client: IpAddr,
+    name: &str,
+    password: &str,
+) -> Result<(String, String), WebError> {
+    let limiter = &state.limits.signup_addresses;
+    let refused = |wait| WebError::rate_limited("too many sign-ups from this address", wait);
+    let now = now_ms();
+    // Before the checks, so that a limited address is refused the same way whatever it sends.
+    limiter.check(&client, now).map_err(refused)?;
     check_credentials(name, password)?;
+    let lookup = name.to_owned();
+    let taken = state
+        .forum
+        .run(move |forum| {
+            forum.conn().query_row("SELECT 1 FROM members WHERE name = ?1", params![lookup], |_| Ok(())).optional()
+        })
+        .await??;
+    if taken.is_some() {
+        return Err(WebError::Conflict(format!("the name {name:?} is taken")));
+    }
+    limiter.take(&client, now).map_err(refused)?;
+    let created = create_account(state, name, password, now).await;
+    if created.is_err() {
+        limiter.give_back(&client, now);
+    }
+    created
+}
+
+async fn create_account(state: &AppState, name: &str, password: &str, now: i64) -> Result<(String, String), WebError> {
     let password = password.to_owned();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
@@ -275,7 +302,6 @@ pub async fn sign_up(state: &AppState, name: &str, password: &str) -> Result<(St
     state
         .forum
         .run(move |forum| -> Result<(String, String), WebError> {
-            let now = now_ms();
             let id = forum.register(&name, now, false)?;
             forum.conn().execute("UPDATE members SET password_hash = ?1 WHERE id = ?2", params![hash, id as i64])?;
             Ok(open_session(forum.conn(), id, now)?)
@@ -283,16 +309,49 @@ pub async fn sign_up(state: &AppState, name: &str, password: &str) -> Result<(St
         .await?
 }
 
-/// Log in: check the password (unless the name is rate-limited) and open a session. Every failure says the same.
-pub async fn log_in(state: &AppState, name: &str, password: &str) -> Result<(String, String), WebError> {
+/// Log in: check the password and open a session. Every failure says the same.
+///
+/// Limited per name ([`limits::FAILED_LOGINS_PER_NAME`](super::limits::FAILED_LOGINS_PER_NAME)) and per client
+/// address ([`limits::FAILED_LOGINS_PER_ADDRESS`](super::limits::FAILED_LOGINS_PER_ADDRESS)); a limited attempt
+/// is refused without checking the password. Each attempt counts as a failure from the start and is given back
+/// when the password is right, so concurrent guesses cannot all slip past the limit while the hashes are checked.
+pub async fn log_in(
+    state: &AppState,
+    client: IpAddr,
+    name: &str,
+    password: &str,
+) -> Result<(String, String), WebError> {
+    let limits = &state.limits;
     let now = now_ms();
-    if state.limiter.blocked(name, now) {
-        return Err(WebError::RateLimited);
+    // A name that cannot log in (empty, or longer than a name can be) is not remembered: a flood of long names
+    // would fill the limiter with large keys. The address limit still counts it. (Shorter names than sign-up
+    // allows can exist, registered on the command line, and are protected like any other.)
+    let name_key = (!name.is_empty() && name.len() <= *NAME_LEN.end()).then(|| name.to_lowercase());
+    if let Some(key) = &name_key {
+        limits
+            .login_names
+            .take(key, now)
+            .map_err(|wait| WebError::rate_limited("too many failed log-ins for this name", wait))?;
     }
-    let wrong = || WebError::Invalid("wrong name or password".into());
+    if let Err(wait) = limits.login_addresses.take(&client, now) {
+        if let Some(key) = &name_key {
+            limits.login_names.give_back(key, now);
+        }
+        return Err(WebError::rate_limited("too many failed log-ins from this address", wait));
+    }
+    let opened = check_password(state, name, password, now).await;
+    if opened.is_ok() {
+        if let Some(key) = &name_key {
+            limits.login_names.give_back(key, now);
+        }
+        limits.login_addresses.give_back(&client, now);
+    }
+    opened
+}
+
+async fn check_password(state: &AppState, name: &str, password: &str, now: i64) -> Result<(String, String), WebError> {
     if password.len() > *PASSWORD_LEN.end() || name.len() > *NAME_LEN.end() {
-        state.limiter.failed(name, now);
-        return Err(wrong());
+        return Err(WebError::BadCredentials);
     }
     let lookup = name.to_owned();
     let found: Option<(i64, Option<String>)> = state
@@ -313,10 +372,7 @@ pub async fn log_in(state: &AppState, name: &str, password: &str) -> Result<(Str
             .map_err(|e| WebError::Internal(e.to_string()))?,
         _ => None,
     };
-    let Some(id) = verified else {
-        state.limiter.failed(name, now);
-        return Err(wrong());
-    };
+    let id = verified.ok_or(WebError::BadCredentials)?;
     Ok(state.forum.run(move |forum| open_session(forum.conn(), id as u64, now)).await??)
 }
 

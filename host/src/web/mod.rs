@@ -2,18 +2,21 @@
 //! under `/api/` for the same reads and writes (`axum`).
 //!
 //! [`ROUTES`](routes) is the one table of every route: [`app`] builds the router from it and the leak test walks
-//! it, so a new route is tested for leaks the moment it exists. Modules: `auth` (sessions, passwords, CSRF, rate
-//! limit), `pages` and `forms` (member HTML), `service` (member writes behind forms and API), `panel` and
+//! it, so a new route is tested for leaks the moment it exists. Modules: `auth` (sessions, passwords, CSRF),
+//! `limits` (rate limits per name and per client address), `client` (which address a request comes from), `pages`
+//! and `forms` (member HTML), `service` (member writes behind forms and API), `panel` and
 //! `panel_pages` (the moderator panel), `api` (JSON), `html` (layout), `error` (the one error type),
 //! `forum_thread` (the thread that owns the forum), `demo` (the demo community).
 
 mod api;
 pub mod auth;
+pub mod client;
 pub mod demo;
 pub mod error;
 mod forms;
 pub mod forum_thread;
 mod html;
+pub mod limits;
 mod pages;
 mod panel;
 mod panel_pages;
@@ -30,19 +33,36 @@ use axum::routing::{MethodRouter, get, post};
 pub use api::CSRF_HEADER;
 pub use forum_thread::ForumHandle;
 
-/// What every handler shares: the forum thread and the login rate limiter.
+use crate::settings::WebSettings;
+
+/// What every handler shares: the forum thread, the rate limits, how cookies are marked and which proxies are
+/// trusted to name the client.
 #[derive(Clone)]
 pub struct AppState {
     /// The forum (on its own thread).
     pub forum: ForumHandle,
-    /// Failed log-ins per name.
-    pub limiter: Arc<auth::LoginLimiter>,
+    /// Failed log-ins per name and per address, sign-ups per address.
+    pub limits: Arc<limits::RateLimits>,
+    /// How the cookies the server sets are marked (`Secure` or not).
+    pub cookies: auth::CookiePolicy,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`[web] trusted-proxies`).
+    pub trusted_proxies: Arc<[client::Network]>,
 }
 
 impl AppState {
-    /// State over a running forum thread.
+    /// State over a running forum thread, with the default settings (plain HTTP).
     pub fn new(forum: ForumHandle) -> AppState {
-        AppState { forum, limiter: Arc::new(auth::LoginLimiter::default()) }
+        AppState::with_settings(forum, &WebSettings::default())
+    }
+
+    /// State over a running forum thread, served as the host's `[web]` settings say.
+    pub fn with_settings(forum: ForumHandle, settings: &WebSettings) -> AppState {
+        AppState {
+            forum,
+            limits: Arc::new(limits::RateLimits::default()),
+            cookies: auth::CookiePolicy { secure: settings.secure_cookies },
+            trusted_proxies: settings.trusted_proxies.clone().into(),
+        }
     }
 }
 
@@ -173,6 +193,18 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Serve [`app`] on `listener` until `shutdown` completes: what `cadre serve` runs, and what the tests over real
+/// HTTP run. Each request carries its connection's peer address, which the per-address rate limits key on.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// The moderator panel (`/mod…`, `/api/mod/…`) answers everyone else with not-found, whatever they send.

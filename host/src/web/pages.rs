@@ -1,10 +1,12 @@
 //! The member pages (server-rendered HTML, no JavaScript needed): the forum index, the latest topics, a category,
 //! a topic with its answers and replies, permalinks, search and profiles. Reads only, through `forum::read`; the
-//! forms they show post to `forms`.
+//! forms they show post to `forms`, which render a category or topic page again, with a [`Draft`], when a post is
+//! refused: the member's text back in its form and the reason beside it.
 
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -20,6 +22,50 @@ pub type PageResult = Result<Response, WebError>;
 
 fn respond(who: &Who, title: &str, content: Markup) -> PageResult {
     Ok(Html(page(who, title, content).into_string()).into_response())
+}
+
+/// A refused post shown again in its form: what the member typed and why it was refused.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The form it goes back into.
+    pub form: DraftForm,
+    /// The title typed (questions only).
+    pub title: String,
+    /// The text typed.
+    pub body: String,
+    /// Why it was refused (a message safe to show).
+    pub error: String,
+}
+
+/// Which form a [`Draft`] goes back into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftForm {
+    /// The category page's ask form.
+    Ask,
+    /// The topic page's answer form.
+    Answer,
+    /// The reply form under this post (a question or an answer).
+    Reply(u64),
+}
+
+impl Draft {
+    /// The draft of `form`, when it is this one.
+    fn of(draft: Option<&Draft>, form: DraftForm) -> Option<&Draft> {
+        draft.filter(|d| d.form == form)
+    }
+}
+
+/// The error above a refused form (the page's one `#form-error`), announced to screen readers.
+pub fn form_error(error: &str) -> Markup {
+    html! { p.error.form-error #form-error role="alert" { (error) } }
+}
+
+/// A page that shows a refused form again: 400, the input was refused.
+fn refused(page: PageResult) -> PageResult {
+    page.map(|mut response| {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        response
+    })
 }
 
 fn topic_list(topics: &[TopicSummary]) -> Markup {
@@ -78,6 +124,11 @@ pub async fn latest(State(state): State<AppState>, who: Who) -> PageResult {
 
 /// `GET /c/{slug}`: a category's topics and, for members, the form to ask a question.
 pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<String>) -> PageResult {
+    category_page(&state, &who, slug, None).await
+}
+
+/// A category's page; with a draft, its ask form shows the refused question again (and the page answers 400).
+pub async fn category_page(state: &AppState, who: &Who, slug: String, draft: Option<&Draft>) -> PageResult {
     let viewer = who.viewer();
     let (category, topics) = state
         .forum
@@ -88,8 +139,9 @@ pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<
         })
         .await??;
     let category = category.ok_or(WebError::NotFound)?;
-    respond(
-        &who,
+    let ask = Draft::of(draft, DraftForm::Ask);
+    let page = respond(
+        who,
         &category.name,
         html! {
             h1 { (category.name) @if category.private { " " span.private-tag { "private" } } }
@@ -98,11 +150,14 @@ pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<
                 section.card #ask {
                     h2 { "Ask a question" }
                     form method="post" action={ "/c/" (category.slug) "/topics" } {
-                        (csrf(&who))
+                        (csrf(who))
+                        @if let Some(d) = ask { (form_error(&d.error)) }
                         label for="title" { "Title" }
-                        input #title type="text" name="title" maxlength="300" required;
+                        // Focused when shown again, so the browser scrolls to the form and its error.
+                        input #title type="text" name="title" maxlength="300" required
+                            value=(ask.map_or("", |d| &d.title)) autofocus[ask.is_some()];
                         label for="body" { "Details" }
-                        textarea #body name="body" rows="6" maxlength="65536" required {}
+                        textarea #body name="body" rows="6" maxlength="65536" required { (ask.map_or("", |d| &d.body)) }
                         p { button #ask-submit type="submit" { "Post question" } }
                     }
                 }
@@ -110,7 +165,8 @@ pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<
                 p.muted { a href="/login" { "Log in" } " to ask a question." }
             }
         },
-    )
+    );
+    if ask.is_some() { refused(page) } else { page }
 }
 
 /// The root answer (or the question) a post hangs under, for threading replies.
@@ -125,9 +181,10 @@ fn root_of(post: &Post, parents: &HashMap<u64, (Option<u64>, String)>) -> u64 {
     current
 }
 
-fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post]) -> Markup {
+fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draft: Option<&Draft>) -> Markup {
     let me = who.member.as_ref().map(|m| m.id);
     let own = me.is_some() && me == post.author_id;
+    let reply = Draft::of(draft, DraftForm::Reply(post.id));
     html! {
         article.card.post.(post.kind).accepted[post.accepted] id={ "p" (post.id) } {
             @if let Some(title) = &post.title { h1 { (title) } }
@@ -153,11 +210,13 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post]) -> M
                             button.accept.secondary type="submit" { (if post.accepted { "Unaccept" } else { "Accept this answer" }) }
                         }
                     }
-                    details.reply {
+                    details.reply open[reply.is_some()] {
                         summary { "Reply" }
                         form method="post" action={ "/p/" (post.id) "/replies" } {
                             (csrf(who))
-                            textarea name="body" rows="3" maxlength="65536" required {}
+                            @if let Some(d) = reply { (form_error(&d.error)) }
+                            textarea name="body" rows="3" maxlength="65536" required autofocus[reply.is_some()]
+                                aria-label="Your reply" { (reply.map_or("", |d| &d.body)) }
                             button type="submit" { "Post reply" }
                         }
                     }
@@ -175,6 +234,12 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post]) -> M
 
 /// `GET /t/{topic}`: the question, its answers (the accepted one marked) and replies under what they answer.
 pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> PageResult {
+    topic_page(&state, &who, id, None).await
+}
+
+/// A topic's page; with a draft, its answer form or a reply form shows the refused post again (and the page
+/// answers 400).
+pub async fn topic_page(state: &AppState, who: &Who, id: u64, draft: Option<&Draft>) -> PageResult {
     let viewer = who.viewer();
     let topic =
         state.forum.run(move |forum| read::topic(forum.conn(), viewer, id)).await??.ok_or(WebError::NotFound)?;
@@ -185,22 +250,25 @@ pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>)
     };
     let asker = topic.question.author_id;
     let title = topic.question.title.clone().unwrap_or_default();
-    respond(
-        &who,
+    let answer = Draft::of(draft, DraftForm::Answer);
+    let page = respond(
+        who,
         &title,
         html! {
             p.muted { a href={ "/c/" (topic.category.slug) } { "← " (topic.category.name) } }
-            (post_card(&who, &topic.question, asker, &replies_to(topic.question.id)))
+            (post_card(who, &topic.question, asker, &replies_to(topic.question.id), draft))
             h2 { (count(topic.posts.iter().filter(|p| p.kind == "answer").count() as i64, "answer", "answers")) }
             @for answer in topic.posts.iter().filter(|p| p.kind == "answer") {
-                (post_card(&who, answer, asker, &replies_to(answer.id)))
+                (post_card(who, answer, asker, &replies_to(answer.id), draft))
             }
             @if who.member.is_some() {
                 section.card #answer {
                     h2 { "Your answer" }
                     form method="post" action={ "/t/" (topic.question.id) "/answers" } {
-                        (csrf(&who))
-                        textarea #answer-body name="body" rows="6" maxlength="65536" required {}
+                        (csrf(who))
+                        @if let Some(d) = answer { (form_error(&d.error)) }
+                        textarea #answer-body name="body" rows="6" maxlength="65536" required
+                            autofocus[answer.is_some()] aria-label="Your answer" { (answer.map_or("", |d| &d.body)) }
                         p { button #answer-submit type="submit" { "Post answer" } }
                     }
                 }
@@ -208,7 +276,8 @@ pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>)
                 p.muted { a href="/login" { "Log in" } " to answer." }
             }
         },
-    )
+    );
+    if draft.is_some() { refused(page) } else { page }
 }
 
 /// `GET /p/{post}`: a permalink, redirected to its place in the topic.

@@ -1,0 +1,118 @@
+//! The rate limits a forum on the internet needs, over real connections (the client's address is the
+//! connection's, as in `cadre serve`): sign-ups per address, failed log-ins per address across many names, and
+//! behind a trusted proxy, per forwarded address. A limited request gets 429, a message saying when to try again
+//! and `Retry-After`, on the HTML forms and the JSON API alike.
+
+use axum::http::StatusCode;
+use cadre::settings::WebSettings;
+use cadre::web::AppState;
+use cadre::web::client::Network;
+use cadre::web::limits::{FAILED_LOGINS_PER_ADDRESS, FAILED_LOGINS_PER_NAME, SIGNUPS_PER_ADDRESS};
+use serde_json::json;
+
+use crate::web_http::{Answer, Browser, serve};
+use crate::web_world::{World, world};
+
+/// A new visitor from `from` opens the sign-up form and sends it.
+async fn sign_up(base: &str, from: &str, name: &str) -> Answer {
+    let mut browser = Browser::new(base, from);
+    let csrf = browser.form_token("/signup").await;
+    browser.post_form("/signup", &[("csrf", &csrf), ("name", name), ("password", "long-enough-pw")]).await
+}
+
+/// Log in through the form, as the browser's visitor.
+async fn log_in(browser: &mut Browser, name: &str, password: &str) -> Answer {
+    let csrf = browser.form_token("/login").await;
+    browser.post_form("/login", &[("csrf", &csrf), ("name", name), ("password", password)]).await
+}
+
+fn assert_limited(answer: &Answer, what: &str) {
+    assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS, "{}", answer.body);
+    assert!(answer.body.contains(what) && answer.body.contains("try again in "), "{}", answer.body);
+    let retry = answer.headers.get("retry-after").expect("a Retry-After header").to_str().unwrap();
+    assert!(retry.parse::<u64>().is_ok_and(|s| (1..=3600).contains(&s)), "Retry-After: {retry}");
+}
+
+async fn set_password(w: &World, member: u64, password: &'static str) {
+    w.state
+        .forum
+        .run(move |forum| cadre::web::auth::set_password(forum.conn(), member, password).unwrap())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_ups_from_one_address_are_limited_and_other_addresses_are_not() {
+    let w = world(false);
+    let base = serve(AppState::new(w.state.forum.clone())).await;
+    // A refused sign-up (the name is taken) creates no account and does not count.
+    assert_eq!(sign_up(&base, "127.0.0.1", "plain").await.status, StatusCode::CONFLICT);
+    for i in 0..SIGNUPS_PER_ADDRESS.max {
+        let answer = sign_up(&base, "127.0.0.1", &format!("newcomer{i}")).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "sign-up {i} of the allowed ones: {}", answer.body);
+    }
+    let refused = sign_up(&base, "127.0.0.1", "one-too-many").await;
+    assert_limited(&refused, "too many sign-ups from this address");
+    assert!(refused.body.contains("try again in 60 minutes"), "{}", refused.body);
+    assert!(refused.body.contains("value=\"one-too-many\""), "the sign-up form again, the name kept: {}", refused.body);
+    let mut api = Browser::new(&base, "127.0.0.1");
+    let answer =
+        api.post_json("/api/signup", json!({ "name": "one-too-many", "password": "long-enough-pw" }), "1").await;
+    assert_limited(&answer, "too many sign-ups from this address");
+    assert_eq!(api.get("/u/one-too-many").await.status, StatusCode::NOT_FOUND, "no account was created");
+    // Someone else, at another address, signs up as usual.
+    let elsewhere = sign_up(&base, "127.0.0.2", "one-too-many").await;
+    assert_eq!((elsewhere.status, elsewhere.location()), (StatusCode::SEE_OTHER, "/"), "{}", elsewhere.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_log_ins_across_many_names_from_one_address_are_limited() {
+    let w = world(false);
+    set_password(&w, w.plain, "right-password").await;
+    let base = serve(AppState::new(w.state.forum.clone())).await;
+    let mut guesser = Browser::new(&base, "127.0.0.1");
+    for i in 0..FAILED_LOGINS_PER_ADDRESS.max {
+        // Every name stays under its own limit (plain gets 4 wrong guesses of 5): only the address's count can
+        // stop this.
+        let name = if i % 5 == 0 { "plain".to_owned() } else { format!("guess{i}") };
+        let answer = log_in(&mut guesser, &name, "password1").await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "attempt {i}: {}", answer.body);
+        assert!(answer.body.contains("wrong name or password"));
+    }
+    const { assert!(FAILED_LOGINS_PER_ADDRESS.max / 5 < FAILED_LOGINS_PER_NAME.max) };
+    // Now even the right password is refused unchecked from this address, on the form and the API.
+    assert_limited(&log_in(&mut guesser, "plain", "right-password").await, "too many failed log-ins from this address");
+    let answer = guesser.post_json("/api/login", json!({ "name": "plain", "password": "right-password" }), "1").await;
+    assert_limited(&answer, "too many failed log-ins from this address");
+    // The member, from their own address, logs in.
+    let mut member = Browser::new(&base, "127.0.0.2");
+    let answer = log_in(&mut member, "plain", "right-password").await;
+    assert_eq!((answer.status, answer.location()), (StatusCode::SEE_OTHER, "/"), "{}", answer.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit_and_nobody_else_can_claim_one() {
+    let w = world(false);
+    let proxy = Network::try_from("127.0.0.1".to_owned()).unwrap();
+    let settings = WebSettings { trusted_proxies: vec![proxy], ..WebSettings::default() };
+    let base = serve(AppState::with_settings(w.state.forum.clone(), &settings)).await;
+    // Through the proxy (127.0.0.1), one client fails until it is limited …
+    let mut first = Browser::new(&base, "127.0.0.1");
+    first.forwarded_for = Some("203.0.113.7".into());
+    for i in 0..FAILED_LOGINS_PER_ADDRESS.max {
+        assert_eq!(log_in(&mut first, &format!("guess{i}"), "password1").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_limited(&log_in(&mut first, "guess", "password1").await, "too many failed log-ins from this address");
+    // … and another client behind the same proxy is not.
+    let mut second = Browser::new(&base, "127.0.0.1");
+    second.forwarded_for = Some("203.0.113.8".into());
+    assert_eq!(log_in(&mut second, "guess", "password1").await.status, StatusCode::UNAUTHORIZED);
+    // A client that is not the proxy cannot pick its address with the header: it is limited as itself.
+    let mut direct = Browser::new(&base, "127.0.0.2");
+    for i in 0..FAILED_LOGINS_PER_ADDRESS.max {
+        direct.forwarded_for = Some(format!("198.51.100.{i}"));
+        assert_eq!(log_in(&mut direct, &format!("guess{i}"), "password1").await.status, StatusCode::UNAUTHORIZED);
+    }
+    direct.forwarded_for = Some("198.51.100.250".into());
+    assert_limited(&log_in(&mut direct, "guess", "password1").await, "too many failed log-ins from this address");
+}
