@@ -137,6 +137,10 @@ mod tests {
         conn.execute("DELETE FROM dead_letters WHERE event_id = 1", []).unwrap();
         let left: i64 = conn.query_row("SELECT COUNT(*) FROM dead_letter_members", [], |row| row.get(0)).unwrap();
         assert_eq!(left, 0, "a resolved dead letter no longer blocks anyone");
+        let columns: i64 = conn
+            .query_row("SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'members'", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(columns, 0, "the column only the old LIKE read is gone");
     }
 
     #[test]

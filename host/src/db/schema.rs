@@ -200,7 +200,7 @@ CREATE INDEX sessions_member ON sessions(member_id);
 
 /// Version 4: the members each dead letter concerns, so that finding whether a new event must wait behind one is an
 /// index lookup (it was a `LIKE` over every dead letter's event, for every event: quadratic once a member was stuck).
-/// Filled from the dead letters already there.
+/// Filled from the dead letters already there; the events' `members` column, which only that `LIKE` read, is dropped.
 const V4: &str = r#"
 CREATE TABLE dead_letter_members (
     member_id  INTEGER NOT NULL,
@@ -215,4 +215,5 @@ WITH RECURSIVE split(event_id, member, rest) AS (
 )
 INSERT OR IGNORE INTO dead_letter_members (member_id, event_id)
     SELECT CAST(member AS INTEGER), event_id FROM split WHERE member <> '';
+ALTER TABLE events DROP COLUMN members;
 "#;

@@ -240,10 +240,9 @@ impl Forum {
             return Ok(Outcome { event_id: 0, duplicate: false, delivery: Delivery::NoProgram });
         };
         let payload = serde_json::to_string(&event).expect("events serialize");
-        let members = event.members().iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
         self.conn
-            .prepare_cached("INSERT INTO events (external_id, kind, at, payload, members) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(params![external_id, event.kind(), at, payload, members])?;
+            .prepare_cached("INSERT INTO events (external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![external_id, event.kind(), at, payload])?;
         let event_id = self.conn.last_insert_rowid();
         let delivery = match self.bookkeeping()?.copied() {
             None => Delivery::NoProgram,

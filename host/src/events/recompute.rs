@@ -130,14 +130,14 @@ impl Forum {
         for id in &ids {
             let logged: LoggedEvent = load_event(&self.conn, *id)?;
             // The scratch projections reference their events, as the live ones do.
-            let (external_id, kind, payload, members): (String, String, String, String) = self.conn.query_row(
-                "SELECT external_id, kind, payload, members FROM events WHERE id = ?1",
+            let (external_id, kind, payload): (String, String, String) = self.conn.query_row(
+                "SELECT external_id, kind, payload FROM events WHERE id = ?1",
                 params![id],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )?;
             scratch.execute(
-                "INSERT INTO events (id, external_id, kind, at, payload, members) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, external_id, kind, logged.at, payload, members],
+                "INSERT INTO events (id, external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, external_id, kind, logged.at, payload],
             )?;
             if let Event::Moderator(action) = &logged.event {
                 crate::forum::apply_moderator_action(&scratch, action)?;
