@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::forum::{Forum, ForumError, ImportedPost, MemberId};
-use crate::runtime::bindings::PostKind;
+use cadre_model::PostKind;
 
 /// Events per transaction while applying.
 pub const BATCH: usize = 500;

@@ -1,5 +1,5 @@
 //! The bundled program's rules called natively (the `cadre-rules` crate linked into the host), behind the same
-//! call shape as a component [`Plugin`](crate::runtime::Plugin): WIT events in, WIT effects out.
+//! call shape as a component [`Plugin`](crate::runtime::Plugin): the model's events in, its effects out (no conversion: the rules speak the host's model).
 //!
 //! It exists to measure what the sandbox costs (benchmarks compare it with the component on the same events,
 //! conversions included, as the component does them too). Production always runs the component.
@@ -10,26 +10,25 @@
 
 use std::collections::HashMap;
 
-use cadre_rules::model as m;
+use cadre_model::{Declaration, Effect, Event};
 use cadre_rules::{Kv, Program};
 
-use crate::runtime::bindings as w;
-use crate::runtime::{Event, KvBackend, Limits, Plugin};
+use crate::runtime::{KvBackend, Limits, Plugin};
 
 /// The program as the event pipeline calls it: one event in, validated effects out; the program's store writes
 /// are committed only when the call succeeds.
 pub trait Rules {
     /// Deliver one event; an error is the program's failure (the pipeline dead-letters the event).
-    fn deliver(&mut self, event: &Event) -> Result<Vec<w::Effect>, String>;
+    fn deliver(&mut self, event: &Event) -> Result<Vec<Effect>, String>;
     /// The badges and tiers its effects may name.
-    fn declared(&self) -> &w::Declaration;
+    fn declared(&self) -> &Declaration;
 }
 
 impl Rules for Plugin {
-    fn deliver(&mut self, event: &Event) -> Result<Vec<w::Effect>, String> {
+    fn deliver(&mut self, event: &Event) -> Result<Vec<Effect>, String> {
         self.call(event).map_err(|e| e.to_string())
     }
-    fn declared(&self) -> &w::Declaration {
+    fn declared(&self) -> &Declaration {
         self.declaration()
     }
 }
@@ -63,7 +62,7 @@ impl Kv for Overlay<'_> {
 pub struct NativeRules {
     program: Program,
     backend: Box<dyn KvBackend>,
-    declaration: w::Declaration,
+    declaration: Declaration,
     limits: Limits,
 }
 
@@ -71,7 +70,7 @@ impl NativeRules {
     /// The rules with these settings over `backend`; `declaration` is what the component declared for them.
     pub fn new(
         settings: &str,
-        declaration: w::Declaration,
+        declaration: Declaration,
         backend: Box<dyn KvBackend>,
     ) -> Result<NativeRules, Vec<cadre_rules::ConfigError>> {
         Ok(NativeRules { program: Program::configure(settings)?, backend, declaration, limits: Limits::default() })
@@ -79,10 +78,9 @@ impl NativeRules {
 }
 
 impl Rules for NativeRules {
-    fn deliver(&mut self, event: &Event) -> Result<Vec<w::Effect>, String> {
-        let event = to_model(event);
+    fn deliver(&mut self, event: &Event) -> Result<Vec<Effect>, String> {
         let mut overlay = Overlay { backend: self.backend.as_mut(), writes: HashMap::new(), failed: None };
-        let effects: Vec<w::Effect> = self.program.handle(&mut overlay, &event).into_iter().map(from_model).collect();
+        let effects: Vec<Effect> = self.program.handle(&mut overlay, event);
         if let Some(error) = overlay.failed {
             return Err(format!("store backend failed: {error}"));
         }
@@ -92,7 +90,7 @@ impl Rules for NativeRules {
         self.backend.apply(writes).map_err(|e| format!("store backend failed: {e}"))?;
         Ok(effects)
     }
-    fn declared(&self) -> &w::Declaration {
+    fn declared(&self) -> &Declaration {
         &self.declaration
     }
 }
@@ -126,114 +124,7 @@ impl NativeProgram {
     }
 
     /// Deliver one event.
-    pub fn call(&mut self, event: &Event) -> Vec<w::Effect> {
-        let event = to_model(event);
-        self.program.handle(&mut self.kv, &event).into_iter().map(from_model).collect()
-    }
-}
-
-fn kind(kind: w::PostKind) -> m::PostKind {
-    match kind {
-        w::PostKind::Question => m::PostKind::Question,
-        w::PostKind::Answer => m::PostKind::Answer,
-        w::PostKind::Reply => m::PostKind::Reply,
-    }
-}
-
-fn like(e: &w::Like) -> m::Like {
-    m::Like {
-        like: e.like,
-        post: e.post,
-        post_kind: kind(e.post_kind),
-        post_author: e.post_author,
-        post_wiki: e.post_wiki,
-        liker: e.liker,
-        liker_joined: e.liker_joined,
-        at: e.at,
-    }
-}
-
-fn accept(e: &w::Accept) -> m::Accept {
-    m::Accept {
-        answer: e.answer,
-        answerer: e.answerer,
-        answer_wiki: e.answer_wiki,
-        question: e.question,
-        asker: e.asker,
-        at: e.at,
-    }
-}
-
-fn manual(c: &w::ManualChange) -> m::ManualChange {
-    m::ManualChange {
-        member: c.member,
-        tier: c.tier.clone(),
-        moderator: c.moderator,
-        reason: c.reason.clone(),
-        at: c.at,
-    }
-}
-
-/// A WIT event as the rules' model event.
-pub fn to_model(event: &Event) -> m::Event {
-    match event {
-        Event::PostCreated(e) => m::Event::PostCreated(m::PostCreated {
-            post: e.post,
-            kind: kind(e.kind),
-            author: e.author,
-            parent: e.parent,
-            category: e.category,
-            at: e.at,
-            author_joined: e.author_joined,
-        }),
-        Event::LikeAdded(e) => m::Event::LikeAdded(like(e)),
-        Event::LikeRemoved(e) => m::Event::LikeRemoved(like(e)),
-        Event::AnswerAccepted(e) => m::Event::AnswerAccepted(accept(e)),
-        Event::AnswerUnaccepted(e) => m::Event::AnswerUnaccepted(accept(e)),
-        Event::Moderator(a) => m::Event::Moderator(match a {
-            w::ModeratorAction::MemberAdded(c) => m::ModeratorAction::MemberAdded(manual(c)),
-            w::ModeratorAction::MemberRemoved(c) => m::ModeratorAction::MemberRemoved(manual(c)),
-            w::ModeratorAction::NominationApproved(c) => m::ModeratorAction::NominationApproved(manual(c)),
-            w::ModeratorAction::NominationRejected(c) => m::ModeratorAction::NominationRejected(manual(c)),
-        }),
-        Event::Tick(now) => m::Event::Tick(*now),
-    }
-}
-
-fn figure(f: m::Figure) -> w::Figure {
-    w::Figure { key: f.key, label: f.label, value: f.value, threshold: f.threshold }
-}
-
-/// A rules' model effect as the WIT effect.
-pub fn from_model(effect: m::Effect) -> w::Effect {
-    match effect {
-        m::Effect::AwardPoints { member, delta, rule, reason } => {
-            w::Effect::AwardPoints(w::Award { member, delta, rule, reason })
-        }
-        m::Effect::GrantBadge { member, badge, reason } => {
-            w::Effect::GrantBadge(w::BadgeChange { member, badge, reason })
-        }
-        m::Effect::RevokeBadge { member, badge, reason } => {
-            w::Effect::RevokeBadge(w::BadgeChange { member, badge, reason })
-        }
-        m::Effect::GrantAccess { member, tier, reason } => {
-            w::Effect::GrantAccess(w::AccessChange { member, tier, reason })
-        }
-        m::Effect::RevokeAccess { member, tier, reason } => {
-            w::Effect::RevokeAccess(w::AccessChange { member, tier, reason })
-        }
-        m::Effect::Nominate { member, tier, evidence } => w::Effect::Nominate(w::Nomination {
-            member,
-            tier,
-            evidence: w::Evidence {
-                summary: evidence.summary,
-                figures: evidence.figures.into_iter().map(figure).collect(),
-                posts: evidence.posts,
-                gaming_flags: evidence.flags,
-            },
-        }),
-        m::Effect::NotifyModerators { member, topic, message } => {
-            w::Effect::NotifyModerators(w::Notice { member, topic, message })
-        }
+    pub fn call(&mut self, event: &Event) -> Vec<Effect> {
+        self.program.handle(&mut self.kv, event)
     }
 }

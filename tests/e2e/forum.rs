@@ -4,8 +4,8 @@
 use cadre::events::Delivery;
 use cadre::forum::visibility::{Viewer, can_see_category};
 use cadre::forum::{Forum, NewPost};
-use cadre::runtime::bindings::PostKind;
 use cadre::runtime::{Limits, Runtime};
+use cadre_model::PostKind;
 use rusqlite::params;
 
 use crate::util::{component_path, day};

@@ -1,7 +1,7 @@
 //! The bundled super-user program, through the real component in the real host.
 
-use cadre::runtime::bindings::Effect;
 use cadre::runtime::{Event, Limits};
+use cadre_model::Effect;
 
 use crate::util::{day, like, like_record, points_for, program, runtime};
 
@@ -14,7 +14,7 @@ fn likes_become_points_and_the_tenth_grants_the_badge_once() {
         let effects = plugin.call(&like(id, 7, 100 + id, day(id as i64))).unwrap();
         assert_eq!(points_for(&effects, 7), 10, "like {id}");
         badges.extend(effects.into_iter().filter_map(|e| match e {
-            Effect::GrantBadge(b) => Some((b.member, b.badge)),
+            Effect::GrantBadge { member, badge, .. } => Some((member, badge)),
             _ => None,
         }));
     }
@@ -92,7 +92,7 @@ fn every_preset_is_accepted_by_the_component_and_declares_what_it_grants() {
 
 #[test]
 fn the_stackexchange_preset_gives_the_accept_points_through_the_component() {
-    use cadre::runtime::bindings::Accept;
+    use cadre_model::Accept;
     let runtime = runtime(Limits::default());
     let mut plugin = program(&runtime, cadre_rules::presets::STACKEXCHANGE);
     let accept = Accept { answer: 2, answerer: Some(7), answer_wiki: false, question: 1, asker: Some(8), at: day(2) };

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use cadre::runtime::bindings::{Effect, Like, PostCreated, PostKind};
 use cadre::runtime::{Event, Limits, Plugin, Runtime};
+use cadre_model::{Effect, Like, PostCreated, PostKind};
 
 /// A runtime with these limits and no artifact cache.
 pub fn runtime(limits: Limits) -> Runtime {
@@ -71,7 +71,7 @@ pub fn points_for(effects: &[Effect], member: u64) -> i64 {
     effects
         .iter()
         .map(|e| match e {
-            Effect::AwardPoints(a) if a.member == member => a.delta,
+            Effect::AwardPoints { member: m, delta, .. } if *m == member => *delta,
             _ => 0,
         })
         .sum()

@@ -5,9 +5,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use cadre::forum::{Forum, NewPost};
-use cadre::runtime::bindings::PostKind;
 use cadre::runtime::{Limits, Runtime};
 use cadre::web::{self, AppState, ForumHandle, auth};
+use cadre_model::PostKind;
 use tower::ServiceExt;
 
 use crate::util::day;

@@ -20,8 +20,8 @@ use serde::Serialize;
 use crate::bundled::PROGRAM_WASM;
 use crate::forum::{Forum, ForumError, ImportedPost, MemberId};
 use crate::rng::Rng;
-use crate::runtime::bindings::PostKind;
 use crate::runtime::{Event, Limits, Runtime};
+use cadre_model::PostKind;
 
 /// Members of the synthetic community.
 const MEMBERS: usize = 20_000;

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::bundled::PROGRAM_WASM;
 use crate::native::NativeProgram;
-use crate::runtime::bindings::{Like, PostKind};
 use crate::runtime::{ArtifactCache, Event, Limits, Runtime};
+use cadre_model::{Like, PostKind};
 
 /// One measured row.
 #[derive(Debug, Serialize)]

@@ -141,7 +141,7 @@ pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
                 if !n.evidence.posts.is_empty() {
                     out += &format!("  best posts: {:?}\n", n.evidence.posts);
                 }
-                for flag in &n.evidence.gaming_flags {
+                for flag in &n.evidence.flags {
                     out += &format!("  FLAG: {flag}\n");
                 }
                 if let Some(reason) = &n.decision_reason {

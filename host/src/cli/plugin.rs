@@ -9,7 +9,7 @@ use super::output::{now, print, when};
 use super::{Resolved, exit, open_forum};
 use crate::events::DeclarationChange;
 use crate::runtime::Origin;
-use crate::runtime::bindings::{BadgeLevel, PluginInfo};
+use cadre_model::{BadgeLevel, Info};
 
 /// Plugin commands.
 #[derive(Debug, Subcommand)]
@@ -159,7 +159,7 @@ fn inspect(cli: &Resolved, file: &Option<PathBuf>, json: bool) -> anyhow::Result
 }
 
 /// The text form of `describe`.
-pub fn render_info(info: &PluginInfo) -> String {
+pub fn render_info(info: &Info) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "{} {}", info.name, info.version);

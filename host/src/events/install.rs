@@ -67,7 +67,7 @@ impl Forum {
         let change = self.program.as_ref().map_or_else(
             || {
                 declaration_change(
-                    &crate::runtime::bindings::Declaration { badges: vec![], tiers: vec![] },
+                    &cadre_model::Declaration { badges: vec![], tiers: vec![] },
                     candidate.plugin.declaration(),
                 )
             },
@@ -128,7 +128,7 @@ impl Forum {
 }
 
 /// Config errors, one per line: `line 2: points.answer-liked: expected …`.
-pub fn render_errors(errors: &[crate::runtime::bindings::ConfigError]) -> String {
+pub fn render_errors(errors: &[cadre_model::ConfigError]) -> String {
     errors
         .iter()
         .map(|e| match e.line {
@@ -139,10 +139,7 @@ pub fn render_errors(errors: &[crate::runtime::bindings::ConfigError]) -> String
         .join("\n")
 }
 
-fn declaration_change(
-    old: &crate::runtime::bindings::Declaration,
-    new: &crate::runtime::bindings::Declaration,
-) -> DeclarationChange {
+fn declaration_change(old: &cadre_model::Declaration, new: &cadre_model::Declaration) -> DeclarationChange {
     let ids = |items: &mut dyn Iterator<Item = &String>| items.cloned().collect::<std::collections::BTreeSet<_>>();
     let (old_badges, new_badges) =
         (ids(&mut old.badges.iter().map(|b| &b.id)), ids(&mut new.badges.iter().map(|b| &b.id)));
@@ -206,7 +203,7 @@ impl Forum {
         let settings: String =
             self.conn.query_row("SELECT settings FROM program", [], |row| row.get(0)).optional()?.unwrap_or_default();
         let candidate = self.load_version(0, wasm, &settings)?;
-        let empty = crate::runtime::bindings::Declaration { badges: vec![], tiers: vec![] };
+        let empty = cadre_model::Declaration { badges: vec![], tiers: vec![] };
         let old = self.program.as_ref().map_or(&empty, |p| p.plugin.declaration());
         Ok(declaration_change(old, candidate.plugin.declaration()))
     }

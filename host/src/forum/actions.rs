@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Forum, ForumError, MemberId};
 use crate::events::Outcome;
 use crate::runtime::Event;
-use crate::runtime::bindings::{Accept, Like, ManualChange, ModeratorAction, PostKind};
+use cadre_model::{Accept, Like, ManualChange, ModeratorAction, PostKind};
 
 /// Question, answer or reply, as stored.
 pub type PostKindName = &'static str;

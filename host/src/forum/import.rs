@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use super::{Forum, ForumError, MemberId};
 use crate::events::Outcome;
 use crate::runtime::Event;
-use crate::runtime::bindings::{Like, PostCreated, PostKind};
+use cadre_model::{Like, PostCreated, PostKind};
 
 /// A post as imported.
 #[derive(Debug, Clone)]

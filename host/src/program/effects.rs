@@ -7,7 +7,7 @@
 use rusqlite::{Connection, params};
 
 use super::audit;
-use crate::runtime::bindings::{BadgeLevel, Declaration, Effect};
+use cadre_model::{BadgeLevel, Declaration, Effect};
 
 /// Where the effects come from, for the ledger and the audit log.
 pub struct Origin<'a> {
@@ -52,118 +52,72 @@ pub fn apply(
 ) -> rusqlite::Result<()> {
     for effect in effects {
         match effect {
-            Effect::AwardPoints(award) => {
+            Effect::AwardPoints { member, delta, rule, reason } => {
                 conn.prepare_cached(
                     "INSERT INTO ledger (member_id, delta, event_id, rule, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
-                .execute(params![
-                    award.member as i64,
-                    award.delta,
-                    origin.event_id,
-                    award.rule,
-                    award.reason,
-                    origin.at
-                ])?;
+                .execute(params![*member as i64, delta, origin.event_id, rule, reason, origin.at])?;
                 conn.prepare_cached(
                     "INSERT INTO points (member_id, total) VALUES (?1, ?2) \
                      ON CONFLICT(member_id) DO UPDATE SET total = total + ?2",
                 )?
-                .execute(params![award.member as i64, award.delta])?;
+                .execute(params![*member as i64, delta])?;
             }
-            Effect::GrantBadge(change) => {
-                let badge =
-                    declaration.badges.iter().find(|b| b.id == change.badge).expect("validated: declared badge");
+            Effect::GrantBadge { member, badge: badge_id, reason } => {
+                let badge = declaration.badges.iter().find(|b| &b.id == badge_id).expect("validated: declared badge");
                 let inserted = conn
                     .prepare_cached(
                         "INSERT OR IGNORE INTO badges (member_id, badge, name, level, description, granted_at) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     )?
                     .execute(params![
-                        change.member as i64,
+                        *member as i64,
                         badge.id,
                         badge.name,
                         level(badge.level),
                         badge.description,
                         origin.at
                     ])?;
-                audit_change(conn, origin, inserted, "grant-badge", Some(change.member), &badge.id, &change.reason)?;
+                audit_change(conn, origin, inserted, "grant-badge", Some(*member), &badge.id, reason)?;
             }
-            Effect::RevokeBadge(change) => {
+            Effect::RevokeBadge { member, badge: badge_id, reason } => {
                 let deleted = conn
                     .prepare_cached("DELETE FROM badges WHERE member_id = ?1 AND badge = ?2")?
-                    .execute(params![change.member as i64, change.badge])?;
-                audit_change(
-                    conn,
-                    origin,
-                    deleted,
-                    "revoke-badge",
-                    Some(change.member),
-                    &change.badge,
-                    &change.reason,
-                )?;
+                    .execute(params![*member as i64, badge_id])?;
+                audit_change(conn, origin, deleted, "revoke-badge", Some(*member), badge_id, reason)?;
             }
-            Effect::GrantAccess(change) => {
+            Effect::GrantAccess { member, tier, reason } => {
                 let inserted = conn
                     .prepare_cached(
                         "INSERT OR IGNORE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'earned', ?3, ?4)",
                     )?
-                    .execute(params![change.member as i64, change.tier, origin.at, change.reason])?;
-                audit_change(
-                    conn,
-                    origin,
-                    inserted,
-                    "grant-access",
-                    Some(change.member),
-                    &change.tier,
-                    &change.reason,
-                )?;
+                    .execute(params![*member as i64, tier, origin.at, reason])?;
+                audit_change(conn, origin, inserted, "grant-access", Some(*member), tier, reason)?;
             }
-            Effect::RevokeAccess(change) => {
+            Effect::RevokeAccess { member, tier, reason } => {
                 let deleted = conn
                     .prepare_cached("DELETE FROM access WHERE member_id = ?1 AND tier = ?2")?
-                    .execute(params![change.member as i64, change.tier])?;
-                audit_change(
-                    conn,
-                    origin,
-                    deleted,
-                    "revoke-access",
-                    Some(change.member),
-                    &change.tier,
-                    &change.reason,
-                )?;
+                    .execute(params![*member as i64, tier])?;
+                audit_change(conn, origin, deleted, "revoke-access", Some(*member), tier, reason)?;
             }
-            Effect::Nominate(nomination) => {
-                let evidence = serde_json::to_string(&nomination.evidence).expect("evidence serializes");
+            Effect::Nominate { member, tier, evidence } => {
+                let evidence_json = serde_json::to_string(evidence).expect("evidence serializes");
                 let inserted = conn
                     .prepare_cached(
                         "INSERT OR IGNORE INTO nominations (member_id, tier, evidence, status, created_at, event_id) \
                          VALUES (?1, ?2, ?3, 'pending', ?4, ?5)",
                     )?
-                    .execute(params![
-                        nomination.member as i64,
-                        nomination.tier,
-                        evidence,
-                        origin.at,
-                        origin.event_id
-                    ])?;
-                audit_change(
-                    conn,
-                    origin,
-                    inserted,
-                    "nominate",
-                    Some(nomination.member),
-                    &nomination.tier,
-                    &nomination.evidence.summary,
-                )?;
+                    .execute(params![*member as i64, tier, evidence_json, origin.at, origin.event_id])?;
+                audit_change(conn, origin, inserted, "nominate", Some(*member), tier, &evidence.summary)?;
             }
-            Effect::NotifyModerators(notice) => {
+            Effect::NotifyModerators { member, topic, message } => {
                 conn.prepare_cached(
                     "INSERT INTO notices (member_id, topic, message, at, event_id) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
                 .execute(params![
-                    notice.member.map(|m| m as i64),
-                    notice.topic,
-                    notice.message,
+                    member.map(|m| m as i64),
+                    topic,
+                    message,
                     origin.at,
                     origin.event_id
                 ])?;

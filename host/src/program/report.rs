@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use crate::forum::ForumError;
-use crate::runtime::bindings::Evidence;
+use cadre_model::Evidence;
 
 /// One ledger row.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -223,7 +223,7 @@ fn nomination_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Nomination> 
         summary: "(evidence unreadable)".into(),
         figures: vec![],
         posts: vec![],
-        gaming_flags: vec![],
+        flags: vec![],
     });
     Ok(Nomination {
         id: row.get(0)?,

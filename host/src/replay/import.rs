@@ -21,7 +21,7 @@ use super::progress::Progress;
 use super::report::Counts;
 use super::source::{DumpFile, Rows};
 use crate::forum::{Forum, ForumError, ImportedPost, MemberId};
-use crate::runtime::bindings::PostKind;
+use cadre_model::PostKind;
 
 /// Items per transaction by default: large enough that commits cost little, small enough that a crash redoes little.
 pub const BATCH: usize = 20_000;

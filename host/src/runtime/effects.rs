@@ -4,7 +4,8 @@
 //! to the per-call effect count. The first invalid effect fails the whole call (the host applies all of a call's
 //! effects or none), and the error says which effect and why.
 
-use super::bindings::{Declaration, Effect};
+use cadre_model::{Declaration, Effect};
+
 use super::error::CallErrorKind;
 use super::limits::Limits;
 
@@ -26,13 +27,13 @@ pub fn validate_effects(effects: &[Effect], declaration: &Declaration, limits: &
 /// A short description of an effect for error messages.
 pub fn describe(effect: &Effect) -> String {
     match effect {
-        Effect::AwardPoints(a) => format!("award-points {:+} to member {}", a.delta, a.member),
-        Effect::GrantBadge(b) => format!("grant-badge {:?} to member {}", clip(&b.badge), b.member),
-        Effect::RevokeBadge(b) => format!("revoke-badge {:?} from member {}", clip(&b.badge), b.member),
-        Effect::GrantAccess(a) => format!("grant-access {:?} to member {}", clip(&a.tier), a.member),
-        Effect::RevokeAccess(a) => format!("revoke-access {:?} from member {}", clip(&a.tier), a.member),
-        Effect::Nominate(n) => format!("nominate member {} for {:?}", n.member, clip(&n.tier)),
-        Effect::NotifyModerators(n) => format!("notify-moderators {:?}", clip(&n.topic)),
+        Effect::AwardPoints { member, delta, .. } => format!("award-points {delta:+} to member {member}"),
+        Effect::GrantBadge { member, badge, .. } => format!("grant-badge {:?} to member {member}", clip(badge)),
+        Effect::RevokeBadge { member, badge, .. } => format!("revoke-badge {:?} from member {member}", clip(badge)),
+        Effect::GrantAccess { member, tier, .. } => format!("grant-access {:?} to member {member}", clip(tier)),
+        Effect::RevokeAccess { member, tier, .. } => format!("revoke-access {:?} from member {member}", clip(tier)),
+        Effect::Nominate { member, tier, .. } => format!("nominate member {member} for {:?}", clip(tier)),
+        Effect::NotifyModerators { topic, .. } => format!("notify-moderators {:?}", clip(topic)),
     }
 }
 
@@ -64,40 +65,39 @@ fn check(effect: &Effect, declaration: &Declaration, limits: &Limits) -> Result<
         }
     };
     match effect {
-        Effect::AwardPoints(a) => {
-            size("rule", &a.rule, limits.max_rule_bytes)?;
-            size("reason", &a.reason, limits.max_reason_bytes)?;
-            if a.delta == 0 {
+        Effect::AwardPoints { delta, rule, reason, .. } => {
+            size("rule", rule, limits.max_rule_bytes)?;
+            size("reason", reason, limits.max_reason_bytes)?;
+            if *delta == 0 {
                 return Err("a zero award changes nothing and would only clutter the ledger".into());
             }
             // Far beyond any real award, and keeps every total far from overflow.
-            if a.delta.unsigned_abs() > 1_000_000_000 {
-                return Err(format!("delta {} is out of range (±1,000,000,000)", a.delta));
+            if delta.unsigned_abs() > 1_000_000_000 {
+                return Err(format!("delta {delta} is out of range (±1,000,000,000)"));
             }
             Ok(())
         }
-        Effect::GrantBadge(b) | Effect::RevokeBadge(b) => {
-            size("reason", &b.reason, limits.max_reason_bytes)?;
-            badge(&b.badge)
+        Effect::GrantBadge { badge: id, reason, .. } | Effect::RevokeBadge { badge: id, reason, .. } => {
+            size("reason", reason, limits.max_reason_bytes)?;
+            badge(id)
         }
-        Effect::GrantAccess(a) | Effect::RevokeAccess(a) => {
-            size("reason", &a.reason, limits.max_reason_bytes)?;
-            tier(&a.tier)
+        Effect::GrantAccess { tier: id, reason, .. } | Effect::RevokeAccess { tier: id, reason, .. } => {
+            size("reason", reason, limits.max_reason_bytes)?;
+            tier(id)
         }
-        Effect::Nominate(n) => {
-            let e = &n.evidence;
+        Effect::Nominate { tier: id, evidence: e, .. } => {
             let bytes = e.summary.len()
-                + e.gaming_flags.iter().map(String::len).sum::<usize>()
+                + e.flags.iter().map(String::len).sum::<usize>()
                 + e.figures.iter().map(|f| f.key.len() + f.label.len() + 16).sum::<usize>()
                 + e.posts.len() * 8;
             if bytes > limits.max_evidence_bytes {
                 return Err(format!("evidence of {bytes} bytes; at most {} allowed", limits.max_evidence_bytes));
             }
-            tier(&n.tier)
+            tier(id)
         }
-        Effect::NotifyModerators(n) => {
-            size("topic", &n.topic, limits.max_rule_bytes)?;
-            size("message", &n.message, limits.max_notice_bytes)
+        Effect::NotifyModerators { topic, message, .. } => {
+            size("topic", topic, limits.max_rule_bytes)?;
+            size("message", message, limits.max_notice_bytes)
         }
     }
 }

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use wasmtime::component::HasSelf;
 use wasmtime::{Engine, Store, Trap};
 
-use super::Event;
-use super::bindings::{self, Declaration, Effect, Figure, PluginInfo, PluginPre};
+use cadre_model::{ConfigError, Declaration, Effect, Event, Figure, Info as PluginInfo};
+
+use super::contract::v0_1_0::{self as bindings, PluginPre};
 use super::effects::validate_effects;
 use super::error::{CallError, CallErrorKind, PluginName};
 use super::kv::{HostState, KvBackend, MemoryBackend, Overlay, StoreLimitExceeded};
@@ -99,7 +100,8 @@ impl Plugin {
         let describe_error = |source| super::LoadError::Describe { what: what.to_owned(), source: Box::new(source) };
         plugin.info = plugin
             .with_scratch(|live| live.bindings.cadre_forum_program().call_describe(&mut live.store))
-            .map_err(describe_error)?;
+            .map_err(describe_error)?
+            .into();
         plugin.name = PluginName { name: plugin.info.name.clone(), version: plugin.info.version.clone() };
         plugin.declaration = Declaration { badges: plugin.info.badges.clone(), tiers: plugin.info.tiers.clone() };
         Ok(plugin)
@@ -164,12 +166,14 @@ impl Plugin {
     }
 
     /// Check settings without adopting them: `Ok(Err(errors))` lists every problem.
-    pub fn check(&mut self, settings: &str) -> Result<Result<Declaration, Vec<bindings::ConfigError>>, CallError> {
-        self.with_scratch(|live| live.bindings.cadre_forum_program().call_configure(&mut live.store, settings))
+    pub fn check(&mut self, settings: &str) -> Result<Result<Declaration, Vec<ConfigError>>, CallError> {
+        let outcome =
+            self.with_scratch(|live| live.bindings.cadre_forum_program().call_configure(&mut live.store, settings))?;
+        Ok(outcome.map(Declaration::from).map_err(|errors| errors.into_iter().map(ConfigError::from).collect()))
     }
 
     /// Adopt new settings if they are valid; otherwise keep the ones in force and return every error.
-    pub fn configure(&mut self, settings: &str) -> Result<Result<Declaration, Vec<bindings::ConfigError>>, CallError> {
+    pub fn configure(&mut self, settings: &str) -> Result<Result<Declaration, Vec<ConfigError>>, CallError> {
         let outcome = self.check(settings)?;
         if let Ok(declaration) = &outcome {
             self.settings = settings.to_owned();
@@ -187,15 +191,16 @@ impl Plugin {
             let hooks = live.bindings.cadre_forum_hooks();
             let store = &mut live.store;
             match event {
-                Event::PostCreated(e) => hooks.call_on_post_created(store, *e),
-                Event::LikeAdded(e) => hooks.call_on_like_added(store, *e),
-                Event::LikeRemoved(e) => hooks.call_on_like_removed(store, *e),
-                Event::AnswerAccepted(e) => hooks.call_on_answer_accepted(store, *e),
-                Event::AnswerUnaccepted(e) => hooks.call_on_answer_unaccepted(store, *e),
-                Event::Moderator(e) => hooks.call_on_moderator_action(store, e),
+                Event::PostCreated(e) => hooks.call_on_post_created(store, e.into()),
+                Event::LikeAdded(e) => hooks.call_on_like_added(store, e.into()),
+                Event::LikeRemoved(e) => hooks.call_on_like_removed(store, e.into()),
+                Event::AnswerAccepted(e) => hooks.call_on_answer_accepted(store, e.into()),
+                Event::AnswerUnaccepted(e) => hooks.call_on_answer_unaccepted(store, e.into()),
+                Event::Moderator(e) => hooks.call_on_moderator_action(store, &e.into()),
                 Event::Tick(now) => hooks.call_on_tick(store, *now),
             }
         })?;
+        let effects: Vec<Effect> = effects.into_iter().map(Effect::from).collect();
         let live = self.live.as_mut().expect("a successful call keeps its instance");
         let writes = live.store.data_mut().overlay.take_writes();
         if let Err(kind) = validate_effects(&effects, &self.declaration, &self.limits) {
@@ -211,7 +216,10 @@ impl Plugin {
     /// A moderator's view of one member (read-only: the call's store writes are discarded).
     pub fn member_record(&mut self, member: u64, now: i64) -> Result<Vec<Figure>, CallError> {
         let figures = self
-            .with_live(|live| live.bindings.cadre_forum_program().call_member_record(&mut live.store, member, now))?;
+            .with_live(|live| live.bindings.cadre_forum_program().call_member_record(&mut live.store, member, now))?
+            .into_iter()
+            .map(Figure::from)
+            .collect();
         if let Some(live) = self.live.as_mut() {
             live.store.data_mut().overlay.reset();
         }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::bindings::cadre::forum::store;
+use super::contract::v0_1_0::cadre::forum::store;
 use super::limits::Limits;
 
 /// A failure of the backend itself (not the plugin's fault), e.g. a database error.
@@ -211,4 +211,4 @@ impl store::Host for HostState {
 }
 
 /// The `types` interface has no functions; the linker still wants its (empty) host trait.
-impl super::bindings::cadre::forum::types::Host for HostState {}
+impl super::contract::v0_1_0::cadre::forum::types::Host for HostState {}

@@ -5,8 +5,8 @@
 //! `InstancePre`), and calling it ([`Plugin`]). Does not own: where events come from, what effects mean, or where
 //! plugin state is persisted (the forum pipeline passes a [`KvBackend`]).
 
-pub mod bindings;
 pub mod cache;
+pub mod contract;
 pub mod effects;
 pub mod error;
 mod instance;
@@ -21,68 +21,16 @@ use std::thread::JoinHandle;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
-pub use bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION};
+pub use cadre_model::Event;
+pub use contract::CONTRACT_PACKAGE;
+
+/// The contract version this host speaks.
+pub const CONTRACT_VERSION: &str = contract::v0_1_0::VERSION;
 pub use cache::{ArtifactCache, Origin};
 pub use error::{CallError, CallErrorKind, LoadError, PluginName};
 pub use instance::Plugin;
 pub use kv::{HostState, KvBackend, MemoryBackend};
 pub use limits::Limits;
-
-use bindings::{Accept, Like, ModeratorAction, PostCreated, Timestamp};
-
-/// One event for a plugin's hooks. Serialized (JSON) into the forum's event log.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type", content = "event", rename_all = "kebab-case")]
-pub enum Event {
-    /// A post was created.
-    PostCreated(PostCreated),
-    /// A like was added.
-    LikeAdded(Like),
-    /// A like was removed.
-    LikeRemoved(Like),
-    /// An answer was accepted.
-    AnswerAccepted(Accept),
-    /// An acceptance was withdrawn.
-    AnswerUnaccepted(Accept),
-    /// A moderator acted.
-    Moderator(ModeratorAction),
-    /// Time passed.
-    Tick(Timestamp),
-}
-
-impl Event {
-    /// The event's kind, as the log names it (`like-added`, …).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Event::PostCreated(_) => "post-created",
-            Event::LikeAdded(_) => "like-added",
-            Event::LikeRemoved(_) => "like-removed",
-            Event::AnswerAccepted(_) => "answer-accepted",
-            Event::AnswerUnaccepted(_) => "answer-unaccepted",
-            Event::Moderator(_) => "moderator-action",
-            Event::Tick(_) => "tick",
-        }
-    }
-
-    /// The members whose scores this event can move (for ordering dead letters per member).
-    pub fn members(&self) -> Vec<u64> {
-        let mut members: Vec<u64> = match self {
-            Event::PostCreated(e) => e.author.into_iter().collect(),
-            Event::LikeAdded(e) | Event::LikeRemoved(e) => e.post_author.into_iter().chain(e.liker).collect(),
-            Event::AnswerAccepted(e) | Event::AnswerUnaccepted(e) => e.answerer.into_iter().chain(e.asker).collect(),
-            Event::Moderator(action) => match action {
-                ModeratorAction::MemberAdded(c)
-                | ModeratorAction::MemberRemoved(c)
-                | ModeratorAction::NominationApproved(c)
-                | ModeratorAction::NominationRejected(c) => vec![c.member],
-            },
-            Event::Tick(_) => Vec::new(),
-        };
-        members.sort_unstable();
-        members.dedup();
-        members
-    }
-}
 
 /// Increments the engine's epoch at a fixed interval so that epoch deadlines measure wall-clock time.
 struct EpochTicker {
@@ -181,7 +129,7 @@ impl Runtime {
             linker.define_unknown_imports_as_traps(&component).map_err(engine_error)?;
         }
         let pre = linker.instantiate_pre(&component).map_err(engine_error)?;
-        let pre = bindings::PluginPre::new(pre).map_err(engine_error)?;
+        let pre = contract::v0_1_0::PluginPre::new(pre).map_err(engine_error)?;
         let plugin = Plugin::new(pre, self.engine.clone(), self.limits.clone(), hash, forbidden, what)?;
         Ok((plugin, LoadReport { origin }))
     }

@@ -20,7 +20,7 @@ use super::pages::SearchQuery;
 use super::panel;
 use super::service::{self, PostAction};
 use crate::forum::read;
-use crate::runtime::bindings::PostKind;
+use cadre_model::PostKind;
 
 /// The header API writes carry.
 pub const CSRF_HEADER: &str = "x-cadre-csrf";

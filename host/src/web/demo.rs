@@ -7,7 +7,7 @@
 
 use crate::forum::{Forum, ForumError, MemberId, NewPost};
 use crate::rng::Rng;
-use crate::runtime::bindings::PostKind;
+use cadre_model::PostKind;
 
 /// The demo program's settings: the bundled program with thresholds a six-week-old community can reach.
 pub const SETTINGS: &str = r#"# Demo settings: an Insiders programme with review, and badges a small community can earn.

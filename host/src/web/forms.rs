@@ -20,7 +20,7 @@ use super::html::{csrf, page};
 use super::pages::{self, Draft, DraftForm, PageResult, form_error};
 use super::service::{self, PostAction};
 use crate::forum::read;
-use crate::runtime::bindings::PostKind;
+use cadre_model::PostKind;
 
 /// The log-in and sign-up form.
 #[derive(Debug, Deserialize)]

@@ -15,7 +15,7 @@ use crate::forum::Forum;
 use crate::forum::read::{self, Category};
 use crate::forum::visibility::Viewer;
 use crate::program::report::{self, AuditRow, DeadLetter, LedgerRow, MemberSummary, Nomination, Notice, ProgramStatus};
-use crate::runtime::bindings::{ConfigError, Figure, Tier};
+use cadre_model::{ConfigError, Figure, Tier};
 
 /// Longest settings text accepted (the presets are ~3 KiB).
 pub const MAX_SETTINGS: usize = 64 << 10;

@@ -13,7 +13,7 @@ use super::auth::Who;
 use super::html::{badge, csrf, date, date_time, figure, page};
 use super::pages::PageResult;
 use super::panel::{self, SettingsOutcome};
-use crate::runtime::bindings::ConfigError;
+use cadre_model::ConfigError;
 
 fn respond(who: &Who, title: &str, content: Markup) -> PageResult {
     let nav = html! {
@@ -202,8 +202,8 @@ pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
                     @if !n.evidence.posts.is_empty() {
                         p { "Best posts: " @for p in &n.evidence.posts { a href={ "/p/" (p) } { "#" (p) } " " } }
                     }
-                    @if !n.evidence.gaming_flags.is_empty() {
-                        ul.error { @for f in &n.evidence.gaming_flags { li { (f) } } }
+                    @if !n.evidence.flags.is_empty() {
+                        ul.error { @for f in &n.evidence.flags { li { (f) } } }
                     }
                     form method="post" action={ "/mod/queue/" (n.id) } {
                         (csrf(&who))

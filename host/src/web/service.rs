@@ -5,7 +5,7 @@
 
 use crate::forum::visibility::{Viewer, visible_post_category};
 use crate::forum::{Forum, NewPost, read};
-use crate::runtime::bindings::PostKind;
+use cadre_model::PostKind;
 
 use super::AppState;
 use super::auth::{Member, now_ms, random_token};

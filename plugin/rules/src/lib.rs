@@ -22,7 +22,6 @@ mod antigaming;
 mod badges;
 pub mod config;
 pub mod kv;
-pub mod model;
 pub mod presets;
 mod program;
 mod record;
@@ -30,6 +29,7 @@ mod scoring;
 mod state;
 mod tiers;
 
+pub use cadre_model as model;
 pub use config::{Config, ConfigError};
 pub use kv::{Kv, MemoryKv};
 pub use program::{PLUGIN_NAME, PLUGIN_VERSION, Program};

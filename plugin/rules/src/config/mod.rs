@@ -21,25 +21,8 @@ pub use reader::{Reader, join, line_of};
 
 use crate::model::{Badge, Tier};
 
-/// One problem in a configuration, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// Dotted path with array indices, e.g. `badges[2].when.points`; empty for the whole document.
-    pub path: String,
-    /// 1-based line, when known.
-    pub line: Option<u32>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl core::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "line {line}: {}: {}", self.path, self.message),
-            None => write!(f, "{}: {}", self.path, self.message),
-        }
-    }
-}
+/// One problem in a configuration, with where it is (the model's type: the host and the component speak it too).
+pub use crate::model::ConfigError;
 
 /// Points per event kind (`[points]`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,25 @@
-//! Events in, effects out: plain-Rust mirrors of the WIT types in `wit/forum.wit`.
+//! Cadre's own model of what happens in a forum and what a program asks for: events in, effects out.
 //!
-//! The component wrapper converts between these and the generated bindings one to one; keep the two in step.
+//! Owns: the types every other part speaks — the host's event log stores [`Event`] in the serde form written here
+//! (feature `serde`), the pipeline applies [`Effect`]s, and the bundled program's rules (`cadre-rules`) take and
+//! return the same types, so there is one model instead of hand-kept copies. Does not own: any contract version's
+//! generated bindings. Each contract version (`wit/`) has one conversion module in the host's runtime
+//! (`cadre-runtime`, `contract::v0_1_0`) and one in a guest (`plugin/component/src/convert.rs`); a new contract
+//! version adds a conversion module, never a change here that would rewrite the log.
+//!
+//! The serde form is **stable**: it is what the event log of every existing database holds (it was first written
+//! by the 0.1.0 bindings, and a test in this crate pins it byte for byte). Rename nothing here without a migration.
+//!
+//! `no_std` + `alloc`, so that a WebAssembly guest can use it without importing anything.
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(test)]
+extern crate std;
+
+#[cfg(feature = "serde")]
+use serde::{Deserialize, Serialize};
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -22,6 +41,7 @@ pub fn day_of(at: Timestamp) -> i64 {
 
 /// Question, answer or reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub enum PostKind {
     /// Opens a topic.
     Question,
@@ -33,6 +53,7 @@ pub enum PostKind {
 
 /// A post was created.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct PostCreated {
     /// The post.
     pub post: PostId,
@@ -52,6 +73,7 @@ pub struct PostCreated {
 
 /// A like added or removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Like {
     /// The like's id (a removal carries the id of the like it reverses).
     pub like: u64,
@@ -73,6 +95,7 @@ pub struct Like {
 
 /// An answer accepted or unaccepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Accept {
     /// The answer.
     pub answer: PostId,
@@ -90,6 +113,7 @@ pub struct Accept {
 
 /// A moderator's action on one member and tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct ManualChange {
     /// The member.
     pub member: MemberId,
@@ -105,6 +129,7 @@ pub struct ManualChange {
 
 /// What a moderator did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub enum ModeratorAction {
     /// Invited a member into a tier by hand.
     MemberAdded(ManualChange),
@@ -116,8 +141,11 @@ pub enum ModeratorAction {
     NominationRejected(ManualChange),
 }
 
-/// Every event the program reacts to.
+/// Every event the program reacts to. The event log stores it in this serde form:
+/// `{"type":"like-added","event":{…}}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", content = "event", rename_all = "kebab-case"))]
 pub enum Event {
     /// A post was created.
     PostCreated(PostCreated),
@@ -135,8 +163,51 @@ pub enum Event {
     Tick(Timestamp),
 }
 
+impl Event {
+    /// The event's kind, as the log names it (`like-added`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::PostCreated(_) => "post-created",
+            Event::LikeAdded(_) => "like-added",
+            Event::LikeRemoved(_) => "like-removed",
+            Event::AnswerAccepted(_) => "answer-accepted",
+            Event::AnswerUnaccepted(_) => "answer-unaccepted",
+            Event::Moderator(_) => "moderator-action",
+            Event::Tick(_) => "tick",
+        }
+    }
+
+    /// The members whose standing this event can move, sorted, without repeats (dead letters are ordered per
+    /// member: a later event of a member waits behind an earlier failed one).
+    pub fn members(&self) -> Vec<MemberId> {
+        let mut members: Vec<MemberId> = match self {
+            Event::PostCreated(e) => e.author.into_iter().collect(),
+            Event::LikeAdded(e) | Event::LikeRemoved(e) => e.post_author.into_iter().chain(e.liker).collect(),
+            Event::AnswerAccepted(e) | Event::AnswerUnaccepted(e) => e.answerer.into_iter().chain(e.asker).collect(),
+            Event::Moderator(action) => alloc::vec![action.change().member],
+            Event::Tick(_) => Vec::new(),
+        };
+        members.sort_unstable();
+        members.dedup();
+        members
+    }
+}
+
+impl ModeratorAction {
+    /// The member, tier, moderator and reason of the action, whichever it is.
+    pub fn change(&self) -> &ManualChange {
+        match self {
+            ModeratorAction::MemberAdded(c)
+            | ModeratorAction::MemberRemoved(c)
+            | ModeratorAction::NominationApproved(c)
+            | ModeratorAction::NominationRejected(c) => c,
+        }
+    }
+}
+
 /// Bronze, silver or gold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub enum BadgeLevel {
     /// Entry level.
     Bronze,
@@ -148,6 +219,7 @@ pub enum BadgeLevel {
 
 /// A badge the program may grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Badge {
     /// Stable id.
     pub id: String,
@@ -161,6 +233,7 @@ pub struct Badge {
 
 /// A tier with a private forum.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Tier {
     /// Stable id.
     pub id: String,
@@ -172,6 +245,7 @@ pub struct Tier {
 
 /// One documented setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Setting {
     /// TOML path.
     pub path: String,
@@ -183,6 +257,7 @@ pub struct Setting {
 
 /// What the program says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Info {
     /// Name.
     pub name: String,
@@ -198,6 +273,7 @@ pub struct Info {
 
 /// What a configuration declares.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Declaration {
     /// Badges that may be granted.
     pub badges: Vec<Badge>,
@@ -207,6 +283,7 @@ pub struct Declaration {
 
 /// One number for moderators.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Figure {
     /// Stable key.
     pub key: String,
@@ -220,6 +297,7 @@ pub struct Figure {
 
 /// Why a member is nominated.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub struct Evidence {
     /// One line summary.
     pub summary: String,
@@ -228,11 +306,13 @@ pub struct Evidence {
     /// Best posts.
     pub posts: Vec<PostId>,
     /// Gaming flags.
+    #[cfg_attr(feature = "serde", serde(rename = "gaming_flags"))]
     pub flags: Vec<String>,
 }
 
 /// Something the program asks the host to do.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
 pub enum Effect {
     /// Award (or take back) points.
     AwardPoints {
@@ -299,4 +379,71 @@ pub enum Effect {
         /// Message.
         message: String,
     },
+}
+
+/// One problem in a configuration, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+pub struct ConfigError {
+    /// Dotted path with array indices, e.g. `badges[2].when.points`; empty for the whole document.
+    pub path: String,
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}: {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod stable_form {
+    //! The event log of every existing database holds these exact strings: the form may not change.
+    use super::*;
+    use alloc::string::ToString;
+
+    fn round_trip(json: &str) -> Event {
+        let event: Event = serde_json::from_str(json).expect("the logged form parses");
+        assert_eq!(serde_json::to_string(&event).unwrap(), json, "the logged form is written back byte for byte");
+        event
+    }
+
+    #[test]
+    fn events_keep_the_form_the_0_1_0_log_holds() {
+        let post = round_trip(
+            r#"{"type":"post-created","event":{"post":7,"kind":"Answer","author":3,"parent":5,"category":1,"at":1000,"author_joined":null}}"#,
+        );
+        assert!(matches!(post, Event::PostCreated(PostCreated { kind: PostKind::Answer, .. })));
+        round_trip(
+            r#"{"type":"like-added","event":{"like":9,"post":7,"post_kind":"Question","post_author":3,"post_wiki":false,"liker":4,"liker_joined":5,"at":6}}"#,
+        );
+        round_trip(
+            r#"{"type":"answer-unaccepted","event":{"answer":7,"answerer":null,"answer_wiki":true,"question":5,"asker":2,"at":8}}"#,
+        );
+        let action = round_trip(
+            r#"{"type":"moderator","event":{"MemberAdded":{"member":3,"tier":"insiders","moderator":1,"reason":"top customer","at":9}}}"#,
+        );
+        assert_eq!(action.members(), alloc::vec![3]);
+        assert_eq!(round_trip(r#"{"type":"tick","event":86400000}"#).kind(), "tick");
+    }
+
+    #[test]
+    fn evidence_keeps_its_stored_field_names() {
+        let evidence = Evidence {
+            summary: "s".to_string(),
+            figures: Vec::new(),
+            posts: alloc::vec![1],
+            flags: alloc::vec!["f".to_string()],
+        };
+        assert_eq!(
+            serde_json::to_string(&evidence).unwrap(),
+            r#"{"summary":"s","figures":[],"posts":[1],"gaming_flags":["f"]}"#
+        );
+    }
 }
