@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use cadre::demo;
 use cadre::forum::Forum;
 use cadre::runtime::{Limits, Runtime};
-use cadre::web::{self, AppState, ForumHandle, demo};
+use cadre::web::{self, AppState, ForumHandle};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
@@ -34,7 +35,7 @@ fn free_port() -> u16 {
 }
 
 fn screenshots() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

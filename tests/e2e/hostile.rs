@@ -209,7 +209,7 @@ fn asking_for_randomness_gets_nothing() {
 #[test]
 fn every_hostile_component_has_a_test() {
     let source = include_str!("hostile.rs");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/components");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/components");
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name().into_string().unwrap();

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use crate::util::component_path;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_owned()
 }
 
 /// `cadre ARGS` against the database `db`.

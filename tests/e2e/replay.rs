@@ -8,7 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn site() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/stackexchange/cardano.stackexchange.com");
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/stackexchange/cardano.stackexchange.com");
     if dir.join("Votes.xml.xz").exists() {
         Some(dir)
     } else {

@@ -122,7 +122,7 @@ async fn sql_in_inputs_is_data_because_every_query_binds_its_parameters() {
     }
     // And in the source: a query text built with format! interpolates only named SQL constants, never a value.
     let mut files = Vec::new();
-    for dir in ["../host/src/web", "../host/src/forum"] {
+    for dir in ["../web/src", "../core/src/forum"] {
         for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/").to_owned() + dir).unwrap() {
             files.push(entry.unwrap().path());
         }

@@ -1,0 +1,312 @@
+//! `cadre bench replay --events N`: a synthetic community replayed end to end, measured in one run.
+//!
+//! The community: 20,000 members whose activity is skewed (member *k* of *M* is picked with probability falling
+//! like a fourth power: a few members write and receive most), questions, answers, likes from known members,
+//! unlikes, accepts, 20,000 events a UTC day so the busiest members hit the daily cap every day. The events go
+//! through the forum's import API in batches (`Forum::batch`, exactly once), into a durable SQLite file with the
+//! ledger, under the `stackexchange` preset by default.
+//!
+//! Rows: events/s through the component with SQLite; the same with the rules linked natively (same crate, same
+//! database work: `Forum::use_native_rules`); the forum's change and event log alone (no program); the ratio; the component alone and the native rules alone on the same
+//! events without a database (from the first run's log); and peak RSS (VmHWM) of a child process replaying N and
+//! 10·N events, so that memory can be seen not to grow with the replay.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::rng::Rng;
+use cadre_bundled::PROGRAM_WASM;
+use cadre_core::forum::{Forum, ForumError, ImportedPost, MemberId};
+use cadre_model::PostKind;
+use cadre_runtime::{Event, Limits, Runtime};
+
+/// Members of the synthetic community.
+const MEMBERS: usize = 20_000;
+/// Events per UTC day (the busiest member receives a few hundred likes a day: well over the cap).
+const PER_DAY: u64 = 20_000;
+/// Recent posts that new answers, likes and accepts go to (bounded: memory must not grow with N).
+const RECENT: usize = 20_000;
+/// Events per transaction (the same as a Stack Exchange replay).
+const BATCH: u64 = 20_000;
+
+/// The synthetic community as it unfolds.
+struct Community {
+    rng: Rng,
+    members: Vec<MemberId>,
+    questions: VecDeque<u64>,
+    answers: VecDeque<u64>,
+    posts: VecDeque<u64>,
+    likes: VecDeque<u64>,
+    category: u64,
+    next: u64,
+    refused: u64,
+}
+
+impl Community {
+    fn new(forum: &mut Forum) -> Result<Community, ForumError> {
+        let category = forum.ensure_category("bench", "Bench", None)?;
+        let members = forum.batch(|forum| {
+            (0..MEMBERS).map(|i| forum.import_member(&format!("bench:{i}"), &format!("member{i}"), 0)).collect()
+        })?;
+        Ok(Community {
+            rng: Rng::new(0x9e37_79b9_7f4a_7c15),
+            members,
+            questions: VecDeque::new(),
+            answers: VecDeque::new(),
+            posts: VecDeque::new(),
+            likes: VecDeque::new(),
+            category,
+            next: 0,
+            refused: 0,
+        })
+    }
+
+    fn remember(list: &mut VecDeque<u64>, id: u64) {
+        if list.len() == RECENT {
+            list.pop_front();
+        }
+        list.push_back(id);
+    }
+
+    /// A recent post (the most recent get most of the attention).
+    fn pick(rng: &mut Rng, list: &VecDeque<u64>) -> u64 {
+        list[list.len() - 1 - rng.skewed(list.len())]
+    }
+
+    /// Generate and record one event.
+    fn step(&mut self, forum: &mut Forum) -> Result<(), ForumError> {
+        let n = self.next;
+        self.next += 1;
+        let at = (n / PER_DAY) as i64 * cadre_rules::model::DAY_MS + (n % PER_DAY) as i64 * 4_000;
+        let author = self.members[self.rng.skewed(self.members.len())];
+        let roll = self.rng.below(100);
+        let result = if self.questions.is_empty() || roll < 8 {
+            self.post(forum, n, PostKind::Question, author, None, at)
+        } else if roll < 22 || self.answers.is_empty() {
+            let question = Community::pick(&mut self.rng, &self.questions);
+            self.post(forum, n, PostKind::Answer, author, Some(question), at)
+        } else if roll < 26 {
+            let answer = Community::pick(&mut self.rng, &self.answers);
+            forum.import_accept(&format!("b:{n}"), answer, at).map(drop)
+        } else if roll < 30 && !self.likes.is_empty() {
+            let index = self.rng.index(self.likes.len());
+            let like = self.likes.swap_remove_back(index).expect("index in range");
+            forum.import_unlike(&format!("b:{n}"), &format!("b:{like}"), at).map(drop)
+        } else {
+            let post = Community::pick(&mut self.rng, &self.posts);
+            let liker = self.members[self.rng.index(self.members.len())];
+            let outcome = forum.import_like(&format!("b:{n}"), Some(liker), post, at);
+            if outcome.is_ok() {
+                Community::remember(&mut self.likes, n);
+            }
+            outcome.map(drop)
+        };
+        match result {
+            // A member liking the same post twice, an accept of an answer accepted before: refused, rolled back
+            // alone, as a live forum would.
+            Err(ForumError::Invalid(_) | ForumError::NotFound(_)) | Err(ForumError::Db(_)) => {
+                self.refused += 1;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn post(
+        &mut self,
+        forum: &mut Forum,
+        n: u64,
+        kind: PostKind,
+        author: MemberId,
+        parent: Option<u64>,
+        at: i64,
+    ) -> Result<(), ForumError> {
+        let post = ImportedPost {
+            kind,
+            author: Some(author),
+            parent,
+            category: Some(self.category),
+            title: (kind == PostKind::Question).then(|| format!("Question {n}")),
+            body: format!("Synthetic post {n}, about as long as a short answer on a forum."),
+            at,
+            wiki_since: None,
+        };
+        let (id, _) = forum.import_post(&format!("b:{n}"), post)?;
+        Community::remember(if kind == PostKind::Question { &mut self.questions } else { &mut self.answers }, id);
+        Community::remember(&mut self.posts, id);
+        Ok(())
+    }
+}
+
+/// How the forum delivers events in a run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Program {
+    /// No program installed: the forum's change and the event log only.
+    None,
+    /// The component.
+    Component,
+    /// The same rules linked natively.
+    Native,
+}
+
+/// A fresh forum database in `dir` with the program installed under `settings`.
+fn forum(dir: &std::path::Path, name: &str, settings: &str, program: Program) -> anyhow::Result<Forum> {
+    let runtime = Runtime::new(Limits::default(), None).map_err(anyhow::Error::from)?;
+    let mut forum = Forum::open(&dir.join(name), runtime)?;
+    if program == Program::None {
+        return Ok(forum);
+    }
+    forum.install(PROGRAM_WASM, "bench", 0)?;
+    forum.configure(settings, "bench", 0)?.map_err(|e| anyhow::anyhow!("settings refused: {e}"))?;
+    if program == Program::Native {
+        forum.use_native_rules()?;
+    }
+    Ok(forum)
+}
+
+/// Replay `events` synthetic events into `forum`; events/s and events refused.
+fn replay(forum: &mut Forum, events: u64) -> anyhow::Result<(f64, u64)> {
+    let mut community = Community::new(forum)?;
+    let started = Instant::now();
+    while community.next < events {
+        let end = (community.next + BATCH).min(events);
+        forum.batch(|forum| {
+            while community.next < end {
+                community.step(forum)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok((events as f64 / started.elapsed().as_secs_f64(), community.refused))
+}
+
+/// Peak resident memory of this process (VmHWM), in KiB.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The child of the RSS measurement: replay `events` with the component and print the peak RSS.
+pub fn rss_child(events: u64, settings: &str) -> anyhow::Result<u8> {
+    let dir = tempfile::tempdir()?;
+    let mut forum = forum(dir.path(), "rss.db", settings, Program::Component)?;
+    replay(&mut forum, events)?;
+    println!("{}", peak_rss_kib().context("reading VmHWM from /proc/self/status")?);
+    Ok(crate::cli::exit::OK)
+}
+
+fn child_rss(events: u64, preset: &str) -> anyhow::Result<u64> {
+    let exe = std::env::current_exe()?;
+    let output = std::process::Command::new(exe)
+        .args(["bench", "replay", "--rss-child", "--preset", preset, "--events", &events.to_string()])
+        .output()
+        .context("running the RSS child")?;
+    anyhow::ensure!(output.status.success(), "the RSS child failed: {}", String::from_utf8_lossy(&output.stderr));
+    Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
+}
+
+/// The measurements.
+#[derive(Debug, Serialize)]
+struct Figures {
+    events: u64,
+    preset: String,
+    component_sqlite_events_per_s: f64,
+    native_sqlite_events_per_s: f64,
+    forum_and_log_only_events_per_s: f64,
+    ratio_component_vs_native: f64,
+    component_alone_events_per_s: f64,
+    native_alone_events_per_s: f64,
+    refused_events: u64,
+    peak_rss_mib_at_n: Option<f64>,
+    peak_rss_mib_at_10n: Option<f64>,
+}
+
+/// Run the benchmark and print the table (or JSON). `rss` measures peak memory at N and 10·N in child processes.
+pub fn run(events: u64, preset: &str, json: bool, rss: bool) -> anyhow::Result<u8> {
+    let events = events.max(10_000);
+    let settings = cadre_rules::presets::by_name(preset).with_context(|| format!("no preset {preset:?}"))?;
+    let dir = tempfile::tempdir()?;
+
+    let mut component = forum(dir.path(), "component.db", settings, Program::Component)?;
+    let (component_rate, refused) = replay(&mut component, events)?;
+    let mut native = forum(dir.path(), "native.db", settings, Program::Native)?;
+    let (native_rate, _) = replay(&mut native, events)?;
+    drop(native);
+    let mut bare = forum(dir.path(), "bare.db", settings, Program::None)?;
+    let (bare_rate, _) = replay(&mut bare, events)?;
+    drop(bare);
+
+    // The same events without a database: the first run's log, delivered to the component and the rules alone.
+    let logged: Vec<Event> = component
+        .conn()
+        .prepare("SELECT payload FROM events WHERE external_id LIKE 'b:%' ORDER BY id")?
+        .query_map([], |row| row.get::<_, String>(0))?
+        .map(|payload| Ok(serde_json::from_str(&payload?)?))
+        .collect::<anyhow::Result<_>>()?;
+    let runtime = Runtime::new(Limits::default(), None).map_err(anyhow::Error::from)?;
+    let (mut plugin, _) = runtime.load_bytes("bundled program", PROGRAM_WASM)?;
+    plugin.configure(settings)?.map_err(|e| anyhow::anyhow!("settings refused: {e:?}"))?;
+    let started = Instant::now();
+    for event in &logged {
+        plugin.call(event)?;
+    }
+    let alone_rate = logged.len() as f64 / started.elapsed().as_secs_f64();
+    let mut rules = cadre_core::native::NativeProgram::new(settings).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let started = Instant::now();
+    for event in &logged {
+        std::hint::black_box(rules.call(event));
+    }
+    let native_alone_rate = logged.len() as f64 / started.elapsed().as_secs_f64();
+    drop(logged);
+
+    let (rss_n, rss_10n) = if rss {
+        (Some(child_rss(events, preset)? as f64 / 1024.0), Some(child_rss(events * 10, preset)? as f64 / 1024.0))
+    } else {
+        (None, None)
+    };
+    let figures = Figures {
+        events,
+        preset: preset.to_owned(),
+        component_sqlite_events_per_s: component_rate,
+        native_sqlite_events_per_s: native_rate,
+        forum_and_log_only_events_per_s: bare_rate,
+        ratio_component_vs_native: native_rate / component_rate,
+        component_alone_events_per_s: alone_rate,
+        native_alone_events_per_s: native_alone_rate,
+        refused_events: refused,
+        peak_rss_mib_at_n: rss_n,
+        peak_rss_mib_at_10n: rss_10n,
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+        return Ok(crate::cli::exit::OK);
+    }
+    let f = &figures;
+    println!("cadre bench replay ({events} synthetic events, preset {preset}, batches of {BATCH}, durable SQLite)\n");
+    println!("{:<52} {:>14}", "measurement", "events/s");
+    println!("{:<52} {:>14.0}", "component + SQLite + ledger (end to end)", f.component_sqlite_events_per_s);
+    println!("{:<52} {:>14.0}", "native rules + SQLite + ledger (same database work)", f.native_sqlite_events_per_s);
+    println!("{:<52} {:>14.0}", "forum change + event log only (no program)", f.forum_and_log_only_events_per_s);
+    println!("{:<52} {:>14.0}", "component alone (no database)", f.component_alone_events_per_s);
+    println!("{:<52} {:>14.0}", "native rules alone (no database)", f.native_alone_events_per_s);
+    println!("\n{:<52} {:>14.2}", "ratio component / native, end to end", f.ratio_component_vs_native);
+    // Where the time of one event goes: the forum's change and the log, the program's call, and the rest (its
+    // store in SQLite, savepoints, effects into the ledger), in microseconds per event.
+    let micros = |rate: f64| 1e6 / rate;
+    let total = micros(f.component_sqlite_events_per_s);
+    let (forum_part, call_part) = (micros(f.forum_and_log_only_events_per_s), micros(f.component_alone_events_per_s));
+    println!("\nwhere the time of one event goes (µs; end to end {total:.1})");
+    println!("  {:<50} {:>14.1}", "forum change + event log", forum_part);
+    println!("  {:<50} {:>14.1}", "the component's call", call_part);
+    println!("  {:<50} {:>14.1}", "its store in SQLite, savepoints, ledger", (total - forum_part - call_part).max(0.0));
+    println!("{:<52} {:>14}", "events refused by the forum (double likes, …)", f.refused_events);
+    if let (Some(n), Some(ten)) = (f.peak_rss_mib_at_n, f.peak_rss_mib_at_10n) {
+        println!("{:<52} {:>11.1} MiB", format!("peak RSS replaying {events} events"), n);
+        println!("{:<52} {:>11.1} MiB", format!("peak RSS replaying {} events", events * 10), ten);
+    }
+    Ok(crate::cli::exit::OK)
+}

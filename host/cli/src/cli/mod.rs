@@ -1,0 +1,275 @@
+//! The `cadre` command line: argument parsing (clap), then one function per command.
+//!
+//! Owns: flags, output formats (text and `--json`), exit codes. Does not own any rule: commands call the
+//! library modules (`runtime`, `bench`, …).
+
+mod moderation;
+mod output;
+mod plugin;
+mod program;
+mod replay;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes scripts can trust.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Something failed (a runtime error, an I/O error).
+    pub const FAILURE: u8 = 1;
+    /// Bad input: the file, configuration or arguments were refused (nothing was changed).
+    pub const INVALID_INPUT: u8 = 2;
+    /// Something named does not exist (member, nomination, program).
+    pub const NOT_FOUND: u8 = 3;
+}
+
+/// Cadre: a super-user program engine for community forums.
+#[derive(Debug, Parser)]
+#[command(name = "cadre", version, about, long_about = None)]
+pub struct Cli {
+    /// The host's configuration file (database, cache, sandbox limits); `./cadre.toml` is read if present.
+    #[arg(long = "host-config", global = true, env = "CADRE_CONFIG", value_name = "FILE")]
+    pub host_config: Option<PathBuf>,
+    /// Where compiled plugin artifacts are cached (by content hash) [default: .cadre/cache, or `cache-dir` in the config].
+    #[arg(long, global = true, env = "CADRE_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The forum database (SQLite) [default: ./cadre.db, or `db` in the config].
+    #[arg(long, global = true, env = "CADRE_DB")]
+    pub db: Option<PathBuf>,
+    /// The moderator acting (name or id), for commands that change something; recorded in the audit log.
+    #[arg(long = "as", global = true, env = "CADRE_MODERATOR", value_name = "MODERATOR")]
+    pub acting: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plugins: install, upgrade, rollback, list, inspect.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Replay a Stack Exchange dump through the program into a forum database, and report.
+    Replay(replay::ReplayArgs),
+    /// The program's settings: show, check, preview, apply.
+    #[command(subcommand)]
+    Program(program::ProgramCommand),
+    /// The review queue: list, show, approve, reject.
+    #[command(subcommand)]
+    Queue(moderation::QueueCommand),
+    /// Members: register, show, add (invite) to a tier, remove.
+    #[command(subcommand)]
+    Member(moderation::MemberCommand),
+    /// A member's ledger: every point change with its rule and reason, and the running total.
+    Ledger {
+        /// Name or id.
+        member: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit log, newest first.
+    Audit {
+        /// Only this member (name or id).
+        #[arg(long)]
+        member: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tell the program that time passed (run it daily, e.g. from cron): inactivity rules run on ticks.
+    Tick,
+    /// Messages for moderators: quarantines, gaming flags (mutual likes), inactivity warnings; newest first.
+    Notices {
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Events the program failed on: list, retry.
+    #[command(subcommand)]
+    Deadletters(moderation::DeadLetterCommand),
+    /// Ingest events from another platform (JSON Lines; validated whole before anything is applied).
+    Ingest {
+        /// The .jsonl file.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the web forum, the moderator panel and the JSON API (`--demo` fills a demo community).
+    Serve(serve::ServeArgs),
+    /// Benchmarks, printed as tables of ratios measured in one run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// The benchmarks.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Replay a synthetic community end to end: component vs native rules with SQLite, without it, peak memory.
+    Replay(replay::BenchReplayArgs),
+    /// The plugin runtime: compile, cached load, instantiate, per-call cost (component vs native), fuel on vs off.
+    Runtime {
+        /// Hook calls per measurement.
+        #[arg(long, default_value_t = 100_000)]
+        calls: u64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parse the command line, run it, print any error with its causes, and return the exit code.
+pub fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let settings = match cli.host_settings() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return std::process::ExitCode::from(exit::INVALID_INPUT);
+        }
+    };
+    let cli = Resolved { cli, settings };
+    let result = match &cli.command {
+        Command::Plugin(command) => plugin::run(&cli, command),
+        Command::Replay(args) => replay::run(&cli, args),
+        Command::Bench(BenchCommand::Replay(args)) => replay::bench(args),
+        Command::Program(command) => program::run(&cli, command),
+        Command::Queue(command) => moderation::queue(&cli, command),
+        Command::Member(command) => moderation::member(&cli, command),
+        Command::Ledger { member, json } => moderation::ledger(&cli, member, *json),
+        Command::Audit { member, limit, json } => moderation::audit(&cli, member.as_deref(), *limit, *json),
+        Command::Deadletters(command) => moderation::dead_letters(&cli, command),
+        Command::Notices { limit, json } => moderation::notices(&cli, *limit, *json),
+        Command::Tick => moderation::tick(&cli),
+        Command::Ingest { file, json } => moderation::ingest(&cli, file, *json),
+        Command::Serve(args) => serve::run(&cli, args),
+        Command::Bench(BenchCommand::Runtime { calls, json }) => crate::bench::runtime::run(*calls, *json),
+    };
+    match result {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            let code = exit_code(&error);
+            std::process::ExitCode::from(code)
+        }
+    }
+}
+
+/// The exit code an error stands for.
+fn exit_code(error: &anyhow::Error) -> u8 {
+    use cadre_core::forum::ForumError;
+    for cause in error.chain() {
+        if cause.downcast_ref::<cadre_runtime::LoadError>().is_some()
+            || cause
+                .downcast_ref::<cadre_import::ingest::IngestError>()
+                .is_some_and(|e| !matches!(e, cadre_import::ingest::IngestError::Apply { .. }))
+        {
+            return exit::INVALID_INPUT;
+        }
+        match cause.downcast_ref::<ForumError>() {
+            Some(ForumError::NotFound(_)) => return exit::NOT_FOUND,
+            Some(ForumError::Invalid(_) | ForumError::Settings(_) | ForumError::Plugin(_)) => {
+                return exit::INVALID_INPUT;
+            }
+            _ => {}
+        }
+    }
+    exit::FAILURE
+}
+
+/// The command line together with the configuration file it points at.
+pub struct Resolved {
+    /// The parsed command line.
+    pub cli: Cli,
+    /// The configuration file (defaults where absent).
+    pub settings: crate::settings::HostSettings,
+}
+
+impl std::ops::Deref for Resolved {
+    type Target = Cli;
+    fn deref(&self) -> &Cli {
+        &self.cli
+    }
+}
+
+impl Resolved {
+    /// The database: `--db` / `CADRE_DB`, else the config's `db`, else `./cadre.db`.
+    pub fn db(&self) -> PathBuf {
+        self.cli.db.clone().or_else(|| self.settings.db.clone()).unwrap_or_else(|| PathBuf::from("cadre.db"))
+    }
+
+    /// The artifact cache: `--cache-dir` / `CADRE_CACHE_DIR`, else the config's `cache-dir`, else `.cadre/cache`.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.cli
+            .cache_dir
+            .clone()
+            .or_else(|| self.settings.cache_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(".cadre/cache"))
+    }
+
+    /// A plugin runtime with the configured limits and cache.
+    pub fn runtime(&self) -> anyhow::Result<cadre_runtime::Runtime> {
+        use anyhow::Context;
+        cadre_runtime::Runtime::new(self.settings.limits(), Some(cadre_runtime::ArtifactCache::new(self.cache_dir())))
+            .map_err(anyhow::Error::from)
+            .context("starting the plugin runtime")
+    }
+}
+
+/// Open the forum database (see [`Resolved::db`]) with the plugin runtime.
+pub fn open_forum(cli: &Resolved) -> anyhow::Result<cadre_core::forum::Forum> {
+    use anyhow::Context;
+    let db = cli.db();
+    cadre_core::forum::Forum::open(&db, cli.runtime()?)
+        .with_context(|| format!("opening the forum database {}", db.display()))
+}
+
+impl Cli {
+    /// The configuration file: `--host-config` (must exist), else `./cadre.toml` if present.
+    pub fn host_settings(&self) -> Result<crate::settings::HostSettings, crate::settings::SettingsError> {
+        match &self.host_config {
+            Some(path) => crate::settings::HostSettings::load(path, true),
+            None => crate::settings::HostSettings::load(std::path::Path::new("cadre.toml"), false),
+        }
+    }
+}
+
+impl Cli {
+    /// The acting moderator's id (`--as`), required for moderators' actions.
+    pub fn moderator(&self, forum: &cadre_core::forum::Forum) -> anyhow::Result<u64> {
+        let name = self.acting.as_deref().ok_or_else(|| {
+            cadre_core::forum::ForumError::Invalid(
+                "name the moderator acting with --as NAME (or CADRE_MODERATOR)".into(),
+            )
+        })?;
+        let id = cadre_core::program::report::resolve_member(forum.conn(), name)?;
+        forum.moderator_label(id)?;
+        Ok(id)
+    }
+
+    /// How the audit log names whoever runs this command: the moderator (`--as`), or the operator at the shell.
+    pub fn actor(&self, forum: &cadre_core::forum::Forum) -> anyhow::Result<String> {
+        match &self.acting {
+            Some(_) => Ok(forum.moderator_label(self.moderator(forum)?)?),
+            None => Ok("operator (command line)".to_owned()),
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! Moderators' commands: the review queue, members (register, show, add, remove), ledgers, the audit log, dead
+//! letters, and ingesting history from another platform.
+
+use clap::Subcommand;
+
+use super::output::{now, print, when};
+use super::{Resolved, exit, open_forum};
+use cadre_core::program::report;
+
+/// Review queue commands.
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Pending nominations (with `--all`, decided ones too).
+    List {
+        /// Include approved and rejected nominations.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One nomination with its evidence.
+    Show {
+        /// The nomination id.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a nomination: the member gets access to the tier's private forum.
+    Approve {
+        /// The nomination id.
+        id: i64,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reject a nomination.
+    Reject {
+        /// The nomination id.
+        id: i64,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Member commands.
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Register a member (use `--moderator` for the forum's moderators).
+    Register {
+        /// The member's name.
+        name: String,
+        /// Make them a moderator.
+        #[arg(long)]
+        moderator: bool,
+    },
+    /// A member's points, badges, tier access (earned / approved / invited), nominations and program record.
+    Show {
+        /// Name or id.
+        member: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add (invite) a member to a tier by hand; they are marked invited, not earned.
+    Add {
+        /// Name or id.
+        member: String,
+        /// The tier.
+        #[arg(long)]
+        tier: String,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Remove a member from a tier.
+    Remove {
+        /// Name or id.
+        member: String,
+        /// The tier.
+        #[arg(long)]
+        tier: String,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Dead-letter commands.
+#[derive(Debug, Subcommand)]
+pub enum DeadLetterCommand {
+    /// Events the program failed on, in order, with the error.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retry every dead letter in order, lift a quarantine and deliver what queued behind it.
+    Retry,
+}
+
+/// Run a queue command.
+pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
+    let mut forum = open_forum(cli)?;
+    match command {
+        QueueCommand::List { all, json } => {
+            let rows = report::queue(forum.conn(), *all)?;
+            print(*json, &rows, |rows| {
+                if rows.is_empty() {
+                    return "the review queue is empty\n".into();
+                }
+                rows.iter()
+                    .map(|n| {
+                        format!(
+                            "#{:<4} {:<20} {:<12} {:<9} {}\n",
+                            n.id, n.member_name, n.tier, n.status, n.evidence.summary
+                        )
+                    })
+                    .collect()
+            })?;
+        }
+        QueueCommand::Show { id, json } => {
+            let n = report::nomination(forum.conn(), *id)?;
+            print(*json, &n, |n| {
+                let mut out = format!(
+                    "nomination #{} — {} (member {}) for {} — {}\nnominated {}\n{}\n",
+                    n.id,
+                    n.member_name,
+                    n.member_id,
+                    n.tier,
+                    n.status,
+                    when(n.created_at),
+                    n.evidence.summary
+                );
+                for f in &n.evidence.figures {
+                    let threshold = f.threshold.map(|t| format!(" (needs {t})")).unwrap_or_default();
+                    out += &format!("  {:<40} {}{threshold}\n", f.label, f.value);
+                }
+                if !n.evidence.posts.is_empty() {
+                    out += &format!("  best posts: {:?}\n", n.evidence.posts);
+                }
+                for flag in &n.evidence.flags {
+                    out += &format!("  FLAG: {flag}\n");
+                }
+                if let Some(reason) = &n.decision_reason {
+                    out += &format!("decision: {reason}\n");
+                }
+                out
+            })?;
+        }
+        QueueCommand::Approve { id, reason } | QueueCommand::Reject { id, reason } => {
+            let approve = matches!(command, QueueCommand::Approve { .. });
+            let moderator = cli.moderator(&forum)?;
+            forum.decide(moderator, *id, approve, reason, now())?;
+            println!("nomination #{id} {}", if approve { "approved: access granted" } else { "rejected" });
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// Run a member command.
+pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
+    let mut forum = open_forum(cli)?;
+    match command {
+        MemberCommand::Register { name, moderator } => {
+            let id = forum.register(name, now(), *moderator)?;
+            println!("member {id} ({name}) registered{}", if *moderator { " as a moderator" } else { "" });
+        }
+        MemberCommand::Show { member, json } => {
+            let id = report::resolve_member(forum.conn(), member)?;
+            let summary = report::member(forum.conn(), id)?;
+            let record = match forum.plugin_mut() {
+                Some(plugin) => plugin.member_record(id, now())?,
+                None => Vec::new(),
+            };
+            let value = serde_json::json!({ "member": summary, "record": record });
+            print(*json, &value, |_| {
+                let mut out = format!(
+                    "{} (member {}){}\njoined {}\npoints: {}\n",
+                    summary.name,
+                    summary.id,
+                    if summary.moderator { ", moderator" } else { "" },
+                    when(summary.joined_at),
+                    summary.points
+                );
+                out += &format!(
+                    "badges: {}\n",
+                    if summary.badges.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        summary
+                            .badges
+                            .iter()
+                            .map(|b| format!("{} ({})", b.name, b.level))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                );
+                for a in &summary.access {
+                    out += &format!(
+                        "tier {}: {} since {} — {}\n",
+                        a.tier,
+                        a.source.to_uppercase(),
+                        when(a.granted_at),
+                        a.reason
+                    );
+                }
+                for n in &summary.pending_nominations {
+                    out += &format!("pending nomination #{n}\n");
+                }
+                if !record.is_empty() {
+                    out += "record:\n";
+                    for f in &record {
+                        out += &format!("  {:<44} {}\n", f.label, f.value);
+                    }
+                }
+                out
+            })?;
+        }
+        MemberCommand::Add { member, tier, reason } | MemberCommand::Remove { member, tier, reason } => {
+            let add = matches!(command, MemberCommand::Add { .. });
+            let moderator = cli.moderator(&forum)?;
+            let id = report::resolve_member(forum.conn(), member)?;
+            if add {
+                forum.add_member(moderator, id, tier, reason, now())?;
+                println!("{member} added to {tier} (invited)");
+            } else {
+                forum.remove_member(moderator, id, tier, reason, now())?;
+                println!("{member} removed from {tier}");
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `cadre ledger MEMBER`: every point change, with the running total.
+pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {
+    let forum = open_forum(cli)?;
+    let id = report::resolve_member(forum.conn(), member)?;
+    let rows = report::ledger(forum.conn(), id)?;
+    print(json, &rows, |rows| {
+        let mut out = format!("{:<20} {:>7} {:>8}  {:<16} {}\n", "when", "points", "total", "rule", "reason");
+        for r in rows {
+            out += &format!("{:<20} {:>+7} {:>8}  {:<16} {}\n", when(r.at), r.delta, r.total, r.rule, r.reason);
+        }
+        out += &format!("{} row(s); total {}\n", rows.len(), rows.last().map_or(0, |r| r.total));
+        out
+    })?;
+    Ok(exit::OK)
+}
+
+/// `cadre audit`: grants, revokes, settings, manual changes and decisions, newest first.
+pub fn audit(cli: &Resolved, member: Option<&str>, limit: usize, json: bool) -> anyhow::Result<u8> {
+    let forum = open_forum(cli)?;
+    let member = member.map(|m| report::resolve_member(forum.conn(), m)).transpose()?;
+    let rows = report::audit_log(forum.conn(), member, limit)?;
+    print(json, &rows, |rows| {
+        rows.iter()
+            .map(|r| {
+                let member = r.member_id.map(|m| format!(" member {m}")).unwrap_or_default();
+                format!("{}  {:<36} {:<20}{} {} — {}\n", when(r.at), r.actor, r.action, member, r.subject, r.reason)
+            })
+            .collect()
+    })?;
+    Ok(exit::OK)
+}
+
+/// Run a dead-letter command.
+pub fn dead_letters(cli: &Resolved, command: &DeadLetterCommand) -> anyhow::Result<u8> {
+    let mut forum = open_forum(cli)?;
+    match command {
+        DeadLetterCommand::List { json } => {
+            let rows = report::dead_letters(forum.conn())?;
+            print(*json, &rows, |rows| {
+                if rows.is_empty() {
+                    return "no dead letters\n".into();
+                }
+                rows.iter()
+                    .map(|d| format!("event {:<6} {:<18} attempts {}: {}\n", d.event_id, d.kind, d.attempts, d.error))
+                    .collect()
+            })?;
+        }
+        DeadLetterCommand::Retry => {
+            let (resolved, remaining) = forum.retry_dead_letters()?;
+            println!("{resolved} dead letter(s) applied, {remaining} remaining");
+            if remaining > 0 {
+                return Ok(exit::FAILURE);
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// `cadre ingest FILE.jsonl`.
+pub fn ingest(cli: &Resolved, file: &std::path::Path, json: bool) -> anyhow::Result<u8> {
+    let mut forum = open_forum(cli)?;
+    let report = cadre_import::ingest::ingest(&mut forum, file)?;
+    print(json, &report, |r| {
+        format!(
+            "{}: {} line(s), {} applied, {} already applied before\n",
+            file.display(),
+            r.lines,
+            r.applied,
+            r.already_applied
+        )
+    })?;
+    Ok(exit::OK)
+}
+
+/// `cadre notices`: messages for moderators, newest first.
+pub fn notices(cli: &Resolved, limit: usize, json: bool) -> anyhow::Result<u8> {
+    let forum = open_forum(cli)?;
+    let rows = report::notices(forum.conn(), limit)?;
+    print(json, &rows, |rows| {
+        if rows.is_empty() {
+            return "no notices\n".into();
+        }
+        rows.iter()
+            .map(|n| {
+                let member = n.member_id.map(|m| format!(" member {m}")).unwrap_or_default();
+                format!("{}  {:<20}{} {}\n", when(n.at), n.topic, member, n.message)
+            })
+            .collect()
+    })?;
+    Ok(exit::OK)
+}
+
+/// `cadre tick`: deliver a tick (once per minute at most: the minute is its external id).
+pub fn tick(cli: &Resolved) -> anyhow::Result<u8> {
+    let mut forum = open_forum(cli)?;
+    let at = now();
+    let outcome = forum.tick(&format!("tick:{}", at / 60_000), at)?;
+    println!("tick at {}: {:?}", when(at), outcome.delivery);
+    Ok(exit::OK)
+}

@@ -1,0 +1,333 @@
+//! Preview and apply a settings change by recomputing history.
+//!
+//! The event log is the source of truth: everything the program decided is a function of it. To preview new
+//! settings, the whole log is replayed through the same program with those settings into a **scratch** in-memory
+//! database (moderator actions re-apply their forum part first, as they did live), and the scratch projections are
+//! compared with the live ones: who gains or loses which badge and tier access, whose points move and by how much.
+//! Nothing live changes. **Apply** recomputes the same way and then writes only what differs: badges and access
+//! rows that changed (each audited as a recompute, so members who already had a badge get no second notice), the
+//! ledger and points of members whose ledger changed, and the program's state, so future events continue from the
+//! recomputed state. The settings change itself is audited.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::{LoggedEvent, load_event, run_program};
+use crate::forum::{Forum, ForumError};
+use crate::program::kv::KvCache;
+use cadre_runtime::Event;
+
+/// A member whose points change.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PointsChange {
+    /// The member.
+    pub member_id: u64,
+    /// Their name.
+    pub name: String,
+    /// Points now.
+    pub before: i64,
+    /// Points under the new settings.
+    pub after: i64,
+}
+
+/// A badge or tier access gained or lost.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grant {
+    /// The member.
+    pub member_id: u64,
+    /// Their name.
+    pub name: String,
+    /// The badge or tier id.
+    pub what: String,
+}
+
+/// What a settings change would do to the forum.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct Preview {
+    /// Events replayed.
+    pub events: usize,
+    /// Events the program failed on under the new settings (they would be dead letters).
+    pub failures: usize,
+    /// Members whose points change, most changed first.
+    pub points: Vec<PointsChange>,
+    /// Badges members would gain.
+    pub badges_gained: Vec<Grant>,
+    /// Badges members would lose.
+    pub badges_lost: Vec<Grant>,
+    /// Tier access members would gain (earned from the program).
+    pub access_gained: Vec<Grant>,
+    /// Tier access members would lose.
+    pub access_lost: Vec<Grant>,
+    /// New nominations that would enter the review queue.
+    pub nominations_added: Vec<Grant>,
+}
+
+impl Preview {
+    /// True when the settings change nothing that members or moderators would see.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+            && self.badges_gained.is_empty()
+            && self.badges_lost.is_empty()
+            && self.access_gained.is_empty()
+            && self.access_lost.is_empty()
+            && self.nominations_added.is_empty()
+    }
+}
+
+/// A recomputed history, ready to compare or apply.
+struct Recomputed {
+    scratch: Rc<Connection>,
+    events: usize,
+    failures: usize,
+}
+
+fn names(conn: &Connection) -> rusqlite::Result<BTreeMap<u64, String>> {
+    conn.prepare("SELECT id, name FROM members")?
+        .query_map([], |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)))?
+        .collect()
+}
+
+/// (member, badge or tier) pairs.
+type Pairs = BTreeSet<(u64, String)>;
+
+fn pairs(conn: &Connection, sql: &str) -> rusqlite::Result<Pairs> {
+    conn.prepare(sql)?.query_map([], |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)))?.collect()
+}
+
+fn totals(conn: &Connection) -> rusqlite::Result<BTreeMap<u64, i64>> {
+    conn.prepare("SELECT member_id, total FROM points WHERE total <> 0")?
+        .query_map([], |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)))?
+        .collect()
+}
+
+const BADGES: &str = "SELECT member_id, badge FROM badges";
+const EARNED_ACCESS: &str = "SELECT member_id, tier FROM access";
+const PENDING: &str = "SELECT member_id, tier FROM nominations WHERE status = 'pending'";
+
+impl Forum {
+    /// Replay the whole log through the installed program with `settings` into a scratch database.
+    fn recompute(&mut self, settings: &str) -> Result<Result<Recomputed, String>, ForumError> {
+        let installed = self.program.as_ref().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
+        let mut plugin = installed.plugin.fork();
+        let actor = installed.actor.clone();
+        match plugin.configure(settings).map_err(|e| ForumError::Settings(e.to_string()))? {
+            Ok(_) => {}
+            Err(errors) => return Ok(Err(super::install::render_errors(&errors))),
+        }
+        let scratch = Rc::new(crate::db::open_in_memory()?);
+        let kv = KvCache::new(scratch.clone());
+        plugin.set_backend(kv.backend());
+        let ids: Vec<i64> = self
+            .conn
+            .prepare("SELECT id FROM events ORDER BY id")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut failures = 0;
+        scratch.execute_batch("BEGIN")?;
+        for id in &ids {
+            let logged: LoggedEvent = load_event(&self.conn, *id)?;
+            // The scratch projections reference their events, as the live ones do.
+            let (external_id, kind, payload): (String, String, String) = self.conn.query_row(
+                "SELECT external_id, kind, payload FROM events WHERE id = ?1",
+                params![id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?;
+            scratch.execute(
+                "INSERT INTO events (id, external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, external_id, kind, logged.at, payload],
+            )?;
+            if let Event::Moderator(action) = &logged.event {
+                crate::forum::apply_moderator_action(&scratch, action)?;
+            }
+            if run_program(&scratch, &mut plugin, &actor, &logged)?.is_err() {
+                failures += 1;
+            }
+        }
+        kv.flush()?;
+        scratch.execute_batch("COMMIT")?;
+        Ok(Ok(Recomputed { scratch, events: ids.len(), failures }))
+    }
+
+    /// What `settings` would change if they had been in force from the start. Changes nothing.
+    pub fn preview(&mut self, settings: &str) -> Result<Result<Preview, String>, ForumError> {
+        let recomputed = match self.recompute(settings)? {
+            Ok(recomputed) => recomputed,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        Ok(Ok(self.diff(&recomputed)?))
+    }
+
+    fn diff(&self, recomputed: &Recomputed) -> Result<Preview, ForumError> {
+        let (live, scratch) = (&*self.conn, &*recomputed.scratch);
+        let names = names(live)?;
+        let name = |member: u64| names.get(&member).cloned().unwrap_or_else(|| format!("#{member}"));
+        let grants = |set: Pairs| -> Vec<Grant> {
+            set.into_iter().map(|(member_id, what)| Grant { member_id, name: name(member_id), what }).collect()
+        };
+        let (before, after) = (totals(live)?, totals(scratch)?);
+        let members: BTreeSet<u64> = before.keys().chain(after.keys()).copied().collect();
+        let mut points: Vec<PointsChange> = members
+            .into_iter()
+            .map(|m| PointsChange {
+                member_id: m,
+                name: name(m),
+                before: before.get(&m).copied().unwrap_or(0),
+                after: after.get(&m).copied().unwrap_or(0),
+            })
+            .filter(|c| c.before != c.after)
+            .collect();
+        points.sort_by_key(|c| (std::cmp::Reverse((c.after - c.before).abs()), c.member_id));
+        // (gained, lost) between the live and the recomputed projection.
+        let diff = |sql: &str| -> rusqlite::Result<(Pairs, Pairs)> {
+            let (old, new) = (pairs(live, sql)?, pairs(scratch, sql)?);
+            Ok((new.difference(&old).cloned().collect(), old.difference(&new).cloned().collect()))
+        };
+        let (badges_gained, badges_lost) = diff(BADGES)?;
+        let (access_gained, access_lost) = diff(EARNED_ACCESS)?;
+        let (nominations_added, _) = diff(PENDING)?;
+        Ok(Preview {
+            events: recomputed.events,
+            failures: recomputed.failures,
+            points,
+            badges_gained: grants(badges_gained),
+            badges_lost: grants(badges_lost),
+            access_gained: grants(access_gained),
+            access_lost: grants(access_lost),
+            nominations_added: grants(nominations_added),
+        })
+    }
+
+    /// Adopt `settings` as if they had been in force from the start: recompute history and write only what
+    /// differs. Returns what changed (the same as `preview` showed), or every settings error (nothing changed).
+    pub fn apply(&mut self, settings: &str, actor: &str, at: i64) -> Result<Result<Preview, String>, ForumError> {
+        let recomputed = match self.recompute(settings)? {
+            Ok(recomputed) => recomputed,
+            Err(errors) => return Ok(Err(errors)),
+        };
+        let preview = self.diff(&recomputed)?;
+        let scratch = &*recomputed.scratch;
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let written = (|| -> Result<(), ForumError> {
+            let conn = &*self.conn;
+            let reason = "recompute: new program settings applied to the whole history";
+            let audit = |action: &str, grant: &Grant| {
+                crate::program::audit(conn, at, actor, action, Some(grant.member_id), &grant.what, reason, None)
+            };
+            for grant in &preview.badges_gained {
+                let (name, level, description, granted_at): (String, String, String, i64) = scratch.query_row(
+                    "SELECT name, level, description, granted_at FROM badges WHERE member_id = ?1 AND badge = ?2",
+                    params![grant.member_id as i64, grant.what],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )?;
+                conn.execute(
+                    "INSERT INTO badges (member_id, badge, name, level, description, granted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![grant.member_id as i64, grant.what, name, level, description, granted_at],
+                )?;
+                audit("grant-badge", grant)?;
+            }
+            for grant in &preview.badges_lost {
+                conn.execute(
+                    "DELETE FROM badges WHERE member_id = ?1 AND badge = ?2",
+                    params![grant.member_id as i64, grant.what],
+                )?;
+                audit("revoke-badge", grant)?;
+            }
+            for grant in &preview.access_gained {
+                conn.execute(
+                    "INSERT OR REPLACE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'earned', ?3, ?4)",
+                    params![grant.member_id as i64, grant.what, at, reason],
+                )?;
+                audit("grant-access", grant)?;
+            }
+            for grant in &preview.access_lost {
+                conn.execute(
+                    "DELETE FROM access WHERE member_id = ?1 AND tier = ?2",
+                    params![grant.member_id as i64, grant.what],
+                )?;
+                audit("revoke-access", grant)?;
+            }
+            for grant in &preview.nominations_added {
+                let (evidence, created_at): (String, i64) = scratch.query_row(
+                    "SELECT evidence, created_at FROM nominations WHERE member_id = ?1 AND tier = ?2 AND status = 'pending'",
+                    params![grant.member_id as i64, grant.what],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?;
+                conn.execute(
+                    "INSERT OR IGNORE INTO nominations (member_id, tier, evidence, status, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)",
+                    params![grant.member_id as i64, grant.what, evidence, created_at],
+                )?;
+                audit("nominate", grant)?;
+            }
+            // The ledger and totals of members whose points moved, line by line under the new rules.
+            for change in &preview.points {
+                let member = change.member_id as i64;
+                conn.execute("DELETE FROM ledger WHERE member_id = ?1", params![member])?;
+                let mut rows = scratch
+                    .prepare("SELECT delta, event_id, rule, reason, at FROM ledger WHERE member_id = ?1 ORDER BY id")?;
+                let rows = rows.query_map(params![member], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, Option<i64>>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, i64>(4)?,
+                    ))
+                })?;
+                for row in rows {
+                    let (delta, event_id, rule, reason, when) = row?;
+                    conn.execute(
+                        "INSERT INTO ledger (member_id, delta, event_id, rule, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![member, delta, event_id, rule, reason, when],
+                    )?;
+                }
+                conn.execute(
+                    "INSERT INTO points (member_id, total) VALUES (?1, ?2) ON CONFLICT(member_id) DO UPDATE SET total = ?2",
+                    params![member, change.after],
+                )?;
+            }
+            // The program's own state must be the recomputed one, so future events continue from it.
+            conn.execute("DELETE FROM kv", [])?;
+            let mut kv = scratch.prepare("SELECT key, value FROM kv")?;
+            for row in kv.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?)))? {
+                let (key, value) = row?;
+                conn.execute("INSERT INTO kv (key, value) VALUES (?1, ?2)", params![key, value])?;
+            }
+            let bytes: i64 = scratch.query_row("SELECT bytes FROM kv_size", [], |row| row.get(0))?;
+            conn.execute("UPDATE kv_size SET bytes = ?1", params![bytes])?;
+            conn.execute("UPDATE program SET settings = ?1", params![settings])?;
+            let summary = format!(
+                "recomputed {} events: {} members' points changed, badges +{} −{}, access +{} −{}, {} new nominations",
+                preview.events,
+                preview.points.len(),
+                preview.badges_gained.len(),
+                preview.badges_lost.len(),
+                preview.access_gained.len(),
+                preview.access_lost.len(),
+                preview.nominations_added.len()
+            );
+            crate::program::audit(conn, at, actor, "settings", None, "program settings", &summary, None)?;
+            Ok(())
+        })();
+        // The table was rewritten underneath the live program's cache (which held nothing unflushed: no
+        // transaction was open).
+        self.kv.discard();
+        match written {
+            Ok(()) => self.conn.execute_batch("COMMIT")?,
+            Err(error) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+        }
+        // The live plugin adopts the settings (they validated above) and starts a fresh instance.
+        let installed = self.program.as_mut().expect("recompute found the program");
+        installed
+            .plugin
+            .configure(settings)
+            .map_err(|e| ForumError::Settings(e.to_string()))?
+            .map_err(|e| ForumError::Settings(super::install::render_errors(&e)))?;
+        Ok(Ok(preview))
+    }
+}

@@ -1,0 +1,275 @@
+//! Replaying a Stack Exchange site's history (`Posts.xml`, `Votes.xml`, `Users.xml`; plain, `.xz` or `.gz`)
+//! through the forum's import API and the installed program: the real component, durable SQLite, the ledger.
+//!
+//! The mapping is `../shared/data/stackexchange/PRESET.md`: members from Users.xml; questions and answers from
+//! Posts.xml (other post types carry no points); upvotes (VoteTypeId 2) as likes with an unknown liker and
+//! accepts (VoteTypeId 1) as imported accepts, in (vote day, vote id) order; votes on deleted posts skipped; a post
+//! is community wiki from the start of the UTC day of its `CommunityOwnedDate` (votes are dated 00:00 of their day,
+//! so "on or after that day" holds exactly). `Badges.xml` is not read: badges are not part of the forum model.
+//!
+//! Modules: [`source`] (files, decompression, streaming XML), [`dump`] (pre-passes: post index, sorted votes),
+//! [`import`] (the event sequence, batches, resume), [`report`] and [`fidelity`] (the report), [`progress`].
+
+pub mod dump;
+pub mod fidelity;
+pub mod import;
+pub mod progress;
+pub mod report;
+pub mod source;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use cadre_core::forum::{Forum, ForumError, MemberId};
+use cadre_runtime::Runtime;
+use source::DumpFile;
+
+/// Why a replay failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// A dump file is missing.
+    #[error("{dir}: no {name}.xml, {name}.xml.xz or {name}.xml.gz")]
+    Missing {
+        /// The site folder.
+        dir: PathBuf,
+        /// `Posts`, `Votes`, `Users`.
+        name: String,
+    },
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A row of a dump file is malformed.
+    #[error("{file}, row {row}: {detail}")]
+    Xml {
+        /// The file.
+        file: PathBuf,
+        /// The row's position (1-based; rows are one per line after two header lines).
+        row: u64,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// The forum failed.
+    #[error(transparent)]
+    Forum(#[from] ForumError),
+    /// The settings were refused by the program.
+    #[error("the program refused the settings:\n{0}")]
+    Settings(String),
+    /// The database was replayed before with other settings.
+    #[error("{0} holds a replay made with other settings; use another --db (or the same settings) to resume")]
+    OtherSettings(PathBuf),
+    /// The database holds a replay of another dump.
+    #[error("the database's last replayed event {last:?} is not in this dump: it holds a replay of another site")]
+    OtherDump {
+        /// The external id of the last replayed event.
+        last: String,
+    },
+}
+
+/// What to replay, where, under which settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The site folder (`…/cardano.stackexchange.com`).
+    pub site: PathBuf,
+    /// The program's settings (TOML; a preset's text).
+    pub settings: String,
+    /// The forum database (created, or resumed).
+    pub db: PathBuf,
+    /// No progress display.
+    pub quiet: bool,
+    /// Items per transaction ([`import::BATCH`] by default).
+    pub batch: usize,
+}
+
+/// A finished replay.
+#[derive(Debug)]
+pub struct Replayed {
+    /// The report.
+    pub report: report::Report,
+    /// Points per Stack Exchange user id, for users with non-zero points.
+    pub points: BTreeMap<i64, i64>,
+}
+
+/// Replay the site into the database (resuming what an earlier run left), then report.
+pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayError> {
+    let started = Instant::now();
+    let dir = &options.site;
+    let (posts_file, votes_file, users_file) =
+        (DumpFile::find(dir, "Posts")?, DumpFile::find(dir, "Votes")?, DumpFile::find(dir, "Users")?);
+    let mut forum = Forum::open(&options.db, runtime)?;
+    install(&mut forum, &options.settings, &options.db)?;
+
+    let mut index = dump::index_posts(&posts_file)?;
+    let votes = dump::read_votes(&votes_file, &index)?;
+    let (members, reputation) = import_users(&mut forum, &users_file)?;
+    let mut members = members;
+    let site = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
+    let category = forum.ensure_category("stackexchange", &site, None)?;
+
+    let items = index.values().filter(|p| p.counts()).count() + votes.events.len();
+    let mut progress = progress::Progress::new(items as u64, options.quiet);
+    let mut counts = report::Counts::default();
+    let before = event_count(&forum)?;
+    let mut target = import::Target { forum: &mut forum, index: &mut index, members: &mut members, category };
+    import::run(&mut target, &posts_file, &votes.events, options.batch.max(1), &mut progress, &mut counts)?;
+    progress.finish();
+    let delivered = event_count(&forum)? - before;
+
+    let points = points_by_user(&forum)?;
+    let caps = caps(&mut forum)?;
+    let (earned_nothing, skipped) = report::classify(&index, &votes);
+    let points_map: HashMap<i64, i64> = points.iter().map(|(u, p)| (*u, *p)).collect();
+    let fidelity = fidelity::fidelity(&fidelity::Inputs {
+        reputation: &reputation,
+        points: &points_map,
+        downvotes: &votes.downvotes,
+        bounties: &votes.bounties,
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let report = report::Report {
+        site,
+        posts: index.len() as u64,
+        users: reputation.len() as u64,
+        votes_by_type: votes.by_type.clone(),
+        events: events_by_kind(&forum)?,
+        deleted_questions: forum.conn().query_row(
+            "SELECT COUNT(*) FROM events WHERE external_id LIKE 'se:deleted-question:%'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64,
+        skipped,
+        earned_nothing,
+        caps,
+        members_with_points: points.len() as u64,
+        total_points: points.values().sum(),
+        fidelity,
+        run: counts,
+        seconds,
+        events_per_second: delivered as f64 / seconds.max(1e-9),
+    };
+    Ok(Replayed { report, points })
+}
+
+/// Install the bundled program with these settings, or check that the database's program has them.
+fn install(forum: &mut Forum, settings: &str, db: &Path) -> Result<(), ReplayError> {
+    if forum.program_name().is_none() {
+        forum.install(cadre_bundled::PROGRAM_WASM, "cadre replay", 0)?;
+        forum.configure(settings, "cadre replay", 0)?.map_err(ReplayError::Settings)?;
+        return Ok(());
+    }
+    let current: String = forum.conn().query_row("SELECT settings FROM program", [], |r| r.get(0))?;
+    if current != settings {
+        return Err(ReplayError::OtherSettings(db.to_owned()));
+    }
+    Ok(())
+}
+
+/// Import every user as a member (idempotent), in batches; returns members and real reputations by user id.
+#[allow(clippy::type_complexity)]
+fn import_users(
+    forum: &mut Forum,
+    file: &DumpFile,
+) -> Result<(HashMap<i64, MemberId>, HashMap<i64, i64>), ReplayError> {
+    let mut members = HashMap::new();
+    let mut reputation = HashMap::new();
+    let mut rows = file.rows()?;
+    let mut done = false;
+    while !done {
+        forum.batch(|forum| {
+            for _ in 0..import::BATCH {
+                let row = match rows.next() {
+                    Ok(Some(row)) => row,
+                    Ok(None) => {
+                        done = true;
+                        break;
+                    }
+                    Err(error) => return Ok(Err(error)),
+                };
+                let user = match dump::user(file, &row) {
+                    Ok(user) => user,
+                    Err(error) => return Ok(Err(error)),
+                };
+                let id = forum.import_member(&user.id.to_string(), &user.name, user.joined_at)?;
+                members.insert(user.id, id);
+                reputation.insert(user.id, user.reputation);
+            }
+            Ok(Ok(()))
+        })??;
+    }
+    Ok((members, reputation))
+}
+
+fn event_count(forum: &Forum) -> Result<i64, ReplayError> {
+    Ok(forum.conn().query_row("SELECT COUNT(*) FROM events WHERE external_id LIKE 'se:%'", [], |r| r.get(0))?)
+}
+
+fn events_by_kind(forum: &Forum) -> Result<BTreeMap<String, u64>, ReplayError> {
+    let mut statement =
+        forum.conn().prepare("SELECT kind, COUNT(*) FROM events WHERE external_id LIKE 'se:%' GROUP BY kind")?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Points per Stack Exchange user id (members with non-zero points).
+fn points_by_user(forum: &Forum) -> Result<BTreeMap<i64, i64>, ReplayError> {
+    let mut statement = forum.conn().prepare(
+        "SELECT m.external_id, p.total FROM points p JOIN members m ON m.id = p.member_id \
+         WHERE p.total != 0 AND m.external_id IS NOT NULL",
+    )?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut points = BTreeMap::new();
+    for row in rows {
+        let (user, total) = row?;
+        if let Ok(user) = user.parse::<i64>() {
+            points.insert(user, total);
+        }
+    }
+    Ok(points)
+}
+
+/// Members whose points the daily cap withheld, from the program's own record of each member with points.
+fn caps(forum: &mut Forum) -> Result<report::Caps, ReplayError> {
+    let members: Vec<(i64, String)> = forum
+        .conn()
+        .prepare(
+            "SELECT p.member_id, m.external_id FROM points p JOIN members m ON m.id = p.member_id \
+             WHERE m.external_id IS NOT NULL",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let now: i64 = forum.conn().query_row("SELECT COALESCE(MAX(at), 0) FROM events", [], |r| r.get(0))?;
+    let mut caps = report::Caps::default();
+    let mut withheld: Vec<(i64, i64)> = Vec::new();
+    let Some(plugin) = forum.plugin_mut() else { return Ok(caps) };
+    for (member, user) in members {
+        let figures = plugin
+            .member_record(member as u64, now)
+            .map_err(|e| ReplayError::Forum(ForumError::Invalid(format!("member record of {member}: {e}"))))?;
+        let lost = figures.iter().find(|f| f.key == "points-withheld-by-caps").map_or(0.0, |f| f.value) as i64;
+        if lost > 0 {
+            withheld.push((user.parse().unwrap_or(0), lost));
+        }
+    }
+    caps.members = withheld.len() as u64;
+    caps.points_withheld = withheld.iter().map(|(_, p)| p).sum();
+    withheld.sort_by_key(|(user, p)| (-p, *user));
+    caps.top = withheld.into_iter().take(10).collect();
+    Ok(caps)
+}
+
+/// Write `user_id,points` for every user with non-zero points, sorted by user id.
+pub fn write_per_user(points: &BTreeMap<i64, i64>, path: &Path) -> std::io::Result<()> {
+    let mut out = String::from("user_id,points\n");
+    for (user, total) in points {
+        out.push_str(&format!("{user},{total}\n"));
+    }
+    std::fs::write(path, out)
+}

@@ -1,0 +1,384 @@
+//! The JSON API under `/api/`: the same reads and writes as the pages, with the same visibility (a private or
+//! missing thing is `404 {"error":"not found"}` either way) and the same moderator-only panel. Writes need the
+//! header `X-Cadre-CSRF`: the session's token (from `/api/login`, `/api/signup` or `/api/me`) when logged in; any
+//! non-empty value for signing up or logging in (a custom header cannot be sent cross-site without CORS, which
+//! this server never allows).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::http::header::SET_COOKIE;
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::auth::{self, Who};
+use super::client::ClientAddr;
+use super::error::{ApiError, WebError};
+use super::pages::SearchQuery;
+use super::panel;
+use super::service::{self, PostAction};
+use cadre_core::forum::read;
+use cadre_model::PostKind;
+
+/// The header API writes carry.
+pub const CSRF_HEADER: &str = "x-cadre-csrf";
+
+/// An API answer.
+pub type ApiResult = Result<Response, ApiError>;
+
+fn ok(value: impl serde::Serialize) -> ApiResult {
+    Ok(Json(value).into_response())
+}
+
+fn check(who: &Who, headers: &HeaderMap) -> Result<(), WebError> {
+    let token = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    match &who.member {
+        Some(_) => who.check_csrf(token),
+        None if token.is_empty() => Err(WebError::Csrf),
+        None => Ok(()),
+    }
+}
+
+async fn read<R: Send + 'static>(
+    state: &AppState,
+    job: impl FnOnce(&cadre_core::forum::Forum) -> rusqlite::Result<Option<R>> + Send + 'static,
+) -> Result<R, ApiError> {
+    Ok(state.forum.run(move |forum| job(forum)).await??.ok_or(WebError::NotFound)?)
+}
+
+/// `GET /api/categories`.
+pub async fn categories(State(state): State<AppState>, who: Who) -> ApiResult {
+    let viewer = who.viewer();
+    ok(read(&state, move |f| read::categories(f.conn(), viewer).map(Some)).await?)
+}
+
+/// `GET /api/latest`.
+pub async fn latest(State(state): State<AppState>, who: Who) -> ApiResult {
+    let viewer = who.viewer();
+    ok(read(&state, move |f| read::topics(f.conn(), viewer, None).map(Some)).await?)
+}
+
+/// `GET /api/c/{slug}`: the category and its topics.
+pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<String>) -> ApiResult {
+    let viewer = who.viewer();
+    ok(read(&state, move |f| {
+        let Some(category) = read::category(f.conn(), viewer, &slug)? else { return Ok(None) };
+        let topics = read::topics(f.conn(), viewer, Some(category.id))?;
+        Ok(Some(json!({ "category": category, "topics": topics })))
+    })
+    .await?)
+}
+
+/// `GET /api/t/{topic}`.
+pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> ApiResult {
+    let viewer = who.viewer();
+    ok(read(&state, move |f| read::topic(f.conn(), viewer, id)).await?)
+}
+
+/// `GET /api/p/{post}`.
+pub async fn post(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> ApiResult {
+    let viewer = who.viewer();
+    ok(read(&state, move |f| read::post(f.conn(), viewer, id)).await?)
+}
+
+/// `GET /api/search?q=`.
+pub async fn search(State(state): State<AppState>, who: Who, Query(q): Query<SearchQuery>) -> ApiResult {
+    let viewer = who.viewer();
+    ok(read(&state, move |f| read::search(f.conn(), viewer, &q.q).map(Some)).await?)
+}
+
+/// `GET /api/u/{name}`: badges and visible activity.
+pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<String>) -> ApiResult {
+    let viewer = who.viewer();
+    ok(read(&state, move |f| read::profile(f.conn(), viewer, &name)).await?)
+}
+
+/// `GET /api/me`: who is logged in, and the CSRF token for writes.
+pub async fn me(who: Who) -> ApiResult {
+    ok(match &who.member {
+        Some(m) => json!({ "member": { "id": m.id, "name": m.name, "moderator": m.moderator }, "csrf": m.csrf }),
+        None => json!({ "member": null }),
+    })
+}
+
+/// Credentials.
+#[derive(Debug, Deserialize)]
+pub struct Credentials {
+    /// Member name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+}
+
+fn session_answer(state: &AppState, name: &str, token: &str, csrf: &str) -> ApiResult {
+    Ok((AppendHeaders([(SET_COOKIE, state.cookies.session(token))]), Json(json!({ "name": name, "csrf": csrf })))
+        .into_response())
+}
+
+/// `POST /api/signup` (limited per client address).
+pub async fn signup(
+    State(state): State<AppState>,
+    who: Who,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    Json(c): Json<Credentials>,
+) -> ApiResult {
+    check(&who, &headers)?;
+    let (token, csrf) = auth::sign_up(&state, client, c.name.trim(), &c.password).await?;
+    session_answer(&state, c.name.trim(), &token, &csrf)
+}
+
+/// `POST /api/login` (failures limited per name and per client address).
+pub async fn login(
+    State(state): State<AppState>,
+    who: Who,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    Json(c): Json<Credentials>,
+) -> ApiResult {
+    check(&who, &headers)?;
+    let (token, csrf) = auth::log_in(&state, client, c.name.trim(), &c.password).await?;
+    session_answer(&state, c.name.trim(), &token, &csrf)
+}
+
+/// `POST /api/logout`.
+pub async fn logout(State(state): State<AppState>, who: Who, headers: HeaderMap) -> ApiResult {
+    check(&who, &headers)?;
+    if let Some(member) = &who.member {
+        auth::close_session(&state, member).await?;
+    }
+    Ok((AppendHeaders([(SET_COOKIE, state.cookies.clear_session())]), Json(json!({ "ok": true }))).into_response())
+}
+
+/// A new post.
+#[derive(Debug, Deserialize)]
+pub struct NewPostBody {
+    /// Questions only.
+    #[serde(default)]
+    pub title: String,
+    /// The text.
+    pub body: String,
+}
+
+/// `POST /api/c/{slug}/topics`.
+pub async fn ask(
+    State(state): State<AppState>,
+    who: Who,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Json(p): Json<NewPostBody>,
+) -> ApiResult {
+    check(&who, &headers)?;
+    let topic = service::ask(&state, who.member()?, slug, p.title, p.body).await?;
+    ok(json!({ "topic": topic }))
+}
+
+async fn respond(
+    state: AppState,
+    who: Who,
+    headers: HeaderMap,
+    kind: PostKind,
+    parent: u64,
+    body: String,
+) -> ApiResult {
+    check(&who, &headers)?;
+    let (topic, post) = service::respond(&state, who.member()?, kind, parent, body).await?;
+    ok(json!({ "topic": topic, "post": post }))
+}
+
+/// `POST /api/t/{topic}/answers`.
+pub async fn answer(
+    State(state): State<AppState>,
+    who: Who,
+    headers: HeaderMap,
+    Path(topic): Path<u64>,
+    Json(p): Json<NewPostBody>,
+) -> ApiResult {
+    respond(state, who, headers, PostKind::Answer, topic, p.body).await
+}
+
+/// `POST /api/p/{post}/replies`.
+pub async fn reply(
+    State(state): State<AppState>,
+    who: Who,
+    headers: HeaderMap,
+    Path(post): Path<u64>,
+    Json(p): Json<NewPostBody>,
+) -> ApiResult {
+    respond(state, who, headers, PostKind::Reply, post, p.body).await
+}
+
+async fn act(state: AppState, who: Who, headers: HeaderMap, post: u64, action: PostAction) -> ApiResult {
+    check(&who, &headers)?;
+    let topic = service::act(&state, who.member()?, post, action).await?;
+    ok(json!({ "topic": topic, "post": post }))
+}
+
+/// `POST /api/p/{post}/like`.
+pub async fn like(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+    act(s, who, h, p, PostAction::Like).await
+}
+
+/// `POST /api/p/{post}/unlike`.
+pub async fn unlike(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+    act(s, who, h, p, PostAction::Unlike).await
+}
+
+/// `POST /api/p/{post}/accept`.
+pub async fn accept(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+    act(s, who, h, p, PostAction::Accept).await
+}
+
+/// `POST /api/p/{post}/unaccept`.
+pub async fn unaccept(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+    act(s, who, h, p, PostAction::Unaccept).await
+}
+
+/// `GET /api/mod/status`.
+pub async fn mod_status(State(state): State<AppState>, who: Who) -> ApiResult {
+    who.moderator()?;
+    ok(panel::status(&state).await?)
+}
+
+/// `GET /api/mod/queue`.
+pub async fn mod_queue(State(state): State<AppState>, who: Who) -> ApiResult {
+    who.moderator()?;
+    ok(panel::queue(&state).await?)
+}
+
+/// `GET /api/mod/members`: tier access, invited apart from earned.
+pub async fn mod_members(State(state): State<AppState>, who: Who) -> ApiResult {
+    who.moderator()?;
+    let (holders, tiers) = panel::access_holders(&state).await?;
+    ok(json!({ "access": holders, "tiers": tiers }))
+}
+
+/// `GET /api/mod/members/{member}`: summary, record, ledger, audit.
+pub async fn mod_member(State(state): State<AppState>, who: Who, Path(member): Path<String>) -> ApiResult {
+    who.moderator()?;
+    ok(panel::member(&state, member).await?)
+}
+
+/// `GET /api/mod/audit`.
+pub async fn mod_audit(State(state): State<AppState>, who: Who) -> ApiResult {
+    who.moderator()?;
+    ok(panel::audit(&state).await?)
+}
+
+/// `GET /api/mod/settings`: the settings in force.
+pub async fn mod_settings(State(state): State<AppState>, who: Who) -> ApiResult {
+    who.moderator()?;
+    ok(json!({ "settings": panel::settings(&state).await? }))
+}
+
+/// New settings.
+#[derive(Debug, Deserialize)]
+pub struct SettingsBody {
+    /// TOML.
+    pub settings: String,
+    /// `check` (default), `preview`, `apply` (from now on) or `recompute` (apply to all history).
+    #[serde(default = "check_action")]
+    pub action: panel::SettingsAction,
+}
+
+/// `POST /api/mod/settings`: every error with its path and line, or applied.
+pub async fn mod_configure(
+    State(state): State<AppState>,
+    who: Who,
+    h: HeaderMap,
+    Json(b): Json<SettingsBody>,
+) -> ApiResult {
+    let moderator = who.moderator()?;
+    check(&who, &h)?;
+    ok(panel::configure(&state, moderator, b.settings, b.action).await?)
+}
+
+fn check_action() -> panel::SettingsAction {
+    panel::SettingsAction::Check
+}
+
+/// A decision.
+#[derive(Debug, Deserialize)]
+pub struct DecisionBody {
+    /// Approve (otherwise reject).
+    pub approve: bool,
+    /// Why.
+    pub reason: String,
+}
+
+/// `POST /api/mod/queue/{nomination}`.
+pub async fn mod_decide(
+    State(state): State<AppState>,
+    who: Who,
+    h: HeaderMap,
+    Path(nomination): Path<i64>,
+    Json(b): Json<DecisionBody>,
+) -> ApiResult {
+    let moderator = who.moderator()?;
+    check(&who, &h)?;
+    panel::decide(&state, moderator, nomination, b.approve, &b.reason).await?;
+    ok(json!({ "ok": true }))
+}
+
+/// An access change.
+#[derive(Debug, Deserialize)]
+pub struct AccessBody {
+    /// Member name or id.
+    pub member: String,
+    /// The tier.
+    pub tier: String,
+    /// Why.
+    pub reason: String,
+}
+
+async fn set_access(state: AppState, who: Who, h: HeaderMap, b: AccessBody, add: bool) -> ApiResult {
+    let moderator = who.moderator()?;
+    check(&who, &h)?;
+    panel::set_access(&state, moderator, b.member, b.tier, add, &b.reason).await?;
+    ok(json!({ "ok": true }))
+}
+
+/// `POST /api/mod/members/add`.
+pub async fn mod_add(State(s): State<AppState>, who: Who, h: HeaderMap, Json(b): Json<AccessBody>) -> ApiResult {
+    set_access(s, who, h, b, true).await
+}
+
+/// `POST /api/mod/members/remove`.
+pub async fn mod_remove(State(s): State<AppState>, who: Who, h: HeaderMap, Json(b): Json<AccessBody>) -> ApiResult {
+    set_access(s, who, h, b, false).await
+}
+
+/// `POST /api/mod/retry`.
+pub async fn mod_retry(State(state): State<AppState>, who: Who, h: HeaderMap) -> ApiResult {
+    let moderator = who.moderator()?;
+    check(&who, &h)?;
+    let (resolved, remaining) = panel::retry(&state, moderator).await?;
+    ok(json!({ "resolved": resolved, "remaining": remaining }))
+}
+
+/// A new category.
+#[derive(Debug, Deserialize)]
+pub struct CategoryBody {
+    /// URL name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// The tier it is private to (absent: public).
+    #[serde(default)]
+    pub tier: Option<String>,
+}
+
+/// `POST /api/mod/categories`.
+pub async fn mod_create_category(
+    State(state): State<AppState>,
+    who: Who,
+    h: HeaderMap,
+    Json(b): Json<CategoryBody>,
+) -> ApiResult {
+    let moderator = who.moderator()?;
+    check(&who, &h)?;
+    let id = panel::create_category(&state, moderator, b.slug, b.name, b.tier).await?;
+    ok(json!({ "category": id }))
+}

@@ -1,0 +1,64 @@
+//! The forum's own thread. A [`Forum`] holds one SQLite connection and the loaded program (neither may be shared
+//! between threads), so it lives on one thread and request handlers send it jobs: every read and write of the web
+//! server runs there, one at a time, in arrival order. That is also the pipeline's order of events.
+//!
+//! Owns only the hand-over (a channel in, a one-shot reply out). What a job does is the caller's business.
+
+use std::sync::mpsc;
+
+use cadre_core::forum::Forum;
+
+type Job = Box<dyn FnOnce(&mut Forum) + Send>;
+
+/// A cheap, cloneable handle to the forum thread.
+#[derive(Clone)]
+pub struct ForumHandle {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// The forum thread is gone (it panicked or could not open the forum).
+#[derive(Debug, thiserror::Error)]
+#[error("the forum thread has stopped")]
+pub struct Stopped;
+
+impl ForumHandle {
+    /// Start the forum thread: `open` runs on it and builds the forum (which then never leaves it). Returns once
+    /// the forum is open, or with the error `open` gave.
+    pub fn spawn(open: impl FnOnce() -> anyhow::Result<Forum> + Send + 'static) -> anyhow::Result<ForumHandle> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (ready, opened) = mpsc::channel::<anyhow::Result<()>>();
+        std::thread::Builder::new().name("cadre-forum".into()).spawn(move || {
+            let mut forum = match open() {
+                Ok(forum) => {
+                    let _ = ready.send(Ok(()));
+                    forum
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                    return;
+                }
+            };
+            // Ends when every handle is dropped.
+            // A job that panics loses its reply (its request gets a 500); the thread goes on serving the others.
+            for job in queue {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut forum)));
+            }
+        })?;
+        opened.recv().map_err(|_| anyhow::anyhow!("the forum thread stopped while opening the forum"))??;
+        Ok(ForumHandle { jobs })
+    }
+
+    /// Run `job` on the forum thread and wait (asynchronously) for its result.
+    pub async fn run<R: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Forum) -> R + Send + 'static,
+    ) -> Result<R, Stopped> {
+        let (reply, result) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |forum: &mut Forum| {
+                let _ = reply.send(job(forum));
+            }))
+            .map_err(|_| Stopped)?;
+        result.await.map_err(|_| Stopped)
+    }
+}

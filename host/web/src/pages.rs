@@ -1,0 +1,369 @@
+//! The member pages (server-rendered HTML, no JavaScript needed): the forum index, the latest topics, a category,
+//! a topic with its answers and replies, permalinks, search and profiles. Reads only, through `forum::read`; the
+//! forms they show post to `forms`, which render a category or topic page again, with a [`Draft`], when a post is
+//! refused: the member's text back in its form and the reason beside it.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Who;
+use super::error::WebError;
+use super::html::{badge, body_text, count, csrf, date, page};
+use cadre_core::forum::read::{self, Post, TopicSummary};
+
+/// A rendered page.
+pub type PageResult = Result<Response, WebError>;
+
+fn respond(who: &Who, title: &str, content: Markup) -> PageResult {
+    Ok(Html(page(who, title, content).into_string()).into_response())
+}
+
+/// A refused post shown again in its form: what the member typed and why it was refused.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The form it goes back into.
+    pub form: DraftForm,
+    /// The title typed (questions only).
+    pub title: String,
+    /// The text typed.
+    pub body: String,
+    /// Why it was refused (a message safe to show).
+    pub error: String,
+}
+
+/// Which form a [`Draft`] goes back into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftForm {
+    /// The category page's ask form.
+    Ask,
+    /// The topic page's answer form.
+    Answer,
+    /// The reply form under this post (a question or an answer).
+    Reply(u64),
+}
+
+impl Draft {
+    /// The draft of `form`, when it is this one.
+    fn of(draft: Option<&Draft>, form: DraftForm) -> Option<&Draft> {
+        draft.filter(|d| d.form == form)
+    }
+}
+
+/// The error above a refused form (the page's one `#form-error`), announced to screen readers.
+pub fn form_error(error: &str) -> Markup {
+    html! { p.error.form-error #form-error role="alert" { (error) } }
+}
+
+/// A page that shows a refused form again: 400, the input was refused.
+fn refused(page: PageResult) -> PageResult {
+    page.map(|mut response| {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+        response
+    })
+}
+
+fn topic_list(topics: &[TopicSummary]) -> Markup {
+    html! {
+        @if topics.is_empty() { p.muted { "No topics yet." } }
+        table.topics {
+            @for t in topics {
+                tr {
+                    td { a.topic-link href={ "/t/" (t.id) } { (t.title) } " "
+                         @if t.solved { span.solved { "✓ solved" } } }
+                    td.muted { a href={ "/c/" (t.category) } { (t.category) } }
+                    td.muted { @if let Some(a) = &t.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" } }
+                    td.muted { (count(t.answers, "answer", "answers")) }
+                    td.muted { (date(t.created_at)) }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /`: the categories the viewer may see, and the latest topics.
+pub async fn index(State(state): State<AppState>, who: Who) -> PageResult {
+    let viewer = who.viewer();
+    let (categories, latest) = state
+        .forum
+        .run(move |forum| -> rusqlite::Result<_> {
+            Ok((read::categories(forum.conn(), viewer)?, read::topics(forum.conn(), viewer, None)?))
+        })
+        .await??;
+    respond(
+        &who,
+        "Forum",
+        html! {
+            h1 { "Categories" }
+            table.categories {
+                @for c in &categories {
+                    tr {
+                        td { a.category-link href={ "/c/" (c.slug) } { (c.name) }
+                             @if c.private { " " span.private-tag { "private" } } }
+                        td.muted { (count(c.topics, "topic", "topics")) }
+                    }
+                }
+            }
+            h2 { "Latest" }
+            (topic_list(&latest[..latest.len().min(10)]))
+        },
+    )
+}
+
+/// `GET /latest`: the latest topics across the categories the viewer may see.
+pub async fn latest(State(state): State<AppState>, who: Who) -> PageResult {
+    let viewer = who.viewer();
+    let topics = state.forum.run(move |forum| read::topics(forum.conn(), viewer, None)).await??;
+    respond(&who, "Latest", html! { h1 { "Latest topics" } (topic_list(&topics)) })
+}
+
+/// `GET /c/{slug}`: a category's topics and, for members, the form to ask a question.
+pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<String>) -> PageResult {
+    category_page(&state, &who, slug, None).await
+}
+
+/// A category's page; with a draft, its ask form shows the refused question again (and the page answers 400).
+pub async fn category_page(state: &AppState, who: &Who, slug: String, draft: Option<&Draft>) -> PageResult {
+    let viewer = who.viewer();
+    let (category, topics) = state
+        .forum
+        .run(move |forum| -> rusqlite::Result<_> {
+            let Some(category) = read::category(forum.conn(), viewer, &slug)? else { return Ok((None, vec![])) };
+            let topics = read::topics(forum.conn(), viewer, Some(category.id))?;
+            Ok((Some(category), topics))
+        })
+        .await??;
+    let category = category.ok_or(WebError::NotFound)?;
+    let ask = Draft::of(draft, DraftForm::Ask);
+    let page = respond(
+        who,
+        &category.name,
+        html! {
+            h1 { (category.name) @if category.private { " " span.private-tag { "private" } } }
+            (topic_list(&topics))
+            @if who.member.is_some() {
+                section.card #ask {
+                    h2 { "Ask a question" }
+                    form method="post" action={ "/c/" (category.slug) "/topics" } {
+                        (csrf(who))
+                        @if let Some(d) = ask { (form_error(&d.error)) }
+                        label for="title" { "Title" }
+                        // Focused when shown again, so the browser scrolls to the form and its error.
+                        input #title type="text" name="title" maxlength="300" required
+                            value=(ask.map_or("", |d| &d.title)) autofocus[ask.is_some()];
+                        label for="body" { "Details" }
+                        textarea #body name="body" rows="6" maxlength="65536" required { (ask.map_or("", |d| &d.body)) }
+                        p { button #ask-submit type="submit" { "Post question" } }
+                    }
+                }
+            } @else {
+                p.muted { a href="/login" { "Log in" } " to ask a question." }
+            }
+        },
+    );
+    if ask.is_some() { refused(page) } else { page }
+}
+
+/// The root answer (or the question) a post hangs under, for threading replies.
+fn root_of(post: &Post, parents: &HashMap<u64, (Option<u64>, String)>) -> u64 {
+    let mut current = post.id;
+    for _ in 0..64 {
+        match parents.get(&current) {
+            Some((Some(parent), kind)) if kind == "reply" => current = *parent,
+            _ => break,
+        }
+    }
+    current
+}
+
+fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draft: Option<&Draft>) -> Markup {
+    let me = who.member.as_ref().map(|m| m.id);
+    let own = me.is_some() && me == post.author_id;
+    let reply = Draft::of(draft, DraftForm::Reply(post.id));
+    html! {
+        article.card.post.(post.kind).accepted[post.accepted] id={ "p" (post.id) } {
+            @if let Some(title) = &post.title { h1 { (title) } }
+            div.meta {
+                (post.kind) " by "
+                @if let Some(a) = &post.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" }
+                " · " (date(post.created_at)) " · " span.likes { (count(post.likes, "like", "likes")) }
+                @if post.accepted { " · " span.solved { "✓ accepted answer" } }
+                " · " a href={ "/p/" (post.id) } { "link" }
+            }
+            div.body { (body_text(&post.body)) }
+            @if who.member.is_some() {
+                div.actions {
+                    @if !own {
+                        form method="post" action={ "/p/" (post.id) (if post.liked { "/unlike" } else { "/like" }) } {
+                            (csrf(who))
+                            button.like type="submit" { (if post.liked { "Unlike" } else { "Like" }) }
+                        }
+                    }
+                    @if post.kind == "answer" && me.is_some() && me == asker {
+                        form method="post" action={ "/p/" (post.id) (if post.accepted { "/unaccept" } else { "/accept" }) } {
+                            (csrf(who))
+                            button.accept.secondary type="submit" { (if post.accepted { "Unaccept" } else { "Accept this answer" }) }
+                        }
+                    }
+                    details.reply open[reply.is_some()] {
+                        summary { "Reply" }
+                        form method="post" action={ "/p/" (post.id) "/replies" } {
+                            (csrf(who))
+                            @if let Some(d) = reply { (form_error(&d.error)) }
+                            textarea name="body" rows="3" maxlength="65536" required autofocus[reply.is_some()]
+                                aria-label="Your reply" { (reply.map_or("", |d| &d.body)) }
+                            button type="submit" { "Post reply" }
+                        }
+                    }
+                }
+            }
+            @for reply in replies {
+                div.reply.card id={ "p" (reply.id) } {
+                    div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (date(reply.created_at)) " · " (count(reply.likes, "like", "likes")) }
+                    div.body { (body_text(&reply.body)) }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /t/{topic}`: the question, its answers (the accepted one marked) and replies under what they answer.
+pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> PageResult {
+    topic_page(&state, &who, id, None).await
+}
+
+/// A topic's page; with a draft, its answer form or a reply form shows the refused post again (and the page
+/// answers 400).
+pub async fn topic_page(state: &AppState, who: &Who, id: u64, draft: Option<&Draft>) -> PageResult {
+    let viewer = who.viewer();
+    let topic =
+        state.forum.run(move |forum| read::topic(forum.conn(), viewer, id)).await??.ok_or(WebError::NotFound)?;
+    let parents: HashMap<u64, (Option<u64>, String)> =
+        topic.posts.iter().map(|p| (p.id, (p.parent, p.kind.clone()))).collect();
+    let replies_to = |root: u64| -> Vec<&Post> {
+        topic.posts.iter().filter(|p| p.kind == "reply" && root_of(p, &parents) == root).collect()
+    };
+    let asker = topic.question.author_id;
+    let title = topic.question.title.clone().unwrap_or_default();
+    let answer = Draft::of(draft, DraftForm::Answer);
+    let page = respond(
+        who,
+        &title,
+        html! {
+            p.muted { a href={ "/c/" (topic.category.slug) } { "← " (topic.category.name) } }
+            (post_card(who, &topic.question, asker, &replies_to(topic.question.id), draft))
+            h2 { (count(topic.posts.iter().filter(|p| p.kind == "answer").count() as i64, "answer", "answers")) }
+            @for answer in topic.posts.iter().filter(|p| p.kind == "answer") {
+                (post_card(who, answer, asker, &replies_to(answer.id), draft))
+            }
+            @if who.member.is_some() {
+                section.card #answer {
+                    h2 { "Your answer" }
+                    form method="post" action={ "/t/" (topic.question.id) "/answers" } {
+                        (csrf(who))
+                        @if let Some(d) = answer { (form_error(&d.error)) }
+                        textarea #answer-body name="body" rows="6" maxlength="65536" required
+                            autofocus[answer.is_some()] aria-label="Your answer" { (answer.map_or("", |d| &d.body)) }
+                        p { button #answer-submit type="submit" { "Post answer" } }
+                    }
+                }
+            } @else {
+                p.muted { a href="/login" { "Log in" } " to answer." }
+            }
+        },
+    );
+    if draft.is_some() { refused(page) } else { page }
+}
+
+/// `GET /p/{post}`: a permalink, redirected to its place in the topic.
+pub async fn permalink(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> PageResult {
+    let viewer = who.viewer();
+    let post = state.forum.run(move |forum| read::post(forum.conn(), viewer, id)).await??.ok_or(WebError::NotFound)?;
+    Ok(Redirect::to(&format!("/t/{}#p{}", post.topic, post.id)).into_response())
+}
+
+/// The search form's query.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    /// What to look for.
+    #[serde(default)]
+    pub q: String,
+}
+
+/// `GET /search?q=`: posts the viewer may see whose title or text contains the words.
+pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query<SearchQuery>) -> PageResult {
+    let viewer = who.viewer();
+    let q = query.q.chars().take(read::MAX_QUERY).collect::<String>();
+    let lookup = q.clone();
+    let hits = state
+        .forum
+        .run(move |forum| -> rusqlite::Result<Vec<(Post, Option<String>)>> {
+            read::search(forum.conn(), viewer, &lookup)?
+                .into_iter()
+                .map(|p| Ok((p.clone(), read::topic_title(forum.conn(), viewer, p.topic)?)))
+                .collect()
+        })
+        .await??;
+    respond(
+        &who,
+        "Search",
+        html! {
+            h1 { "Search" }
+            form action="/search" method="get" {
+                input #q type="text" name="q" value=(q) maxlength="100";
+                button type="submit" { "Search" }
+            }
+            @if !q.trim().is_empty() {
+                p.muted { (hits.len()) " results for “" (q) "”" }
+                @for (post, title) in &hits { (post_line(post, title.as_deref())) }
+            }
+        },
+    )
+}
+
+fn post_line(post: &Post, title: Option<&str>) -> Markup {
+    let excerpt: String = post.body.chars().take(160).collect();
+    html! {
+        div.card.hit {
+            a href={ "/p/" (post.id) } { (title.unwrap_or("(topic)")) } " "
+            span.muted { (post.kind) " · " (date(post.created_at)) }
+            p { (excerpt) }
+        }
+    }
+}
+
+/// `GET /u/{name}`: a member's badges (with level and what earns them) and their posts the viewer may see.
+pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<String>) -> PageResult {
+    let viewer = who.viewer();
+    let found = state
+        .forum
+        .run(move |forum| -> rusqlite::Result<_> {
+            let Some(profile) = read::profile(forum.conn(), viewer, &name)? else { return Ok(None) };
+            let titles = profile
+                .recent
+                .iter()
+                .map(|p| read::topic_title(forum.conn(), viewer, p.topic))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some((profile, titles)))
+        })
+        .await??;
+    let (profile, titles) = found.ok_or(WebError::NotFound)?;
+    respond(
+        &who,
+        &profile.name,
+        html! {
+            h1 { (profile.name) }
+            p.muted { "Member since " (date(profile.joined_at)) " · " (count(profile.posts, "post", "posts")) }
+            h2 { "Badges" }
+            @if profile.badges.is_empty() { p.muted { "No badges yet." } }
+            ul.badges #badges { @for b in &profile.badges { (badge(&b.name, &b.level, &b.description)) } }
+            h2 { "Recent posts" }
+            @for (post, title) in profile.recent.iter().zip(&titles) { (post_line(post, title.as_deref())) }
+        },
+    )
+}

@@ -1,0 +1,434 @@
+//! The moderator panel's pages (moderators only; everyone else gets the not-found page): status and dead letters,
+//! settings with every error beside its line, the review queue with evidence, members and tier access, one
+//! member's record and ledger, the audit log. Forms carry the session's CSRF token.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Who;
+use super::html::{badge, csrf, date, date_time, figure, page};
+use super::pages::PageResult;
+use super::panel::{self, SettingsOutcome};
+use cadre_model::ConfigError;
+
+fn respond(who: &Who, title: &str, content: Markup) -> PageResult {
+    let nav = html! {
+        nav.mod {
+            a href="/mod" { "Status" } a href="/mod/settings" { "Settings" } a href="/mod/queue" { "Review queue" }
+            a href="/mod/members" { "Members" } a href="/mod/categories" { "Categories" } a href="/mod/audit" { "Audit log" }
+        }
+        (content)
+    };
+    Ok(axum::response::Html(page(who, title, nav).into_string()).into_response())
+}
+
+/// `GET /mod`: the program's status, dead letters and the retry button.
+pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
+    who.moderator()?;
+    let status = panel::status(&state).await?;
+    respond(
+        &who,
+        "Moderation",
+        html! {
+            h1 { "Program status" }
+            @if let Some(p) = &status.program {
+                table #status {
+                    tr { th { "Program" } td { (p.name) " " (p.version) } }
+                    tr { th { "Component" } td.muted { "sha256 " (p.hash) } }
+                    tr { th { "Previous version" } td { (p.previous.as_deref().unwrap_or("none")) } }
+                    tr { th { "Quarantined" } td #quarantine { @if p.quarantined { span.error { "yes — events are queued" } } @else { "no" } } }
+                    tr { th { "Events delivered" } td { (p.processed_up_to) " of " (p.events) } }
+                    tr { th { "Dead letters" } td { (p.dead_letters) } }
+                    tr { th { "Review queue" } td { a href="/mod/queue" { (status.pending) " pending" } } }
+                    tr { th { "Tiers" } td { @for t in &status.tiers { (t.name) " (" (t.id) ") " } } }
+                }
+            } @else { p { "No program is installed." } }
+            h2 { "Notices" }
+            @if status.notices.is_empty() { p.muted { "None." } }
+            ul #notices { @for n in &status.notices {
+                li { span.muted { (date_time(n.at)) } " " span.tag { (n.topic) } " "
+                     @if let Some(m) = n.member_id { a href={ "/mod/members/" (m) } { "member " (m) } " — " } (n.message) }
+            } }
+            h2 { "Dead letters" }
+            @if status.dead_letters.is_empty() { p.muted { "None." } }
+            table { @for d in &status.dead_letters { tr { td { "event " (d.event_id) } td { (d.kind) } td { (d.error) } td { (d.attempts) " attempts" } } } }
+            form method="post" action="/mod/retry" { (csrf(&who)) button #retry type="submit" { "Retry dead letters and lift quarantine" } }
+        },
+    )
+}
+
+/// A form with only a CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct TokenForm {
+    /// CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// `POST /mod/retry`.
+pub async fn retry(State(state): State<AppState>, who: Who, Form(form): Form<TokenForm>) -> PageResult {
+    let moderator = who.moderator()?;
+    who.check_csrf(&form.csrf)?;
+    panel::retry(&state, moderator).await?;
+    Ok(Redirect::to("/mod").into_response())
+}
+
+fn settings_page(who: &Who, text: &str, outcome: Option<&SettingsOutcome>) -> PageResult {
+    let errors: &[ConfigError] = outcome.map_or(&[], |o| &o.errors);
+    respond(
+        who,
+        "Settings",
+        html! {
+            h1 { "Program settings" }
+            @if let Some(o) = outcome {
+                @if o.errors.is_empty() {
+                    p.ok #settings-ok { @if o.applied { "Applied: the new settings are in force." } @else { "No errors: these settings are valid." } }
+                    @if let Some(preview) = &o.preview { (preview_table(preview, o.applied)) }
+                } @else {
+                    p.error #settings-errors { (o.errors.len()) " error(s); nothing was changed." }
+                    ul #error-list { @for e in errors { li.field-error { (error_label(e)) } } }
+                    h2 { "Your settings, with each error beside its line" }
+                    div.settings-lines #annotated {
+                        @for e in errors.iter().filter(|e| e.line.is_none()) { div.field-error { (error_label(e)) } }
+                        @for (i, line) in text.lines().enumerate() {
+                            @let here: Vec<&ConfigError> = errors.iter().filter(|e| e.line == Some(i as u32 + 1)).collect();
+                            div.line.bad[!here.is_empty()] { (format!("{:>4}  ", i + 1)) (line) }
+                            @for e in here { div.field-error data-line=(i + 1) data-path=(e.path) { "↑ " (e.path) ": " (e.message) } }
+                        }
+                    }
+                }
+            }
+            form method="post" action="/mod/settings" {
+                (csrf(who))
+                textarea.toml #settings name="settings" spellcheck="false" { (text) }
+                p {
+                    button #check name="action" value="check" type="submit" class="secondary" { "Check" } " "
+                    button #preview name="action" value="preview" type="submit" class="secondary" { "Preview the change" } " "
+                    button #apply name="action" value="apply" type="submit" { "Apply from now on" } " "
+                    button #recompute name="action" value="recompute" type="submit" class="danger" { "Apply to all history" }
+                }
+                p.muted { "Preview replays the whole event log with these settings in a scratch database and shows what would differ; nothing changes. \"Apply from now on\" keeps history as it was scored; \"Apply to all history\" recomputes it and writes only the differences." }
+            }
+        },
+    )
+}
+
+fn preview_table(p: &cadre_core::events::Preview, applied: bool) -> Markup {
+    let grants = |label: &str, list: &[cadre_core::events::Grant]| {
+        html! {
+            @if !list.is_empty() {
+                tr { th { (label) } td { @for g in list { a href={ "/mod/members/" (g.member_id) } { (g.name) } " (" (g.what) ") " } } }
+            }
+        }
+    };
+    html! {
+        section.card #preview-result {
+            h2 { @if applied { "What changed" } @else { "What this change would do" } }
+            p.muted { (p.events) " events replayed" @if p.failures > 0 { ", " span.error { (p.failures) " would fail" } } }
+            @if p.is_empty() { p { "Nothing members or moderators see would change." } }
+            table {
+                (grants("Badges gained", &p.badges_gained)) (grants("Badges lost", &p.badges_lost))
+                (grants("Access gained", &p.access_gained)) (grants("Access lost", &p.access_lost))
+                (grants("New nominations", &p.nominations_added))
+            }
+            @if !p.points.is_empty() {
+                h3 { "Points" }
+                table { tr { th { "Member" } th { "Now" } th { "After" } }
+                    @for c in p.points.iter().take(50) { tr { td { (c.name) } td { (c.before) } td { (c.after) } } } }
+            }
+        }
+    }
+}
+
+fn error_label(e: &ConfigError) -> String {
+    match e.line {
+        Some(line) => format!("line {line} · {}: {}", e.path, e.message),
+        None => format!("{}: {}", e.path, e.message),
+    }
+}
+
+/// `GET /mod/settings`: the settings in force, as TOML.
+pub async fn settings(State(state): State<AppState>, who: Who) -> PageResult {
+    who.moderator()?;
+    let text = panel::settings(&state).await?;
+    settings_page(&who, &text, None)
+}
+
+/// The settings form.
+#[derive(Debug, Deserialize)]
+pub struct SettingsForm {
+    /// CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// The TOML.
+    #[serde(default)]
+    pub settings: String,
+    /// `check`, `preview`, `apply` or `recompute`.
+    #[serde(default)]
+    pub action: String,
+}
+
+/// `POST /mod/settings`: check, or apply if valid; errors are shown beside their lines.
+pub async fn save_settings(State(state): State<AppState>, who: Who, Form(form): Form<SettingsForm>) -> PageResult {
+    let moderator = who.moderator()?;
+    who.check_csrf(&form.csrf)?;
+    let action = panel::SettingsAction::from_form(&form.action);
+    let outcome = panel::configure(&state, moderator, form.settings.clone(), action).await?;
+    settings_page(&who, &form.settings, Some(&outcome))
+}
+
+/// `GET /mod/queue`: pending nominations with their evidence, and the decision forms.
+pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
+    who.moderator()?;
+    let queue = panel::queue(&state).await?;
+    respond(
+        &who,
+        "Review queue",
+        html! {
+            h1 { "Review queue" }
+            @if queue.is_empty() { p.muted #queue-empty { "Nobody is waiting for review." } }
+            @for n in &queue {
+                section.card.nomination id={ "n" (n.id) } {
+                    h2 { a href={ "/mod/members/" (n.member_id) } { (n.member_name) } " → " (n.tier) }
+                    p.muted { "Nominated " (date(n.created_at)) }
+                    p { strong { (n.evidence.summary) } }
+                    table { @for f in &n.evidence.figures {
+                        tr { td { (f.label) } td { (figure(f.value)) } td.muted { @if let Some(t) = f.threshold { "needs " (figure(t)) } } }
+                    } }
+                    @if !n.evidence.posts.is_empty() {
+                        p { "Best posts: " @for p in &n.evidence.posts { a href={ "/p/" (p) } { "#" (p) } " " } }
+                    }
+                    @if !n.evidence.flags.is_empty() {
+                        ul.error { @for f in &n.evidence.flags { li { (f) } } }
+                    }
+                    form method="post" action={ "/mod/queue/" (n.id) } {
+                        (csrf(&who))
+                        label { "Reason (recorded in the audit log)" }
+                        input type="text" name="reason" maxlength="1000" required;
+                        p {
+                            button.approve name="decision" value="approve" type="submit" { "Approve" } " "
+                            button.danger name="decision" value="reject" type="submit" { "Reject" }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// A decision form.
+#[derive(Debug, Deserialize)]
+pub struct DecisionForm {
+    /// CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// `approve` or `reject`.
+    #[serde(default)]
+    pub decision: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /mod/queue/{nomination}`.
+pub async fn decide(
+    State(state): State<AppState>,
+    who: Who,
+    Path(nomination): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> PageResult {
+    let moderator = who.moderator()?;
+    who.check_csrf(&form.csrf)?;
+    panel::decide(&state, moderator, nomination, form.decision == "approve", &form.reason).await?;
+    Ok(Redirect::to("/mod/queue").into_response())
+}
+
+/// `GET /mod/members`: tier access (earned and approved, then invited), and the add / remove forms.
+pub async fn members(State(state): State<AppState>, who: Who) -> PageResult {
+    who.moderator()?;
+    let (holders, tiers) = panel::access_holders(&state).await?;
+    let names = panel::member_names(&state).await?;
+    respond(
+        &who,
+        "Members",
+        html! {
+            h1 { "Tier access" }
+            table #access {
+                tr { th { "Member" } th { "Tier" } th { "How" } th { "Since" } th { "Reason" } th {} }
+                @for h in &holders {
+                    tr.(h.source) {
+                        td { a href={ "/mod/members/" (h.member_id) } { (h.name) } }
+                        td { (h.tier) } td { span.tag.(h.source) { (h.source) } }
+                        td { (date(h.granted_at)) } td { (h.reason) }
+                        td { form method="post" action="/mod/members/remove" {
+                            (csrf(&who))
+                            input type="hidden" name="name" value=(h.name);
+                            input type="hidden" name="tier" value=(h.tier);
+                            input type="text" name="reason" placeholder="reason" maxlength="1000" required;
+                            button.danger type="submit" { "Remove" }
+                        } }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Add (invite) a member" }
+                form method="post" action="/mod/members/add" {
+                    (csrf(&who))
+                    label { "Member" }
+                    input type="text" name="name" list="member-names" maxlength="64" required;
+                    datalist #member-names { @for n in &names { option value=(n) {} } }
+                    label { "Tier" }
+                    select name="tier" { @for t in &tiers { option value=(t.id) { (t.name) } } }
+                    label { "Reason (recorded in the audit log)" }
+                    input type="text" name="reason" maxlength="1000" required;
+                    p { button type="submit" { "Add as invited" } }
+                }
+            }
+        },
+    )
+}
+
+/// The add / remove form.
+#[derive(Debug, Deserialize)]
+pub struct AccessForm {
+    /// CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// Member name (or id).
+    #[serde(default)]
+    pub name: String,
+    /// The tier.
+    #[serde(default)]
+    pub tier: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+async fn set_access(state: AppState, who: Who, form: AccessForm, add: bool) -> PageResult {
+    let moderator = who.moderator()?;
+    who.check_csrf(&form.csrf)?;
+    panel::set_access(&state, moderator, form.name, form.tier, add, &form.reason).await?;
+    Ok(Redirect::to("/mod/members").into_response())
+}
+
+/// `POST /mod/members/add`.
+pub async fn add(State(state): State<AppState>, who: Who, Form(form): Form<AccessForm>) -> PageResult {
+    set_access(state, who, form, true).await
+}
+
+/// `POST /mod/members/remove`.
+pub async fn remove(State(state): State<AppState>, who: Who, Form(form): Form<AccessForm>) -> PageResult {
+    set_access(state, who, form, false).await
+}
+
+/// `GET /mod/members/{member}`: one member's record (the program's figures), badges, access, ledger and audit.
+pub async fn member(State(state): State<AppState>, who: Who, Path(member): Path<String>) -> PageResult {
+    who.moderator()?;
+    let view = panel::member(&state, member).await?;
+    let s = &view.summary;
+    respond(
+        &who,
+        &s.name,
+        html! {
+            h1 { (s.name) " " @if s.moderator { span.tag { "moderator" } } }
+            p { "Joined " (date(s.joined_at)) " · " strong #points { (s.points) " points" } }
+            h2 { "Access" }
+            @if s.access.is_empty() { p.muted { "No tier access." } }
+            ul { @for a in &s.access { li { (a.tier) " " span.tag.(a.source) { (a.source) } " since " (date(a.granted_at)) " — " (a.reason) } } }
+            h2 { "Badges" }
+            ul.badges { @for b in &s.badges { (badge(&b.name, &b.level, &b.description)) } }
+            h2 { "Record" }
+            table #record { @for f in &view.record {
+                tr { td { (f.label) } td { (figure(f.value)) } td.muted { @if let Some(t) = f.threshold { "threshold " (figure(t)) } } }
+            } }
+            h2 { "Ledger" }
+            table #ledger {
+                tr { th { "When" } th { "Δ" } th { "Total" } th { "Rule" } th { "Why" } }
+                @for l in &view.ledger { tr { td { (date_time(l.at)) } td { (l.delta) } td { (l.total) } td { (l.rule) } td { (l.reason) } } }
+            }
+            h2 { "Audit" }
+            (audit_table(&view.audit))
+        },
+    )
+}
+
+fn audit_table(rows: &[cadre_core::program::report::AuditRow]) -> Markup {
+    html! {
+        table.audit {
+            tr { th { "When" } th { "Who" } th { "What" } th { "Member" } th { "Subject" } th { "Why" } }
+            @for a in rows {
+                tr { td { (date_time(a.at)) } td { (a.actor) } td { (a.action) }
+                     td { @if let Some(m) = a.member_id { a href={ "/mod/members/" (m) } { (m) } } }
+                     td { (a.subject) } td { (a.reason) } }
+            }
+        }
+    }
+}
+
+/// `GET /mod/audit`: the audit log, newest first.
+pub async fn audit(State(state): State<AppState>, who: Who) -> PageResult {
+    who.moderator()?;
+    let rows = panel::audit(&state).await?;
+    respond(&who, "Audit log", html! { h1 { "Audit log" } (audit_table(&rows)) })
+}
+
+/// `GET /mod/categories`: every category, and the form to create one (public, or private to a tier).
+pub async fn categories(State(state): State<AppState>, who: Who) -> PageResult {
+    let moderator = who.moderator()?;
+    let (categories, tiers) = panel::categories(&state, moderator).await?;
+    respond(
+        &who,
+        "Categories",
+        html! {
+            h1 { "Categories" }
+            table #categories { @for c in &categories {
+                tr { td { a href={ "/c/" (c.slug) } { (c.name) } } td.muted { "/c/" (c.slug) }
+                     td { @if c.private { span.private-tag { "private" } } } td.muted { (c.topics) " topics" } }
+            } }
+            section.card {
+                h2 { "New category" }
+                form method="post" action="/mod/categories" {
+                    (csrf(&who))
+                    label { "Address (/c/…)" } input type="text" name="slug" maxlength="40" pattern="[a-z0-9-]+" required;
+                    label { "Name" } input type="text" name="name" maxlength="80" required;
+                    label { "Who sees it" }
+                    select name="tier" {
+                        option value="" { "Everyone (public)" }
+                        @for t in &tiers { option value=(t.id) { "Only " (t.name) " (private)" } }
+                    }
+                    p { button type="submit" { "Create" } }
+                }
+            }
+        },
+    )
+}
+
+/// The new-category form.
+#[derive(Debug, Deserialize)]
+pub struct CategoryForm {
+    /// CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// URL name.
+    #[serde(default)]
+    pub slug: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// The tier it is private to (empty: public).
+    #[serde(default)]
+    pub tier: String,
+}
+
+/// `POST /mod/categories`.
+pub async fn create_category(State(state): State<AppState>, who: Who, Form(form): Form<CategoryForm>) -> PageResult {
+    let moderator = who.moderator()?;
+    who.check_csrf(&form.csrf)?;
+    panel::create_category(&state, moderator, form.slug, form.name, Some(form.tier)).await?;
+    Ok(Redirect::to("/mod/categories").into_response())
+}
