@@ -19,19 +19,62 @@ pub struct DeclarationChange {
 }
 
 impl Forum {
-    /// Load the active program version from the database (at open).
-    pub(crate) fn load_installed(&mut self) -> Result<(), ForumError> {
-        let row: Option<(i64, Vec<u8>, String)> = self
+    /// Make the loaded program the one in force in the database: the active version and its settings, which
+    /// another process (`cadre plugin upgrade`, `plugin rollback`, `program apply`) may have changed since this one
+    /// loaded them. The database is the one truth: every transaction of the pipeline calls this right after it
+    /// begins (holding the write lock, so nothing can change until it commits), and the web server before every
+    /// request. Cheap when nothing changed: one `PRAGMA data_version`, which moves only when another connection
+    /// commits; then one read of the `program` row, and the component is loaded (from the precompile cache, by
+    /// hash) only when the active version differs, or reconfigured only when the settings do. Returns whether the
+    /// program changed.
+    pub fn sync_program(&mut self) -> Result<bool, ForumError> {
+        let data_version: i64 = self.conn.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get(0))?;
+        if self.program_seen == Some(data_version) {
+            return Ok(false);
+        }
+        let row: Option<(i64, String)> = self
             .conn
-            .query_row(
-                "SELECT v.id, v.wasm, p.settings FROM program p JOIN plugin_versions v ON v.id = p.active_version",
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
+            .prepare_cached("SELECT active_version, settings FROM program")?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        let Some((version_id, wasm, settings)) = row else { return Ok(()) };
-        self.program = Some(self.load_version(version_id, &wasm, &settings)?);
-        Ok(())
+        let changed = match (row, self.program.as_mut()) {
+            (None, None) => false,
+            (None, Some(_)) => {
+                self.program = None;
+                true
+            }
+            (Some((version_id, settings)), Some(installed)) if installed.version_id == version_id => {
+                if installed.plugin.settings() == settings {
+                    false
+                } else {
+                    let configured =
+                        installed.plugin.configure(&settings).map_err(|e| ForumError::Settings(e.to_string()))?;
+                    configured.map_err(|errors| ForumError::Settings(render_errors(&errors)))?;
+                    true
+                }
+            }
+            (Some((version_id, settings)), _) => {
+                let wasm: Vec<u8> = self.conn.query_row(
+                    "SELECT wasm FROM plugin_versions WHERE id = ?1",
+                    params![version_id],
+                    |row| row.get(0),
+                )?;
+                self.program = Some(self.load_version(version_id, &wasm, &settings)?);
+                true
+            }
+        };
+        self.program_seen = Some(data_version);
+        Ok(changed)
+    }
+
+    /// [`Forum::sync_program`] for a running process: if the program in force cannot be loaded here, run none
+    /// rather than the stale one. Forum actions still commit; their events are recorded and wait (undelivered)
+    /// until the program in force loads, at the next transaction or request, which tries again.
+    pub fn follow_program_in_force(&mut self) {
+        if let Err(error) = self.sync_program() {
+            tracing::error!(%error, "the program in force could not be loaded; its events wait until it can be");
+            self.program = None;
+        }
     }
 
     fn load_version(&self, version_id: i64, wasm: &[u8], settings: &str) -> Result<Installed, ForumError> {
@@ -59,6 +102,8 @@ impl Forum {
     /// Install a program component, or upgrade to it (keeping the settings in force, which must still be valid).
     /// Returns what the new version declares differently from the old one.
     pub fn install(&mut self, wasm: &[u8], actor: &str, at: i64) -> Result<DeclarationChange, ForumError> {
+        // Compare with the program in force, whichever process installed it.
+        self.follow_program_in_force();
         let settings: String =
             self.conn.query_row("SELECT settings FROM program", [], |row| row.get(0)).optional()?.unwrap_or_default();
         // Load and configure before touching the database: a component that fails here changes nothing.
@@ -105,6 +150,8 @@ impl Forum {
 
     /// Adopt new settings if the program accepts them; otherwise change nothing and return every error.
     pub fn configure(&mut self, settings: &str, actor: &str, at: i64) -> Result<Result<(), String>, ForumError> {
+        // Validate against the program in force, whichever process installed it.
+        self.sync_program()?;
         let installed = self.program.as_mut().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
         let outcome = installed.plugin.configure(settings).map_err(|e| ForumError::Settings(e.to_string()))?;
         if let Err(errors) = outcome {

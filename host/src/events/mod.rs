@@ -210,6 +210,8 @@ impl Forum {
             self.rollback_transaction();
             return Err(error.into());
         }
+        // Another process may have upgraded, rolled back or reconfigured the program: events go to the one in force.
+        self.follow_program_in_force();
         self.in_batch = true;
         let result = f(self);
         self.in_batch = false;
