@@ -1,6 +1,8 @@
 //! Changing the program while the forum runs: a long-running process (the forum, as `cadre serve` holds it) and the
 //! real `cadre` binary as a second process on the same database. The database is the one truth: every event goes to
-//! the program and settings in force at that moment, whichever process put them there.
+//! the program and settings in force at that moment, whichever process put them there. Also: install and upgrade
+//! are one path with one confirmation, rollback only goes back, and a rollback offers to recompute what the
+//! rolled-back version handled.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -152,4 +154,179 @@ async fn after_a_rollback_and_retry_by_another_process_the_server_runs_and_shows
         .unwrap();
     assert!(matches!(delivery, Delivery::Applied { .. }), "the server still ran the rolled-back program: {delivery:?}");
     assert_eq!(helper_points, 20, "the retried like and the new one, each once");
+}
+
+#[test]
+fn install_over_an_installed_program_asks_like_upgrade_and_the_same_hash_is_a_no_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    assert!(ok(&db, &["plugin", "install"]).contains("installed cadre-superuser"));
+    let panic = component_path("panic");
+    for command in ["install", "upgrade"] {
+        let output = cadre(&db, &["plugin", command, panic.to_str().unwrap()]);
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{command} without --yes: {stderr}");
+        assert!(stderr.contains("badges removed: rising-star") && stderr.contains("--yes"), "{command}: {stderr}");
+        let list = ok(&db, &["plugin", "list"]);
+        assert!(list.contains("active   #1   cadre-superuser") && !list.contains("#2"), "nothing changed: {list}");
+    }
+    assert!(
+        ok(&db, &["plugin", "install", panic.to_str().unwrap(), "--yes"]).contains("upgraded from cadre-superuser")
+    );
+    // The identical component again, either way: nothing changes, no version row is added.
+    assert!(ok(&db, &["plugin", "upgrade", panic.to_str().unwrap(), "--yes"]).contains("active version already"));
+    assert!(ok(&db, &["plugin", "install", panic.to_str().unwrap()]).contains("active version already"));
+    let list = ok(&db, &["plugin", "list"]);
+    assert!(list.contains("active   #2   Panics") && !list.contains("#3"), "{list}");
+}
+
+#[test]
+fn rollback_goes_back_one_version_at_a_time_and_never_forward_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    ok(&db, &["plugin", "install"]);
+    ok(&db, &["plugin", "upgrade", component_path("panic").to_str().unwrap(), "--yes"]);
+    ok(&db, &["plugin", "upgrade", component_path("effect-flood").to_str().unwrap(), "--yes"]);
+    let list = ok(&db, &["plugin", "list"]);
+    assert!(list.contains("active   #3") && list.contains("previous #2   Panics"), "{list}");
+
+    assert!(ok(&db, &["plugin", "rollback"]).contains("rolled back to Panics 0.0.1"));
+    let list = ok(&db, &["plugin", "list"]);
+    assert!(list.contains("active   #2   Panics") && list.contains("previous #1   cadre-superuser"), "{list}");
+    assert!(ok(&db, &["plugin", "rollback"]).contains("rolled back to cadre-superuser"), "back again, not forward");
+    let list = ok(&db, &["plugin", "list"]);
+    assert!(list.contains("active   #1   cadre-superuser") && !list.contains("previous"), "{list}");
+
+    let output = cadre(&db, &["plugin", "rollback"]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nothing earlier to roll back to"), "{stderr}");
+    assert!(ok(&db, &["plugin", "list"]).contains("active   #1   cadre-superuser"), "nothing changed");
+}
+
+/// A JSON Lines file.
+fn jsonl(dir: &Path, name: &str, lines: &[&str]) -> PathBuf {
+    let file = dir.join(name);
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    file
+}
+
+fn record_figure(db: &Path, member: &str, figure: &str) -> i64 {
+    let shown: serde_json::Value = serde_json::from_str(&ok(db, &["member", "show", member, "--json"])).unwrap();
+    let record = shown["record"].as_array().unwrap_or_else(|| panic!("no record: {shown}"));
+    record.iter().find(|f| f["key"] == figure).unwrap_or_else(|| panic!("no {figure}: {shown}"))["value"]
+        .as_f64()
+        .unwrap() as i64
+}
+
+#[test]
+fn a_rollback_shows_what_a_recompute_would_change_and_the_recompute_restores_what_the_broken_version_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    ok(&db, &["plugin", "install"]);
+    let before = jsonl(
+        dir.path(),
+        "before.jsonl",
+        &[
+            r#"{"id":"u1","type":"member","name":"ada","joined":"2024-01-01T00:00:00Z"}"#,
+            r#"{"id":"u2","type":"member","name":"bob","joined":"2024-01-01T00:00:00Z"}"#,
+            r#"{"id":"c","type":"category","slug":"general","name":"General"}"#,
+            r#"{"id":"q1","type":"question","author":"u1","category":"general","title":"One","body":"?","at":"2024-01-02T00:00:00Z"}"#,
+        ],
+    );
+    ok(&db, &["ingest", before.to_str().unwrap()]);
+    assert_eq!(record_figure(&db, "ada", "posts"), 1);
+
+    ok(&db, &["plugin", "upgrade", component_path("panic").to_str().unwrap(), "--yes"]);
+    let during = jsonl(
+        dir.path(),
+        "during.jsonl",
+        &[
+            r#"{"id":"q2","type":"question","author":"u1","category":"general","title":"Two","body":"?","at":"2024-01-03T00:00:00Z"}"#,
+            r#"{"id":"a1","type":"answer","author":"u2","question":"q2","body":"!","at":"2024-01-03T01:00:00Z"}"#,
+            r#"{"id":"v1","type":"like","liker":"u1","post":"a1","at":"2024-01-03T02:00:00Z"}"#,
+        ],
+    );
+    ok(&db, &["ingest", during.to_str().unwrap()]);
+
+    let rollback = ok(&db, &["plugin", "rollback"]);
+    assert!(rollback.contains("Panics 0.0.1 handled events #") && rollback.contains("(3 events)"), "{rollback}");
+    assert!(rollback.contains("would change:") && rollback.contains("bob"), "the preview: {rollback}");
+    assert!(
+        rollback.contains("cadre deadletters retry") && rollback.contains("cadre plugin recompute --yes"),
+        "{rollback}"
+    );
+    let offer = |db: &Path| -> serde_json::Value {
+        let list: serde_json::Value = serde_json::from_str(&ok(db, &["plugin", "list", "--json"])).unwrap();
+        list["status"]["recompute_offer"].clone()
+    };
+    assert_eq!(offer(&db)["rolled_back"][0], "Panics 0.0.1", "the offer is kept");
+
+    // Applying before the dead letters are retried would count the like twice: refused.
+    let early = cadre(&db, &["plugin", "recompute", "--yes"]);
+    assert_eq!(early.status.code(), Some(2), "{:?}", text(&early));
+    ok(&db, &["deadletters", "retry"]);
+    assert_eq!(record_figure(&db, "bob", "points"), 10, "the retried like");
+    assert_eq!(record_figure(&db, "ada", "posts"), 1, "the question the broken version handled is in no record");
+
+    let preview = ok(&db, &["plugin", "recompute"]);
+    assert!(preview.contains("nothing was changed") && preview.contains("key(s) of its store differ"), "{preview}");
+    assert_eq!(record_figure(&db, "ada", "posts"), 1, "a preview changes nothing");
+    assert!(ok(&db, &["plugin", "recompute", "--yes"]).contains("recomputed the whole history"));
+    assert_eq!(record_figure(&db, "ada", "posts"), 2, "the restored program has now seen the question");
+    assert_eq!(record_figure(&db, "bob", "posts"), 1);
+    assert_eq!(record_figure(&db, "bob", "points"), 10, "the like once");
+    assert!(offer(&db).is_null(), "the offer is done");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_panel_offers_the_recompute_after_a_rollback_previews_it_and_applies_it() {
+    let w = crate::web_world::world(false);
+    let plain = w.plain;
+    let posts = move |forum: &mut Forum| -> f64 {
+        let record = forum.plugin_mut().unwrap().member_record(plain, day(9)).unwrap();
+        record.iter().find(|f| f.key == "posts").unwrap().value
+    };
+    let before = w
+        .state
+        .forum
+        .run(move |forum| {
+            let before = posts(forum);
+            let wasm = std::fs::read(component_path("panic")).unwrap();
+            forum.install(&wasm, "system", day(5)).unwrap();
+            let general: i64 =
+                forum.conn().query_row("SELECT id FROM categories WHERE slug = 'general'", [], |r| r.get(0)).unwrap();
+            let question = NewPost {
+                kind: PostKind::Question,
+                author: plain,
+                category: Some(general as u64),
+                parent: None,
+                title: Some("Seen by the broken version".into()),
+                body: "?".into(),
+                at: day(6),
+            };
+            forum.create_post("broken-q", question).unwrap();
+            forum.rollback("system", day(7)).unwrap();
+            assert_eq!(posts(forum), before, "the restored program never saw the question");
+            before
+        })
+        .await
+        .unwrap();
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let (_, _, page) = w.get(&moderator, "/mod").await;
+    assert!(page.contains("Recompute after the rollback?") && page.contains("Rolled back from Panics 0.0.1"), "{page}");
+    assert!(page.contains("preview-recompute"), "with a button: {page}");
+
+    let (status, _, page) = w.post_form(&moderator, "/mod/recompute", "action=preview", true).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{page}");
+    assert!(page.contains("What this change would do") && page.contains("The program's own records"), "{page}");
+    assert!(page.contains("apply-recompute"), "{page}");
+    assert_eq!(w.state.forum.run(posts).await.unwrap(), before, "a preview changes nothing");
+
+    let (status, _, page) = w.post_form(&moderator, "/mod/recompute", "action=apply", true).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{page}");
+    assert!(page.contains("Recomputed"), "{page}");
+    assert_eq!(w.state.forum.run(posts).await.unwrap(), before + 1.0, "the restored program has seen the question");
+    let (_, _, page) = w.get(&moderator, "/mod").await;
+    assert!(!page.contains("Recompute after the rollback?"), "the offer is done: {page}");
 }

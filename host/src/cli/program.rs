@@ -56,6 +56,13 @@ pub fn render_preview(preview: &Preview) -> String {
     let _ = writeln!(out, "replayed {} events ({} would fail under these settings)", preview.events, preview.failures);
     if preview.is_empty() {
         let _ = writeln!(out, "no change: no member's points, badges, access or nominations would differ");
+        if preview.state_keys_changed > 0 {
+            let _ = writeln!(
+                out,
+                "but the program's own records would: {} key(s) of its store differ (member records: posts, likes, …)",
+                preview.state_keys_changed
+            );
+        }
         return out;
     }
     let _ = writeln!(out, "points change for {} member(s):", preview.points.len());
@@ -81,6 +88,7 @@ pub fn render_preview(preview: &Preview) -> String {
             let _ = writeln!(out, "  {:<24} {}", grant.name, grant.what);
         }
     }
+    let _ = writeln!(out, "program's own records: {} key(s) of its store differ", preview.state_keys_changed);
     out
 }
 

@@ -12,7 +12,8 @@
 mod install;
 mod recompute;
 
-pub use install::{DeclarationChange, VersionRow, render_errors};
+pub(crate) use install::recompute_offer;
+pub use install::{DeclarationChange, Installation, RecomputeOffer, RolledBack, VersionRow, render_errors};
 pub use recompute::{Grant, PointsChange, Preview};
 
 use rusqlite::{Connection, OptionalExtension, params};

@@ -63,6 +63,9 @@ pub struct Preview {
     pub access_lost: Vec<Grant>,
     /// New nominations that would enter the review queue.
     pub nominations_added: Vec<Grant>,
+    /// Keys of the program's own store that would differ (what member records show: a member's post count, …),
+    /// even where no points, badge or access would.
+    pub state_keys_changed: usize,
 }
 
 impl Preview {
@@ -103,6 +106,36 @@ fn totals(conn: &Connection) -> rusqlite::Result<BTreeMap<u64, i64>> {
         .collect()
 }
 
+/// How many keys of the program's store differ between two databases (both read in key order, side by side).
+fn store_differences(live: &Connection, scratch: &Connection) -> rusqlite::Result<usize> {
+    let (mut a, mut b) = (live.prepare(KV)?, scratch.prepare(KV)?);
+    let key_value = |row: &rusqlite::Row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?));
+    let (mut a, mut b) = (a.query_map([], key_value)?.peekable(), b.query_map([], key_value)?.peekable());
+    let mut differ = 0;
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (None, None) => return Ok(differ),
+            (Some(Err(_)), _) => return a.next().expect("peeked").map(|_| differ),
+            (_, Some(Err(_))) => return b.next().expect("peeked").map(|_| differ),
+            (Some(Ok(x)), Some(Ok(y))) => x.0.cmp(&y.0),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => drop(a.next()),
+            std::cmp::Ordering::Greater => drop(b.next()),
+            std::cmp::Ordering::Equal => {
+                let (x, y) = (a.next().expect("peeked")?, b.next().expect("peeked")?);
+                if x.1 == y.1 {
+                    continue;
+                }
+            }
+        }
+        differ += 1;
+    }
+}
+
+const KV: &str = "SELECT key, value FROM kv ORDER BY key";
 const BADGES: &str = "SELECT member_id, badge FROM badges";
 const EARNED_ACCESS: &str = "SELECT member_id, tier FROM access";
 const PENDING: &str = "SELECT member_id, tier FROM nominations WHERE status = 'pending'";
@@ -188,6 +221,7 @@ impl Forum {
         let (badges_gained, badges_lost) = diff(BADGES)?;
         let (access_gained, access_lost) = diff(EARNED_ACCESS)?;
         let (nominations_added, _) = diff(PENDING)?;
+        let state_keys_changed = store_differences(live, scratch)?;
         Ok(Preview {
             events: recomputed.events,
             failures: recomputed.failures,
@@ -197,6 +231,7 @@ impl Forum {
             access_gained: grants(access_gained),
             access_lost: grants(access_lost),
             nominations_added: grants(nominations_added),
+            state_keys_changed,
         })
     }
 
@@ -297,7 +332,8 @@ impl Forum {
             }
             let bytes: i64 = scratch.query_row("SELECT bytes FROM kv_size", [], |row| row.get(0))?;
             conn.execute("UPDATE kv_size SET bytes = ?1", params![bytes])?;
-            conn.execute("UPDATE program SET settings = ?1", params![settings])?;
+            // History is now what the program in force makes of it: a rollback's offer to recompute is done.
+            conn.execute("UPDATE program SET settings = ?1, recompute_offer = NULL", params![settings])?;
             let summary = format!(
                 "recomputed {} events: {} members' points changed, badges +{} −{}, access +{} −{}, {} new nominations",
                 preview.events,

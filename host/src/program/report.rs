@@ -151,6 +151,8 @@ pub struct ProgramStatus {
     pub events: i64,
     /// The settings in force (TOML).
     pub settings: String,
+    /// The recompute a rollback offered, until one is applied.
+    pub recompute_offer: Option<crate::events::RecomputeOffer>,
 }
 
 /// A member's id by name or number (`alice` or `7`).
@@ -309,6 +311,7 @@ pub fn program_status(conn: &Connection) -> Result<Option<ProgramStatus>, ForumE
                     processed_up_to: row.get(5)?,
                     events: 0,
                     settings: row.get(6)?,
+                    recompute_offer: None,
                 })
             },
         )
@@ -316,6 +319,7 @@ pub fn program_status(conn: &Connection) -> Result<Option<ProgramStatus>, ForumE
     let Some(mut status) = row else { return Ok(None) };
     status.dead_letters = conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get(0))?;
     status.events = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
+    status.recompute_offer = crate::events::recompute_offer(conn)?;
     Ok(Some(status))
 }
 

@@ -293,6 +293,17 @@ pub async fn retry(state: &AppState, moderator: &Member) -> Result<(usize, usize
     .await
 }
 
+/// Recompute the whole history under the program and settings in force (what a rollback offers): what it would
+/// change, or with `apply`, write it. Refused while dead letters wait (retry them first).
+pub async fn recompute(state: &AppState, moderator: &Member, apply: bool) -> Result<Preview, WebError> {
+    let id = moderator.id;
+    run(state, move |forum| {
+        let actor = forum.moderator_label(id)?;
+        Ok(forum.recompute_in_force(apply, &actor, now_ms())?)
+    })
+    .await
+}
+
 /// Member names for the panel's pickers (at most 500, by name).
 pub async fn member_names(state: &AppState) -> Result<Vec<String>, WebError> {
     run(state, |forum| {

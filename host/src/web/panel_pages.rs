@@ -46,6 +46,22 @@ pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
                     tr { th { "Review queue" } td { a href="/mod/queue" { (status.pending) " pending" } } }
                     tr { th { "Tiers" } td { @for t in &status.tiers { (t.name) " (" (t.id) ") " } } }
                 }
+                @if let Some(offer) = &p.recompute_offer {
+                    section.card #recompute-offer {
+                        h2 { "Recompute after the rollback?" }
+                        p {
+                            "Rolled back from " (offer.rolled_back.join(", ")) " to " (offer.restored) ". "
+                            "Events #" (offer.first_event) "–#" (offer.last_event) " (" (offer.events()) ") were handled by "
+                            "a version no longer in force: what it made of them stays (a post it ignored is in no member's "
+                            "record) until history is recomputed under the program in force."
+                        }
+                        @if p.dead_letters > 0 { p.error { "Retry the dead letters first (below)." } }
+                        form method="post" action="/mod/recompute" {
+                            (csrf(&who))
+                            button #preview-recompute name="action" value="preview" type="submit" { "Preview the recompute" }
+                        }
+                    }
+                }
             } @else { p { "No program is installed." } }
             h2 { "Notices" }
             @if status.notices.is_empty() { p.muted { "None." } }
@@ -75,6 +91,41 @@ pub async fn retry(State(state): State<AppState>, who: Who, Form(form): Form<Tok
     who.check_csrf(&form.csrf)?;
     panel::retry(&state, moderator).await?;
     Ok(Redirect::to("/mod").into_response())
+}
+
+/// The recompute form.
+#[derive(Debug, Deserialize)]
+pub struct RecomputeForm {
+    /// CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// `preview` (changes nothing) or `apply`.
+    #[serde(default)]
+    pub action: String,
+}
+
+/// `POST /mod/recompute`: preview recomputing the whole history under the program and settings in force (what a
+/// rollback offers), or apply it.
+pub async fn recompute(State(state): State<AppState>, who: Who, Form(form): Form<RecomputeForm>) -> PageResult {
+    let moderator = who.moderator()?;
+    who.check_csrf(&form.csrf)?;
+    let apply = form.action == "apply";
+    let preview = panel::recompute(&state, moderator, apply).await?;
+    respond(
+        &who,
+        "Recompute history",
+        html! {
+            h1 { "Recompute history under the program in force" }
+            @if apply { p.ok #recompute-done { "Recomputed: history is now what the program in force makes of it." } }
+            (preview_table(&preview, apply))
+            @if !apply {
+                form method="post" action="/mod/recompute" {
+                    (csrf(&who))
+                    button #apply-recompute.danger name="action" value="apply" type="submit" { "Recompute history" }
+                }
+            }
+        },
+    )
 }
 
 fn settings_page(who: &Who, text: &str, outcome: Option<&SettingsOutcome>) -> PageResult {
@@ -130,6 +181,7 @@ fn preview_table(p: &crate::events::Preview, applied: bool) -> Markup {
             h2 { @if applied { "What changed" } @else { "What this change would do" } }
             p.muted { (p.events) " events replayed" @if p.failures > 0 { ", " span.error { (p.failures) " would fail" } } }
             @if p.is_empty() { p { "Nothing members or moderators see would change." } }
+            @if p.state_keys_changed > 0 { p #state-changed { "The program's own records (what member records show) differ in " (p.state_keys_changed) " key(s)." } }
             table {
                 (grants("Badges gained", &p.badges_gained)) (grants("Badges lost", &p.badges_lost))
                 (grants("Access gained", &p.access_gained)) (grants("Access lost", &p.access_lost))
