@@ -339,6 +339,34 @@ fn imported_history_in_one_batch_gives_points_once_even_when_imported_again() {
 }
 
 #[test]
+fn a_like_or_accept_that_earns_nothing_gets_a_ledger_row_of_0_points_with_the_rule_and_totals_do_not_move() {
+    use cadre::program::report;
+    let mut w = world(TIERED);
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    for (i, liker) in w.likers.clone().into_iter().take(4).enumerate() {
+        let outcome = w.forum.like(&format!("l{i}"), liker, a, day(1) + i as i64).unwrap();
+        assert!(matches!(outcome.delivery, Delivery::Applied { .. }), "the host takes a 0-point row: {outcome:?}");
+    }
+    // A self-like: the forum allows it, the program gives nothing and says so.
+    let own = question(&mut w, "q2", day(1));
+    w.forum.like("self", w.asker, own, day(1)).unwrap();
+    let ledger = report::ledger(w.forum.conn(), w.helper).unwrap();
+    let rows: Vec<(i64, i64, &str)> = ledger.iter().map(|r| (r.delta, r.total, r.reason.as_str())).collect();
+    assert_eq!(rows.len(), 4, "one row per like: {rows:?}");
+    assert_eq!((rows[2].0, rows[2].1), (5, 25));
+    assert!(rows[2].2.contains("daily cap: 5 of 10"), "partial credit keeps its row: {rows:?}");
+    assert_eq!((rows[3].0, rows[3].1), (0, 25));
+    assert!(rows[3].2.ends_with(": withheld by daily cap (25 reached)"), "{rows:?}");
+    assert_eq!(ledger[3].rule, "answer-liked");
+    assert_eq!((points(&w.forum, w.helper), total(&w.forum, w.helper)), (25, 25));
+    assert_eq!(report::member(w.forum.conn(), w.helper).unwrap().points, 25);
+    let asker = report::ledger(w.forum.conn(), w.asker).unwrap();
+    assert!(asker.iter().any(|r| r.delta == 0 && r.reason.ends_with("self-like, not counted")), "{asker:?}");
+    assert_eq!(total(&w.forum, w.asker), 0);
+}
+
+#[test]
 fn moderators_read_the_ledger_line_by_line_the_queue_with_evidence_and_the_audit_log() {
     use cadre::program::report;
     let w = busy_world();
