@@ -107,7 +107,8 @@ pub enum Line {
         /// When.
         at: String,
     },
-    /// An accepted answer.
+    /// An accepted answer; on a question with another accepted answer it moves the accept (the earlier answer is
+    /// unaccepted first, see `Forum::import_accept`).
     Accept {
         /// External id.
         id: String,

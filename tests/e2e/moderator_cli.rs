@@ -84,6 +84,32 @@ fn a_bad_line_refuses_the_whole_file_and_names_the_line() {
 }
 
 #[test]
+fn member_show_and_the_ledger_explain_a_like_that_earned_nothing_with_a_0_point_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    assert!(cadre(&db, &["plugin", "install"]).status.success());
+    let file = dir.path().join("self-like.jsonl");
+    let lines = [
+        r#"{"id":"u1","type":"member","name":"ada","joined":"2024-01-01T00:00:00Z"}"#,
+        r#"{"id":"u2","type":"member","name":"bob","joined":"2024-01-01T00:00:00Z"}"#,
+        r#"{"id":"c","type":"category","slug":"general","name":"General"}"#,
+        r#"{"id":"q","type":"question","author":"u1","category":"general","title":"Q","at":"2024-02-01T10:00:00Z"}"#,
+        r#"{"id":"a","type":"answer","author":"u2","question":"q","body":"A","at":"2024-02-01T11:00:00Z"}"#,
+        r#"{"id":"v1","type":"like","liker":"u1","post":"a","at":"2024-02-01T12:00:00Z"}"#,
+        r#"{"id":"v2","type":"like","liker":"u2","post":"a","at":"2024-02-01T13:00:00Z"}"#,
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    assert!(cadre(&db, &["ingest", file.to_str().unwrap()]).status.success());
+    let (ledger, _) = text(&cadre(&db, &["ledger", "bob"]));
+    assert!(ledger.contains("+0       10  answer-liked     like 2 on answer 2: self-like, not counted"), "{ledger}");
+    assert!(ledger.contains("2 row(s); total 10"), "{ledger}");
+    let (shown, _) = text(&cadre(&db, &["member", "show", "bob"]));
+    assert!(shown.contains("points: 10"), "{shown}");
+    assert!(shown.contains("ledger (the last 2 of 2 lines; all of them: cadre ledger bob)"), "{shown}");
+    assert!(shown.contains("self-like, not counted"), "{shown}");
+}
+
+#[test]
 fn exit_codes_tell_scripts_what_happened() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("forum.db");

@@ -56,7 +56,8 @@ pub enum MemberCommand {
         #[arg(long)]
         moderator: bool,
     },
-    /// A member's points, badges, tier access (earned / approved / invited), nominations and program record.
+    /// A member's points, badges, tier access (earned / approved / invited), nominations, program record and latest
+    /// ledger lines.
     Show {
         /// Name or id.
         member: String,
@@ -175,7 +176,11 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
                 Some(plugin) => plugin.member_record(id, now())?,
                 None => Vec::new(),
             };
-            let value = serde_json::json!({ "member": summary, "record": record });
+            // The latest ledger lines, those that earned nothing (0 points, with the rule that withheld them)
+            // included; `cadre ledger` prints them all.
+            let ledger = report::ledger(forum.conn(), id)?;
+            let recent = &ledger[ledger.len().saturating_sub(RECENT_LEDGER_LINES)..];
+            let value = serde_json::json!({ "member": summary, "record": record, "recent_ledger": recent });
             print(*json, &value, |_| {
                 let mut out = format!(
                     "{} (member {}){}\njoined {}\npoints: {}\n",
@@ -216,6 +221,24 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
                         out += &format!("  {:<44} {}\n", f.label, f.value);
                     }
                 }
+                if !recent.is_empty() {
+                    out += &format!(
+                        "ledger (the last {} of {} lines; all of them: cadre ledger {}):\n",
+                        recent.len(),
+                        ledger.len(),
+                        summary.name
+                    );
+                    for r in recent {
+                        out += &format!(
+                            "  {:<20} {:>+7} {:>8}  {:<16} {}\n",
+                            when(r.at),
+                            r.delta,
+                            r.total,
+                            r.rule,
+                            r.reason
+                        );
+                    }
+                }
                 out
             })?;
         }
@@ -234,6 +257,9 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
     }
     Ok(exit::OK)
 }
+
+/// How many of the latest ledger lines `cadre member show` prints.
+const RECENT_LEDGER_LINES: usize = 10;
 
 /// `cadre ledger MEMBER`: every point change, with the running total.
 pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {

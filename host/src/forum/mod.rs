@@ -18,7 +18,7 @@ use crate::runtime::{LoadError, Plugin, Runtime};
 
 pub(crate) use actions::apply_moderator_action;
 pub use actions::{NewPost, PostKindName};
-pub use import::ImportedPost;
+pub use import::{ImportedPost, replaced_accept_id};
 
 /// A member id.
 pub type MemberId = u64;
