@@ -209,6 +209,95 @@ fn state(db: &Path) -> Vec<String> {
     out
 }
 
+/// 5,000 likes from 50 new members on the first 100 answers of [`long_history`], as JSON Lines.
+fn more_likes() -> String {
+    let mut lines = Vec::new();
+    for j in 0..50 {
+        lines.push(format!(r#"{{"id":"n{j}","type":"member","name":"n{j}","joined":"2024-01-01T00:00:00Z"}}"#));
+    }
+    for j in 0..50 {
+        for q in 0..100 {
+            let at = format!("2024-03-{:02}T{:02}:{:02}:00Z", 1 + j % 28, q % 24, j % 60);
+            lines.push(format!(r#"{{"id":"w{j}.{q}","type":"like","liker":"n{j}","post":"a{q}","at":"{at}"}}"#));
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+/// The program's bookkeeping: (delivered up to, last event, dead letters, store size as kept, store size counted).
+fn bookkeeping(db: &Path) -> (i64, i64, i64, i64, i64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT (SELECT processed_up_to FROM program), (SELECT MAX(id) FROM events), \
+                (SELECT COUNT(*) FROM dead_letters), (SELECT bytes FROM kv_size), \
+                (SELECT COALESCE(SUM(length(key) + length(value)), 0) FROM kv)",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
+    )
+    .unwrap()
+}
+
+fn ledger_rows(db: &Path) -> i64 {
+    rusqlite::Connection::open(db).unwrap().query_row("SELECT COUNT(*) FROM ledger", [], |row| row.get(0)).unwrap()
+}
+
+/// Issue 12: `program apply` recomputed the log as it was when it started and then replaced ledgers and the
+/// program's store with that, so the likes another process recorded meanwhile were logged and marked processed
+/// but their points never reached the ledger, the totals or the store.
+#[test]
+fn likes_ingested_while_program_apply_recomputes_are_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (history, likes) = (dir.path().join("history.jsonl"), dir.path().join("likes.jsonl"));
+    std::fs::write(&history, long_history(40, 8_000)).unwrap();
+    std::fs::write(&likes, more_likes()).unwrap();
+    // New settings that change what accepts give (so the recompute rewrites members' ledgers) but not what likes
+    // give, so the result cannot depend on whether a like was scored before or after the new settings took effect.
+    let settings = dir.path().join("settings.toml");
+    std::fs::write(&settings, "[points]\nanswer-accepted = 40\n").unwrap();
+    let (likes, settings) = (likes.to_str().unwrap(), settings.to_str().unwrap());
+    let template = dir.path().join("template.db");
+    assert!(cadre(&template, &["plugin", "install"]).status.success());
+    let output = cadre(&template, &["ingest", history.to_str().unwrap()]);
+    assert!(output.status.success(), "{:?}", text(&output));
+
+    let sequential = dir.path().join("sequential.db");
+    std::fs::copy(&template, &sequential).unwrap();
+    assert!(cadre(&sequential, &["ingest", likes]).status.success());
+    assert!(cadre(&sequential, &["program", "apply", settings]).status.success());
+    let expected = state(&sequential);
+    let (processed, last, dead, kept, counted) = bookkeeping(&sequential);
+    assert_eq!((processed, dead, kept), (last, 0, counted));
+
+    let spawn = |db: &Path, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cadre"))
+            .args(args)
+            .env("CADRE_DB", db)
+            .env("CADRE_CACHE_DIR", template.with_extension("cache"))
+            .env_remove("CADRE_MODERATOR")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    for round in 0..4 {
+        let db = dir.path().join(format!("round{round}.db"));
+        std::fs::copy(&template, &db).unwrap();
+        // The apply starts a little later each round, so the likes' batches land at different points of it.
+        let ingest = spawn(&db, &["ingest", likes]);
+        std::thread::sleep(std::time::Duration::from_millis(100 * round));
+        let apply = spawn(&db, &["program", "apply", settings]);
+        let (ingest, apply) = (ingest.wait_with_output().unwrap(), apply.wait_with_output().unwrap());
+        assert!(ingest.status.success(), "round {round}: ingest failed: {:?}", text(&ingest));
+        assert!(apply.status.success(), "round {round}: apply failed: {:?}", text(&apply));
+        let (processed, last, dead, kept, counted) = bookkeeping(&db);
+        assert_eq!((processed, dead), (last, 0), "round {round}: every event delivered, none dead-lettered");
+        assert_eq!(kept, counted, "round {round}: the store's size matches its rows");
+        let got = state(&db);
+        assert_eq!(ledger_rows(&db), ledger_rows(&sequential), "round {round}: ledger rows");
+        assert_eq!(got, expected, "round {round}: the same as ingesting, then applying");
+    }
+}
+
 #[test]
 fn kill_9_at_random_points_then_resuming_gives_the_same_database_as_a_clean_run() {
     let dir = tempfile::tempdir().unwrap();

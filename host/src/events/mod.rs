@@ -68,7 +68,12 @@ fn load_event(conn: &Connection, id: i64) -> Result<LoggedEvent, ForumError> {
         conn.query_row("SELECT at, payload FROM events WHERE id = ?1", params![id], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })?;
-    let event = serde_json::from_str(&payload)
+    parse_event(id, at, &payload)
+}
+
+/// An event of the log from its stored columns.
+fn parse_event(id: i64, at: i64, payload: &str) -> Result<LoggedEvent, ForumError> {
+    let event = serde_json::from_str(payload)
         .map_err(|e| ForumError::Invalid(format!("event {id} in the log cannot be read: {e}")))?;
     Ok(LoggedEvent { id, at, event })
 }

@@ -8,6 +8,13 @@
 //! rows that changed (each audited as a recompute, so members who already had a badge get no second notice), the
 //! ledger and points of members whose ledger changed, and the program's state, so future events continue from the
 //! recomputed state. The settings change itself is audited.
+//!
+//! Other connections may keep recording events while history is recomputed (`cadre ingest`, or `cadre serve`
+//! taking likes, during `cadre program apply`). The replay runs up to a mark (the last event logged when it
+//! began, read from one snapshot of the log); the write step then takes the database's write lock, replays
+//! whatever was logged after the mark into the scratch database too, and only then compares and writes, all in
+//! that one transaction. So the projections it writes cover exactly the log as it stands when they replace the
+//! live ones, and no event recorded during the recompute is lost.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -15,10 +22,10 @@ use std::rc::Rc;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::{LoggedEvent, load_event, run_program};
+use super::{parse_event, run_program};
 use crate::forum::{Forum, ForumError};
 use crate::program::kv::KvCache;
-use crate::runtime::Event;
+use crate::runtime::{Event, Plugin};
 
 /// A member whose points change.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -83,8 +90,52 @@ impl Preview {
 /// A recomputed history, ready to compare or apply.
 struct Recomputed {
     scratch: Rc<Connection>,
+    /// The scratch program's store (flushed after each replay).
+    kv: KvCache,
+    /// The installed program with the new settings, over the scratch store.
+    plugin: Plugin,
+    /// How the audit log names the program.
+    actor: String,
+    /// The mark: every event of the log up to this id is in the scratch projections, none after it.
+    through: i64,
     events: usize,
     failures: usize,
+}
+
+impl Recomputed {
+    /// Replay the events `live` logged after the mark into the scratch database, and move the mark.
+    ///
+    /// The events are read by one statement, so they come from one consistent snapshot of the log even while
+    /// other connections keep appending to it. Called once for the whole history (outside any transaction of
+    /// `live`: writers keep going), and again inside the write transaction of [`Forum::apply`] for whatever was
+    /// logged in the meantime, so that nothing recorded while the history was recomputed is lost.
+    fn catch_up(&mut self, live: &Connection) -> Result<(), ForumError> {
+        let scratch = self.scratch.clone();
+        scratch.execute_batch("BEGIN")?;
+        let mut events =
+            live.prepare("SELECT id, external_id, kind, at, payload FROM events WHERE id > ?1 ORDER BY id")?;
+        let mut rows = events.query(params![self.through])?;
+        while let Some(row) = rows.next()? {
+            let (id, external_id, kind, at, payload): (i64, String, String, i64, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+            let logged = parse_event(id, at, &payload)?;
+            // The scratch projections reference their events, as the live ones do.
+            scratch
+                .prepare_cached("INSERT INTO events (id, external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![id, external_id, kind, at, payload])?;
+            if let Event::Moderator(action) = &logged.event {
+                crate::forum::apply_moderator_action(&scratch, action)?;
+            }
+            if run_program(&scratch, &mut self.plugin, &self.actor, &logged)?.is_err() {
+                self.failures += 1;
+            }
+            self.through = id;
+            self.events += 1;
+        }
+        self.kv.flush()?;
+        scratch.execute_batch("COMMIT")?;
+        Ok(())
+    }
 }
 
 fn names(conn: &Connection) -> rusqlite::Result<BTreeMap<u64, String>> {
@@ -153,35 +204,9 @@ impl Forum {
         let scratch = Rc::new(crate::db::open_in_memory()?);
         let kv = KvCache::new(scratch.clone());
         plugin.set_backend(kv.backend());
-        let ids: Vec<i64> = self
-            .conn
-            .prepare("SELECT id FROM events ORDER BY id")?
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        let mut failures = 0;
-        scratch.execute_batch("BEGIN")?;
-        for id in &ids {
-            let logged: LoggedEvent = load_event(&self.conn, *id)?;
-            // The scratch projections reference their events, as the live ones do.
-            let (external_id, kind, payload): (String, String, String) = self.conn.query_row(
-                "SELECT external_id, kind, payload FROM events WHERE id = ?1",
-                params![id],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )?;
-            scratch.execute(
-                "INSERT INTO events (id, external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, external_id, kind, logged.at, payload],
-            )?;
-            if let Event::Moderator(action) = &logged.event {
-                crate::forum::apply_moderator_action(&scratch, action)?;
-            }
-            if run_program(&scratch, &mut plugin, &actor, &logged)?.is_err() {
-                failures += 1;
-            }
-        }
-        kv.flush()?;
-        scratch.execute_batch("COMMIT")?;
-        Ok(Ok(Recomputed { scratch, events: ids.len(), failures }))
+        let mut recomputed = Recomputed { scratch, kv, plugin, actor, through: 0, events: 0, failures: 0 };
+        recomputed.catch_up(&self.conn)?;
+        Ok(Ok(recomputed))
     }
 
     /// What `settings` would change if they had been in force from the start. Changes nothing.
@@ -238,14 +263,19 @@ impl Forum {
     /// Adopt `settings` as if they had been in force from the start: recompute history and write only what
     /// differs. Returns what changed (the same as `preview` showed), or every settings error (nothing changed).
     pub fn apply(&mut self, settings: &str, actor: &str, at: i64) -> Result<Result<Preview, String>, ForumError> {
-        let recomputed = match self.recompute(settings)? {
+        let mut recomputed = match self.recompute(settings)? {
             Ok(recomputed) => recomputed,
             Err(errors) => return Ok(Err(errors)),
         };
-        let preview = self.diff(&recomputed)?;
-        let scratch = &*recomputed.scratch;
+        // From here on no other connection writes until this transaction ends: the live projections and the log
+        // stand still while they are compared with the recomputed ones and replaced.
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let written = (|| -> Result<(), ForumError> {
+        let written = (|| -> Result<Preview, ForumError> {
+            // Events logged (and delivered live) while the history was recomputed: replay them too, so that both
+            // sides cover the same log and nothing recorded meanwhile is lost when the projections are replaced.
+            recomputed.catch_up(&self.conn)?;
+            let preview = self.diff(&recomputed)?;
+            let scratch = &*recomputed.scratch;
             let conn = &*self.conn;
             let reason = "recompute: new program settings applied to the whole history";
             let audit = |action: &str, grant: &Grant| {
@@ -345,18 +375,21 @@ impl Forum {
                 preview.nominations_added.len()
             );
             crate::program::audit(conn, at, actor, "settings", None, "program settings", &summary, None)?;
-            Ok(())
+            Ok(preview)
         })();
         // The table was rewritten underneath the live program's cache (which held nothing unflushed: no
         // transaction was open).
         self.kv.discard();
-        match written {
-            Ok(()) => self.conn.execute_batch("COMMIT")?,
+        let preview = match written {
+            Ok(preview) => {
+                self.conn.execute_batch("COMMIT")?;
+                preview
+            }
             Err(error) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 return Err(error);
             }
-        }
+        };
         // The live plugin adopts the settings (they validated above) and starts a fresh instance.
         let installed = self.program.as_mut().expect("recompute found the program");
         installed
