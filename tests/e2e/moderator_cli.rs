@@ -227,3 +227,121 @@ fn kill_9_at_random_points_then_resuming_gives_the_same_database_as_a_clean_run(
     assert!(kills > 0, "the run finished before any kill (seed {seed}); make the history longer");
     assert_eq!(state(&killed), state(&clean), "after {kills} kills (seed {seed})");
 }
+
+/// A good file of about 1,100 lines: ten members, a category, questions with answers, and every member liking
+/// every answer once. Line 14 is like `keep` (u2 likes a0), line 15 like `gone` (u1 likes a0), line 16 its unlike.
+fn good_history() -> Vec<String> {
+    let at = "2024-02-01T10:00:00Z";
+    let mut lines = Vec::new();
+    for m in 0..10 {
+        lines.push(format!(r#"{{"id":"u{m}","type":"member","name":"m{m}","joined":"2024-01-01T00:00:00Z"}}"#));
+    }
+    lines.push(r#"{"id":"c","type":"category","slug":"general","name":"General"}"#.to_owned());
+    lines
+        .push(format!(r#"{{"id":"q0","type":"question","author":"u0","category":"general","title":"Q","at":"{at}"}}"#));
+    lines.push(format!(r#"{{"id":"a0","type":"answer","author":"u1","question":"q0","body":"A","at":"{at}"}}"#));
+    lines.push(format!(r#"{{"id":"keep","type":"like","liker":"u2","post":"a0","at":"{at}"}}"#));
+    lines.push(format!(r#"{{"id":"gone","type":"like","liker":"u1","post":"a0","at":"{at}"}}"#));
+    lines.push(format!(r#"{{"id":"gone-x","type":"unlike","like":"gone","at":"{at}"}}"#));
+    for q in 1..=90 {
+        lines.push(format!(
+            r#"{{"id":"q{q}","type":"question","author":"u{}","category":"general","title":"Q{q}","at":"{at}"}}"#,
+            q % 10
+        ));
+        lines.push(format!(
+            r#"{{"id":"a{q}","type":"answer","author":"u{}","question":"q{q}","body":"A","at":"{at}"}}"#,
+            (q + 3) % 10
+        ));
+        for m in 0..10 {
+            lines.push(format!(r#"{{"id":"l{q}-{m}","type":"like","liker":"u{m}","post":"a{q}","at":"{at}"}}"#));
+        }
+    }
+    lines
+}
+
+fn counts(db: &Path) -> (i64, i64, i64, i64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let count = |table: &str| conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).unwrap();
+    (count("events"), count("members"), count("ledger"), count("likes"))
+}
+
+#[test]
+fn a_line_the_forum_would_refuse_at_line_1_499_501_or_the_last_refuses_the_file_and_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = "2024-02-02T10:00:00Z";
+    let good = good_history();
+    assert!(good.len() > 1_000);
+    // (where, the line, what the message must say). Line 1 needs the forum to hold a like already: the seed.
+    let seed = [
+        r#"{"id":"s1","type":"member","name":"seed-ada","joined":"2024-01-01T00:00:00Z"}"#,
+        r#"{"id":"s2","type":"member","name":"seed-bob","joined":"2024-01-01T00:00:00Z"}"#,
+        r#"{"id":"sc","type":"category","slug":"seeded","name":"Seeded"}"#,
+        r#"{"id":"sq","type":"question","author":"s1","category":"seeded","title":"Seed","at":"2024-01-02T00:00:00Z"}"#,
+        r#"{"id":"sa","type":"answer","author":"s2","question":"sq","body":"A","at":"2024-01-02T00:00:00Z"}"#,
+        r#"{"id":"sl","type":"like","liker":"s1","post":"sa","at":"2024-01-02T00:00:00Z"}"#,
+    ]
+    .join("\n");
+    let cases = [
+        (
+            1,
+            format!(r#"{{"id":"bad","type":"like","liker":"s1","post":"sa","at":"{at}"}}"#),
+            "member \"s1\" already likes post \"sa\" in the forum",
+        ),
+        (
+            499,
+            format!(r#"{{"id":"bad","type":"like","liker":"u2","post":"a0","at":"{at}"}}"#),
+            "member \"u2\" already likes post \"a0\" (line 14)",
+        ),
+        (
+            501,
+            format!(r#"{{"id":"bad","type":"unaccept","answer":"a0","at":"{at}"}}"#),
+            "answer \"a0\" is not the accepted answer of its question",
+        ),
+        (
+            good.len() + 1,
+            format!(r#"{{"id":"bad","type":"unlike","like":"gone","at":"{at}"}}"#),
+            "the like \"gone\" was already removed (line 16)",
+        ),
+    ];
+    for (line, bad, says) in cases {
+        let db = dir.path().join(format!("forum-{line}.db"));
+        assert!(cadre(&db, &["plugin", "install"]).status.success());
+        if line == 1 {
+            let file = dir.path().join("seed.jsonl");
+            std::fs::write(&file, &seed).unwrap();
+            assert!(cadre(&db, &["ingest", file.to_str().unwrap()]).status.success());
+        }
+        let before = (counts(&db), state(&db));
+        let mut lines = good.clone();
+        lines.insert(line - 1, bad);
+        let file = dir.path().join(format!("refused-at-{line}.jsonl"));
+        std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+        let output = cadre(&db, &["ingest", file.to_str().unwrap()]);
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "line {line}: {stderr}");
+        assert!(stderr.contains(file.to_str().unwrap()), "names the file: {stderr}");
+        assert!(stderr.contains(&format!("line {line}: {says}")), "line {line}: {stderr}");
+        assert!(!stderr.contains("constraint") && !stderr.contains("database"), "in words, not SQL: {stderr}");
+        assert_eq!((counts(&db), state(&db)), before, "refused at line {line}, yet something was applied");
+        if line != 1 {
+            assert_eq!(counts(&db), (0, 0, 0, 0), "no events, no members, no ledger rows, no likes");
+        }
+    }
+    // Without its bad line, the same file is good: applied whole, and again as a no-op.
+    let db = dir.path().join("forum-good.db");
+    assert!(cadre(&db, &["plugin", "install"]).status.success());
+    let file = dir.path().join("good.jsonl");
+    std::fs::write(&file, good.join("\n") + "\n").unwrap();
+    let output = cadre(&db, &["ingest", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{:?}", text(&output));
+    let applied = counts(&db);
+    assert!(applied.2 > 0, "the program scored the likes: {applied:?}");
+    let again = cadre(&db, &["ingest", file.to_str().unwrap()]);
+    assert!(again.status.success(), "{:?}", text(&again));
+    assert!(
+        text(&again).0.contains(&format!("0 applied, {} already applied before", good.len())),
+        "{:?}",
+        text(&again)
+    );
+    assert_eq!(counts(&db), applied);
+}
