@@ -435,8 +435,8 @@ impl<'a> Checker<'a> {
                 if self.exists("SELECT 1 FROM members WHERE external_id = ?1", id)? {
                     return Ok(problems);
                 }
-                if name.trim().is_empty() || name.len() > 64 {
-                    problems.push("a member name needs 1 to 64 characters".into());
+                if let Some(problem) = crate::forum::names::name_problem(name) {
+                    problems.push(problem);
                 } else {
                     // As the forum names an imported member whose name is taken: the external id appended.
                     let taken = |n: &str| -> rusqlite::Result<bool> {

@@ -51,7 +51,7 @@ fn the_readme_walkthrough_works_when_pasted_into_a_shell() {
     assert!(stdout.contains("nomination #1 approved: access granted"), "{stdout}");
     assert!(stdout.contains("9 row(s); total 80"), "{stdout}");
     assert!(stdout.contains("tier insiders: APPROVED"), "{stdout}");
-    assert!(stdout.contains("ada added to insiders (invited)"), "{stdout}");
+    assert!(stdout.contains("ada (#") && stdout.contains(") added to insiders (invited)"), "{stdout}");
 }
 
 #[test]
@@ -344,4 +344,68 @@ fn a_line_the_forum_would_refuse_at_line_1_499_501_or_the_last_refuses_the_file_
         text(&again)
     );
     assert_eq!(counts(&db), applied);
+}
+
+#[test]
+fn a_name_that_looks_like_an_id_is_refused_and_an_old_one_is_never_taken_for_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    let settings = repo_root().join("tests/walkthrough/settings.toml");
+    assert!(cadre(&db, &["member", "register", "mod", "--moderator"]).status.success());
+    assert!(cadre(&db, &["plugin", "install"]).status.success());
+    assert!(cadre(&db, &["program", "apply", settings.to_str().unwrap(), "--as", "mod"]).status.success());
+    for name in ["alice", "bob", "carol"] {
+        let output = cadre(&db, &["member", "register", name]);
+        assert!(output.status.success(), "{:?}", text(&output));
+    }
+    assert!(text(&cadre(&db, &["member", "register", "dave"])).0.contains("dave (#5) registered"));
+
+    // New names are never all digits (nor start with '#'): on the command line, in ingest, at sign-up (web tests).
+    for name in ["3", "#3"] {
+        let output = cadre(&db, &["member", "register", name]);
+        assert_eq!(output.status.code(), Some(2), "{name}: {:?}", text(&output));
+        assert!(text(&output).1.contains("a member name cannot"), "{:?}", text(&output));
+    }
+    let file = dir.path().join("digits.jsonl");
+    std::fs::write(&file, r#"{"id":"u3","type":"member","name":"3","joined":"2024-01-01T00:00:00Z"}"#).unwrap();
+    let output = cadre(&db, &["ingest", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output).1.contains("line 1: a member name cannot be all digits (\"3\")"), "{:?}", text(&output));
+
+    // An older database may hold a member named "3" (here #6), while #3 is bob.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("INSERT INTO members (name, joined_at) VALUES ('3', 0)", []).unwrap();
+    drop(conn);
+    let add =
+        |who: &str| cadre(&db, &["member", "add", who, "--tier", "insiders", "--reason", "invited", "--as", "mod"]);
+    let output = add("3");
+    assert_eq!(output.status.code(), Some(2), "a bare 3 is ambiguous here: {:?}", text(&output));
+    let (_, stderr) = text(&output);
+    assert!(stderr.contains("is the name of 3 (#6) and the id of bob (#3)") && stderr.contains("#6"), "{stderr}");
+    let access = |db: &Path| -> Vec<i64> {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        let mut statement = conn.prepare("SELECT member_id FROM access ORDER BY member_id").unwrap();
+        statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(access(&db), Vec::<i64>::new(), "nobody was added");
+
+    let output = add("#3");
+    assert!(output.status.success(), "{:?}", text(&output));
+    assert!(text(&output).0.contains("bob (#3) added to insiders (invited)"), "{:?}", text(&output));
+    let output = add("#6");
+    assert!(text(&output).0.contains("3 (#6) added to insiders (invited)"), "{:?}", text(&output));
+    let output = add("4");
+    assert!(
+        text(&output).0.contains("carol (#4) added to insiders (invited)"),
+        "a bare number nobody is named: {:?}",
+        text(&output)
+    );
+    assert_eq!(access(&db), vec![3, 4, 6]);
+    let output = add("#3");
+    assert!(text(&output).1.contains("bob (#3) already has access to insiders"), "{:?}", text(&output));
+    let (shown, _) = text(&cadre(&db, &["member", "show", "#6"]));
+    assert!(shown.starts_with("3 (#6)\n"), "{shown}");
+    let (audit, _) = text(&cadre(&db, &["audit", "--limit", "3"]));
+    assert!(audit.contains("moderator mod (#1)") && audit.contains(" 3 (#6) "), "{audit}");
+    assert_eq!(cadre(&db, &["ledger", "#99"]).status.code(), Some(3));
 }

@@ -66,7 +66,7 @@ pub enum Command {
     Member(moderation::MemberCommand),
     /// A member's ledger: every point change with its rule and reason, and the running total.
     Ledger {
-        /// Name or id.
+        /// A name, or an id written #3 (quoted in a shell); a bare number is an id unless a member is named so.
         member: String,
         /// Print JSON.
         #[arg(long)]
@@ -74,7 +74,7 @@ pub enum Command {
     },
     /// The audit log, newest first.
     Audit {
-        /// Only this member (name or id).
+        /// Only this member (a name, or an id written #3).
         #[arg(long)]
         member: Option<String>,
         /// At most this many rows.
