@@ -184,6 +184,15 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         {
             return exit::INVALID_INPUT;
         }
+        if let Some(
+            crate::replay::ReplayError::NotAReplay { .. }
+            | crate::replay::ReplayError::OtherDump { .. }
+            | crate::replay::ReplayError::OtherSettings(_)
+            | crate::replay::ReplayError::MarkerNotInDump { .. },
+        ) = cause.downcast_ref::<crate::replay::ReplayError>()
+        {
+            return exit::INVALID_INPUT;
+        }
         match cause.downcast_ref::<ForumError>() {
             Some(ForumError::NotFound(_)) => return exit::NOT_FOUND,
             Some(ForumError::Invalid(_) | ForumError::Settings(_) | ForumError::Plugin(_)) => {
