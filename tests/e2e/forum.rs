@@ -249,7 +249,7 @@ fn a_nomination_reaches_the_queue_with_evidence_and_approval_opens_the_private_f
         .conn()
         .query_row("SELECT actor || ': ' || action || ' ' || subject || ' — ' || reason FROM audit WHERE action = 'nomination-approved'", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(audited, format!("moderator {} (mod): nomination-approved insiders — great answers", w.moderator));
+    assert_eq!(audited, format!("moderator mod (#{}): nomination-approved insiders — great answers", w.moderator));
 }
 
 #[test]
@@ -511,7 +511,7 @@ fn applying_changes_exactly_what_the_preview_showed_and_later_events_continue_fr
         .replace("likes-received-per-day = 25", "likes-received-per-day = 10")
         .replace("points = 30", "points = 1000");
     let preview = w.forum.preview(&stricter).unwrap().unwrap();
-    let applied = w.forum.apply(&stricter, "moderator 1 (mod)", day(5)).unwrap().unwrap();
+    let applied = w.forum.apply(&stricter, "moderator mod (#1)", day(5)).unwrap().unwrap();
     assert_eq!(applied, preview);
     assert_eq!(total(&w.forum, w.helper), 30, "10 a day for three days");
     assert_eq!(points(&w.forum, w.helper), 30, "the ledger explains the new total line by line");

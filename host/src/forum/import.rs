@@ -33,7 +33,8 @@ pub struct ImportedPost {
 
 impl Forum {
     /// A member from another platform, by external id (created once; later calls return the same id). A name
-    /// already taken gets the external id appended.
+    /// already taken, or one a new member may not have (all digits, see [`super::names`]), gets `#` and the
+    /// external id appended.
     pub fn import_member(&mut self, external_id: &str, name: &str, joined_at: i64) -> Result<MemberId, ForumError> {
         let existing: Option<i64> = self
             .conn
@@ -45,8 +46,7 @@ impl Forum {
         }
         let taken =
             self.conn.query_row("SELECT 1 FROM members WHERE name = ?1", params![name], |_| Ok(())).optional()?;
-        let name =
-            if taken.is_some() || name.trim().is_empty() { format!("{name}#{external_id}") } else { name.to_owned() };
+        let name = super::names::imported_name(name, external_id, taken.is_some());
         self.conn
             .prepare_cached("INSERT INTO members (name, joined_at, is_moderator, external_id) VALUES (?1, ?2, 0, ?3)")?
             .execute(params![name, joined_at, external_id])?;

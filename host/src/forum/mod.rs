@@ -7,6 +7,7 @@
 
 mod actions;
 mod import;
+pub mod names;
 pub mod read;
 pub mod visibility;
 

@@ -259,8 +259,12 @@ pub async fn set_access(
 ) -> Result<(), WebError> {
     let (id, why) = (moderator.id, reason(why)?);
     run(state, move |forum| {
-        let member = report::resolve_member(forum.conn(), name.trim())
-            .map_err(|_| WebError::Invalid(format!("no member is called {:?}", name.trim())))?;
+        let member = report::resolve_member(forum.conn(), name.trim()).map_err(|e| match e {
+            crate::forum::ForumError::NotFound(_) => {
+                WebError::Invalid(format!("no member is called {:?}", name.trim()))
+            }
+            other => other.into(),
+        })?;
         let at = now_ms();
         if add {
             forum.add_member(id, member, &tier, &why, at)?

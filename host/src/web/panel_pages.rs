@@ -67,7 +67,7 @@ pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
             @if status.notices.is_empty() { p.muted { "None." } }
             ul #notices { @for n in &status.notices {
                 li { span.muted { (date_time(n.at)) } " " span.tag { (n.topic) } " "
-                     @if let Some(m) = n.member_id { a href={ "/mod/members/" (m) } { "member " (m) } " — " } (n.message) }
+                     @if let Some(m) = n.member_id { a href={ "/mod/members/%23" (m) } { "member #" (m) } " — " } (n.message) }
             } }
             h2 { "Dead letters" }
             @if status.dead_letters.is_empty() { p.muted { "None." } }
@@ -172,7 +172,7 @@ fn preview_table(p: &crate::events::Preview, applied: bool) -> Markup {
     let grants = |label: &str, list: &[crate::events::Grant]| {
         html! {
             @if !list.is_empty() {
-                tr { th { (label) } td { @for g in list { a href={ "/mod/members/" (g.member_id) } { (g.name) } " (" (g.what) ") " } } }
+                tr { th { (label) } td { @for g in list { a href={ "/mod/members/%23" (g.member_id) } { (g.name) } " (" (g.what) ") " } } }
             }
         }
     };
@@ -245,7 +245,7 @@ pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
             @if queue.is_empty() { p.muted #queue-empty { "Nobody is waiting for review." } }
             @for n in &queue {
                 section.card.nomination id={ "n" (n.id) } {
-                    h2 { a href={ "/mod/members/" (n.member_id) } { (n.member_name) } " → " (n.tier) }
+                    h2 { a href={ "/mod/members/%23" (n.member_id) } { (n.member_name) } " → " (n.tier) }
                     p.muted { "Nominated " (date(n.created_at)) }
                     p { strong { (n.evidence.summary) } }
                     table { @for f in &n.evidence.figures {
@@ -313,7 +313,7 @@ pub async fn members(State(state): State<AppState>, who: Who) -> PageResult {
                 tr { th { "Member" } th { "Tier" } th { "How" } th { "Since" } th { "Reason" } th {} }
                 @for h in &holders {
                     tr.(h.source) {
-                        td { a href={ "/mod/members/" (h.member_id) } { (h.name) } }
+                        td { a href={ "/mod/members/%23" (h.member_id) } { (h.name) } }
                         td { (h.tier) } td { span.tag.(h.source) { (h.source) } }
                         td { (date(h.granted_at)) } td { (h.reason) }
                         td { form method="post" action="/mod/members/remove" {
@@ -415,7 +415,7 @@ fn audit_table(rows: &[crate::program::report::AuditRow]) -> Markup {
             tr { th { "When" } th { "Who" } th { "What" } th { "Member" } th { "Subject" } th { "Why" } }
             @for a in rows {
                 tr { td { (date_time(a.at)) } td { (a.actor) } td { (a.action) }
-                     td { @if let Some(m) = a.member_id { a href={ "/mod/members/" (m) } { (m) } } }
+                     td { @if let Some(m) = a.member_id { a href={ "/mod/members/%23" (m) } { "#" (m) } } }
                      td { (a.subject) } td { (a.reason) } }
             }
         }
