@@ -70,3 +70,77 @@ fn plugin_inspect_refuses_another_contract_version_naming_the_one_it_speaks() {
     assert!(stderr.contains("cadre:forum/program@0.2.0"), "{stderr}");
     assert!(stderr.contains("this host speaks cadre:forum@0.1.0"), "{stderr}");
 }
+
+/// `cadre ARGS` in `dir`, with no database named anywhere: the default `./cadre.db` would be created in `dir`.
+fn cadre_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_cadre"))
+        .args(args)
+        .current_dir(dir)
+        .env("CADRE_CACHE_DIR", dir.join("cache"))
+        .env_remove("CADRE_DB")
+        .env_remove("CADRE_CONFIG")
+        .env_remove("CADRE_MODERATOR")
+        .output()
+        .expect("cadre runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into(),
+        String::from_utf8_lossy(&output.stderr).into(),
+    )
+}
+
+/// A settings file the bundled program refuses (line 2) and the hostile test components, which accept anything,
+/// accept: which program checked it shows in the answer.
+fn bad_settings(dir: &std::path::Path) -> String {
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, "[points]\nanswer-liked = \"lots\"\n").unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Issue 12: `program check` needed a database with an installed program, so nobody could check a settings file
+/// before installing anything — and a check must never create a database as a side effect.
+#[test]
+fn program_check_without_a_database_checks_against_the_bundled_program_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/walkthrough/settings.toml");
+    let (code, stdout, stderr) = cadre_in(dir.path(), &["program", "check", good.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("settings.toml: valid (1 badges, 1 tiers)"), "{stdout}");
+    assert!(stdout.contains("checked against the bundled program cadre-superuser 0.1.0"), "{stdout}");
+    let bad = bad_settings(dir.path());
+    let (code, _, stderr) = cadre_in(dir.path(), &["program", "check", &bad]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("line 2: points.answer-liked: expected an integer"), "{stderr}");
+    assert!(stderr.contains("checked against the bundled program cadre-superuser 0.1.0"), "{stderr}");
+    let (code, stdout, stderr) = cadre_in(dir.path(), &["program", "check", &bad, "--json"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.contains("points.answer-liked"), "{stdout}");
+    assert!(stderr.contains("checked against the bundled program"), "{stderr}");
+    let created: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains(".db"))
+        .collect();
+    assert!(created.is_empty(), "a check created {created:?}");
+}
+
+#[test]
+fn program_check_uses_the_installed_program_when_there_is_one_and_plugin_names_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = bad_settings(dir.path());
+    let hostile = component_path("panic");
+    // `--plugin FILE` checks against that component, still without a database.
+    let (code, stdout, stderr) =
+        cadre_in(dir.path(), &["program", "check", &bad, "--plugin", hostile.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("checked against Panics 0.0.1 from ") && stdout.contains("panic.wasm"), "{stdout}");
+    assert!(!dir.path().join("cadre.db").exists());
+    // A database whose installed program accepts the file: the check is against it, not the bundled one.
+    let (code, _, stderr) = cadre_in(dir.path(), &["plugin", "install", hostile.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = cadre_in(dir.path(), &["program", "check", &bad, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["checked_against"], "the installed program Panics 0.0.1");
+    assert!(value["badges"].is_array(), "{stdout}");
+}

@@ -249,7 +249,7 @@ fn a_nomination_reaches_the_queue_with_evidence_and_approval_opens_the_private_f
         .conn()
         .query_row("SELECT actor || ': ' || action || ' ' || subject || ' — ' || reason FROM audit WHERE action = 'nomination-approved'", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(audited, format!("moderator {} (mod): nomination-approved insiders — great answers", w.moderator));
+    assert_eq!(audited, format!("moderator mod (#{}): nomination-approved insiders — great answers", w.moderator));
 }
 
 #[test]
@@ -338,6 +338,95 @@ fn imported_history_in_one_batch_gives_points_once_even_when_imported_again() {
     assert_eq!((points(&w.forum, answerer), points(&w.forum, asker)), (35, 2), "importing again is a no-op");
 }
 
+/// The program's record figure `key` for `member`.
+fn figure(forum: &mut Forum, member: u64, key: &str) -> f64 {
+    let record = forum.plugin_mut().unwrap().member_record(member, day(30)).unwrap();
+    record.iter().find(|f| f.key == key).unwrap_or_else(|| panic!("no figure {key}: {record:?}")).value
+}
+
+#[test]
+fn an_ingested_accept_of_another_answer_first_unaccepts_the_one_it_replaces() {
+    let mut w = world(cadre_rules::presets::STACKEXCHANGE);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("reaccept.jsonl");
+    let lines = [
+        r#"{"id":"u1","type":"member","name":"ada","joined":"2024-01-01T00:00:00Z"}"#,
+        r#"{"id":"u2","type":"member","name":"bea","joined":"2024-01-01T00:00:00Z"}"#,
+        r#"{"id":"u3","type":"member","name":"cyd","joined":"2024-01-01T00:00:00Z"}"#,
+        r#"{"id":"c","type":"category","slug":"imported","name":"Imported"}"#,
+        r#"{"id":"q1","type":"question","author":"u1","category":"imported","title":"Q","at":"2024-01-02T10:00:00Z"}"#,
+        r#"{"id":"a1","type":"answer","author":"u2","question":"q1","body":"A","at":"2024-01-02T11:00:00Z"}"#,
+        r#"{"id":"a2","type":"answer","author":"u3","question":"q1","body":"B","at":"2024-01-02T12:00:00Z"}"#,
+        r#"{"id":"acc1","type":"accept","answer":"a1","at":"2024-01-03T10:00:00Z"}"#,
+        // Accepting B moves the accept, with no unaccept of A in the file (as Stack Exchange and Discourse send it).
+        r#"{"id":"acc2","type":"accept","answer":"a2","at":"2024-01-04T10:00:00Z"}"#,
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    cadre::ingest::ingest(&mut w.forum, &file).unwrap();
+    let (ada, bea, cyd) =
+        (w.forum.member_id("ada").unwrap(), w.forum.member_id("bea").unwrap(), w.forum.member_id("cyd").unwrap());
+    let check = |w: &mut World| {
+        assert_eq!(points(&w.forum, bea), 0, "A's author gave back the accept's +15");
+        assert_eq!(total(&w.forum, bea), 0);
+        assert_eq!(figure(&mut w.forum, bea, "accepted-answers"), 0.0);
+        assert_eq!(points(&w.forum, cyd), 15, "B's author gets the accept");
+        assert_eq!(figure(&mut w.forum, cyd, "accepted-answers"), 1.0);
+        assert_eq!(points(&w.forum, ada), 2, "the asker's +2 once, not twice");
+        assert_eq!(total(&w.forum, ada), 2);
+    };
+    check(&mut w);
+    // The derived unaccept is an event of its own in the log, between the two accepts.
+    let conn = w.forum.conn();
+    let kinds: Vec<(String, String)> = conn
+        .prepare("SELECT external_id, kind FROM events WHERE kind LIKE 'answer-%' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let derived = cadre::forum::replaced_accept_id("acc2");
+    let expected = [("acc1", "answer-accepted"), (derived.as_str(), "answer-unaccepted"), ("acc2", "answer-accepted")];
+    assert_eq!(kinds, expected.map(|(id, kind)| (id.to_owned(), kind.to_owned())));
+    let q1 = w.forum.post_id("q1").unwrap().unwrap() as i64;
+    let accepted: i64 =
+        conn.query_row("SELECT answer_id FROM accepts WHERE question_id = ?1", [q1], |r| r.get(0)).unwrap();
+    assert_eq!(accepted as u64, w.forum.post_id("a2").unwrap().unwrap(), "the forum shows B accepted");
+    // Ingesting again repeats nothing; a preview (a replay of the log) agrees with the live totals.
+    let report = cadre::ingest::ingest(&mut w.forum, &file).unwrap();
+    assert_eq!(report.applied, 0, "{report:?}");
+    check(&mut w);
+    let preview = w.forum.preview(cadre_rules::presets::STACKEXCHANGE).unwrap().unwrap();
+    assert!(preview.is_empty(), "replaying the log gives the same points: {preview:?}");
+}
+
+#[test]
+fn a_like_or_accept_that_earns_nothing_gets_a_ledger_row_of_0_points_with_the_rule_and_totals_do_not_move() {
+    use cadre::program::report;
+    let mut w = world(TIERED);
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    for (i, liker) in w.likers.clone().into_iter().take(4).enumerate() {
+        let outcome = w.forum.like(&format!("l{i}"), liker, a, day(1) + i as i64).unwrap();
+        assert!(matches!(outcome.delivery, Delivery::Applied { .. }), "the host takes a 0-point row: {outcome:?}");
+    }
+    // A self-like: the forum allows it, the program gives nothing and says so.
+    let own = question(&mut w, "q2", day(1));
+    w.forum.like("self", w.asker, own, day(1)).unwrap();
+    let ledger = report::ledger(w.forum.conn(), w.helper).unwrap();
+    let rows: Vec<(i64, i64, &str)> = ledger.iter().map(|r| (r.delta, r.total, r.reason.as_str())).collect();
+    assert_eq!(rows.len(), 4, "one row per like: {rows:?}");
+    assert_eq!((rows[2].0, rows[2].1), (5, 25));
+    assert!(rows[2].2.contains("daily cap: 5 of 10"), "partial credit keeps its row: {rows:?}");
+    assert_eq!((rows[3].0, rows[3].1), (0, 25));
+    assert!(rows[3].2.ends_with(": withheld by daily cap (25 reached)"), "{rows:?}");
+    assert_eq!(ledger[3].rule, "answer-liked");
+    assert_eq!((points(&w.forum, w.helper), total(&w.forum, w.helper)), (25, 25));
+    assert_eq!(report::member(w.forum.conn(), w.helper).unwrap().points, 25);
+    let asker = report::ledger(w.forum.conn(), w.asker).unwrap();
+    assert!(asker.iter().any(|r| r.delta == 0 && r.reason.ends_with("self-like, not counted")), "{asker:?}");
+    assert_eq!(total(&w.forum, w.asker), 0);
+}
+
 #[test]
 fn moderators_read_the_ledger_line_by_line_the_queue_with_evidence_and_the_audit_log() {
     use cadre::program::report;
@@ -422,7 +511,7 @@ fn applying_changes_exactly_what_the_preview_showed_and_later_events_continue_fr
         .replace("likes-received-per-day = 25", "likes-received-per-day = 10")
         .replace("points = 30", "points = 1000");
     let preview = w.forum.preview(&stricter).unwrap().unwrap();
-    let applied = w.forum.apply(&stricter, "moderator 1 (mod)", day(5)).unwrap().unwrap();
+    let applied = w.forum.apply(&stricter, "moderator mod (#1)", day(5)).unwrap().unwrap();
     assert_eq!(applied, preview);
     assert_eq!(total(&w.forum, w.helper), 30, "10 a day for three days");
     assert_eq!(points(&w.forum, w.helper), 30, "the ledger explains the new total line by line");

@@ -20,6 +20,9 @@ mod forum;
 /// The moderator command line: walkthrough, ingest, exit codes, upgrade and rollback, kill -9.
 mod moderator_cli;
 
+/// Program and settings changed by another process while the forum runs; install, upgrade, rollback, recompute.
+mod program_change;
+
 /// The `cadre` binary: `plugin inspect`.
 mod cli;
 

@@ -151,7 +151,7 @@ fn quirky_site(dir: &Path) {
     let rows = |root: &str, rows: &[String]| {
         format!("\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<{root}>\n{}\n</{root}>\n", rows.join("\n"))
     };
-    let users: Vec<String> = [(1, 3), (2, 239), (3, 46)]
+    let users: Vec<String> = [(1, 1), (2, 224), (3, 46)]
         .iter()
         .map(|(id, rep)| {
             format!(
@@ -188,7 +188,7 @@ fn quirky_site(dir: &Path) {
         vote(3, 2, 12, 2),
         vote(4, 1, 12, 2),
         vote(5, 1, 14, 2),
-        vote(6, 1, 15, 2),
+        vote(6, 1, 15, 2), // the accept moves from 10 to the asker's own answer
         vote(7, 2, 16, 2),
         vote(8, 2, 16, 3), // community wiki from the 3rd: nothing
         vote(9, 2, 17, 2),
@@ -217,10 +217,11 @@ fn answers_before_their_question_deleted_questions_unknown_askers_wiki_and_caps_
         batch: 4,
     };
     let replayed = cadre::replay::replay(&options, runtime).expect("the replay runs");
-    // 1: +2 for accepting 10 (its self-accept of 15 gives nothing). 2: 10 + 15 (answer 10) + 15 (answer 14, asker
-    // unknown) + 200 (capped). 3: 10 + 15 (answer 12 under a deleted question) + 10 (the wiki's vote before its day)
-    // + 10 (question 19, listed after a later question).
-    assert_eq!(replayed.points, BTreeMap::from([(1, 2), (2, 240), (3, 45)]));
+    // 1: +2 for accepting 10, taken back when the accept moves to 1's own answer 15 (a self-accept: nothing). 2: 10
+    // + 15 (answer 10) − 15 (the accept moved away) + 15 (answer 14, asker unknown) + 200 (capped). 3: 10 + 15
+    // (answer 12 under a deleted question) + 10 (the wiki's vote before its day) + 10 (question 19, listed after a
+    // later question).
+    assert_eq!(replayed.points, BTreeMap::from([(2, 225), (3, 45)]));
     let report = &replayed.report;
     assert_eq!((report.skipped.votes_on_deleted_posts, report.skipped.votes_on_other_post_types), (1, 1));
     assert_eq!((report.earned_nothing.self_accepts, report.earned_nothing.upvotes_on_community_wiki), (1, 1));
@@ -230,4 +231,122 @@ fn answers_before_their_question_deleted_questions_unknown_askers_wiki_and_caps_
     assert_eq!(report.run.refused, BTreeMap::new(), "the forum refused nothing");
     // Fidelity: reputations are 1 + points (+ the downvote's −2 for user 2): after every ingredient, all exact.
     assert_eq!(report.fidelity.steps.last().unwrap().abs_difference, 0, "{:?}", report.fidelity);
+}
+
+/// `cadre ARGS` with `CADRE_DB` pointing at `db` (as the walkthrough exports it), in `dir`.
+fn cadre_with_env_db(dir: &Path, db: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cadre"))
+        .args(args)
+        .env("CADRE_DB", db)
+        .env("CADRE_CACHE_DIR", dir.join("cache"))
+        .env_remove("CADRE_MODERATOR")
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap())
+        .output()
+        .unwrap()
+}
+
+fn table_counts(db: &Path) -> Vec<i64> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    ["members", "posts", "events", "ledger", "likes"]
+        .iter()
+        .map(|t| conn.query_row(&format!("SELECT COUNT(*) FROM {t}"), [], |r| r.get(0)).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_replay_refuses_a_live_forum_even_when_cadre_db_names_it_and_its_settings_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("quirky.stackexchange.com");
+    std::fs::create_dir(&site).unwrap();
+    quirky_site(&site);
+    let live = dir.path().join("live.db");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_owned();
+    let preset = root.join("plugin/presets/stackexchange.toml");
+    for args in [
+        vec!["member", "register", "mod", "--moderator"],
+        vec!["plugin", "install"],
+        vec!["program", "apply", preset.to_str().unwrap(), "--as", "mod"],
+        vec!["ingest", root.join("tests/walkthrough/community.jsonl").to_str().unwrap()],
+    ] {
+        let output = cadre_with_env_db(dir.path(), &live, &args);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let before = table_counts(&live);
+    let output = cadre_with_env_db(dir.path(), &live, &["replay", site.to_str().unwrap(), "--quiet"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not a replay database") && stderr.contains("CADRE_DB"), "{stderr}");
+    assert_eq!(table_counts(&live), before, "nothing was written into the live forum");
+    // A new file is claimed by the replay, and a rerun resumes it.
+    let replay_db = dir.path().join("quirky.db");
+    for _ in 0..2 {
+        let output = cadre_with_env_db(dir.path(), &replay_db, &["replay", site.to_str().unwrap(), "--quiet"]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+#[test]
+fn a_replay_database_resumes_only_the_dump_it_was_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("quirky.stackexchange.com");
+    std::fs::create_dir(&site).unwrap();
+    quirky_site(&site);
+    let db = dir.path().join("quirky.db");
+    let (out, json) = (dir.path().join("points.csv"), true);
+    let output = cadre_replay(&site, &db, &out, json).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let points = std::fs::read_to_string(&out).unwrap();
+    let before = table_counts(&db);
+
+    // A newer dump: the same site with one more upvote for user 3's question 19.
+    let votes = std::fs::read_to_string(site.join("Votes.xml")).unwrap();
+    let newer = votes.replace(
+        "</votes>",
+        "  <row Id=\"200\" PostId=\"19\" VoteTypeId=\"2\" CreationDate=\"2021-01-09T00:00:00.000\" />\n</votes>",
+    );
+    std::fs::write(site.join("Votes.xml"), newer).unwrap();
+    let output = cadre_replay(&site, &db, &out, json).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("holds a replay of another dump of quirky.stackexchange.com"), "{stderr}");
+    assert!(stderr.contains("Votes.xml (") && stderr.contains("the database holds Votes.xml ("), "{stderr}");
+    assert!(stderr.contains("new database"), "{stderr}");
+    assert_eq!(table_counts(&db), before, "nothing of the newer dump was applied");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), points, "the per-user file was not rewritten");
+
+    // The same size but other bytes is another dump too.
+    std::fs::write(site.join("Votes.xml"), votes.replace("Id=\"12\"", "Id=\"13\"").replace("Id=\"11\"", "Id=\"12\""))
+        .unwrap();
+    assert_eq!(std::fs::metadata(site.join("Votes.xml")).unwrap().len() as usize, votes.len());
+    let output = cadre_replay(&site, &db, &out, json).output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
+
+    // The original files resume (and change nothing).
+    std::fs::write(site.join("Votes.xml"), &votes).unwrap();
+    let output = cadre_replay(&site, &db, &out, json).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(table_counts(&db), before);
+}
+
+#[test]
+fn a_replay_that_stops_on_an_error_says_what_is_committed_and_how_to_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("quirky.stackexchange.com");
+    std::fs::create_dir(&site).unwrap();
+    quirky_site(&site);
+    // A user row that cannot be read, after the three good ones.
+    let users = std::fs::read_to_string(site.join("Users.xml")).unwrap();
+    let broken = users.replace(
+        "</users>",
+        "  <row Id=\"x4\" Reputation=\"1\" CreationDate=\"2020-12-01T00:00:00.000\" DisplayName=\"u4\" />\n</users>",
+    );
+    std::fs::write(site.join("Users.xml"), broken).unwrap();
+    let db = dir.path().join("quirky.db");
+    let output = cadre_replay(&site, &db, &dir.path().join("points.csv"), false).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("Users.xml, row"), "{stderr}");
+    assert!(stderr.contains("The replay stopped. Committed in"), "{stderr}");
+    assert!(stderr.contains("3 member(s) and 0 event(s) of this dump"), "{stderr}");
+    assert!(stderr.contains("run the same command again with the same dump files"), "{stderr}");
 }

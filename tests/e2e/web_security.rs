@@ -354,3 +354,44 @@ async fn every_cookie_is_marked_secure_when_the_host_setting_says_so_and_only_th
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_panel_reads_hash_3_as_an_id_a_name_as_a_name_and_refuses_a_sign_up_name_of_digits() {
+    let w = world(false);
+    // An older database's member named "2", while #2 is `insider`.
+    let legacy = w
+        .state
+        .forum
+        .run(|forum| {
+            forum.conn().execute("INSERT INTO members (name, joined_at) VALUES ('2', 0)", []).unwrap();
+            forum.conn().last_insert_rowid()
+        })
+        .await
+        .unwrap();
+    assert_eq!(w.insider, 2);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let (status, _, body) = w.get(&moderator, "/api/mod/members/%232").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#""name":"insider""#), "{body}");
+    let (status, _, body) = w.get(&moderator, &format!("/api/mod/members/%23{legacy}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#""name":"2""#), "{body}");
+    let (status, _, body) = w.get(&moderator, "/api/mod/members/2").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a bare 2 is ambiguous here: {body}");
+    assert!(body.contains("ambiguous"), "{body}");
+    let (status, _, body) = w.get(&moderator, "/api/mod/members/plain").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#""name":"plain""#), "{body}");
+    // The panel links to members by #id, so a member named like a number never hides another.
+    let (_, _, page) = w.get(&moderator, "/mod/members").await;
+    assert!(page.contains(r#"href="/mod/members/%232""#), "{page}");
+    let (status, _, page) = w.get(&moderator, "/mod/members/%232").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("insider"), "{page}");
+
+    let anonymous = w.visitor(None).await;
+    let (status, _, body) =
+        w.post_json(&anonymous, "/api/signup", r#"{"name":"12345","password":"long-enough-pw"}"#, true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("cannot be all digits"), "{body}");
+}

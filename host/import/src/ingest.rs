@@ -3,18 +3,18 @@
 //! A bad line is refused with its line number and the reason, and then **nothing** from the file is applied.
 //! Every line has an `id` (its external id): ingesting the same file again, or resuming after a crash, is a
 //! no-op for what was already applied. The format is documented in the README (and `tests/ingest-example.jsonl`).
-//! Lines are applied in batches of [`BATCH`] events, each batch one transaction.
+//! The check foresees every refusal the forum can make, and the lines are then applied in one transaction, so a
+//! file is applied whole or not at all.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use rusqlite::OptionalExtension;
 use serde::Deserialize;
 
 use cadre_core::forum::{Forum, ForumError, ImportedPost, MemberId};
 use cadre_model::PostKind;
 
-/// Events per transaction while applying.
-pub const BATCH: usize = 500;
 /// Longest line accepted (a post body is at most 64 KiB, plus the JSON around it).
 const MAX_LINE: usize = 80 << 10;
 
@@ -107,7 +107,8 @@ pub enum Line {
         /// When.
         at: String,
     },
-    /// An accepted answer.
+    /// An accepted answer; on a question with another accepted answer it moves the accept (the earlier answer is
+    /// unaccepted first, see `Forum::import_accept`).
     Accept {
         /// External id.
         id: String,
@@ -162,8 +163,8 @@ pub enum IngestError {
         /// `line N: reason`, one per bad line (at most 100).
         errors: Vec<String>,
     },
-    /// Applying failed (the database); what was applied before stays, and ingesting again resumes.
-    #[error("{path} line {line}: {source}")]
+    /// Applying failed (the database); the transaction was rolled back, so nothing from the file was applied.
+    #[error("{path} line {line}: {source}; nothing from the file was applied")]
     Apply {
         /// The file.
         path: String,
@@ -191,16 +192,16 @@ fn time(text: &str) -> Result<i64, String> {
         .map_err(|e| format!("`{text}` is not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z): {e}"))
 }
 
-/// Read and check the whole file: syntax, times, unique ids, and that every reference names something defined
-/// earlier in the file or already in the forum.
+/// Read and check the whole file: syntax, times, unique ids, that every reference names something defined earlier
+/// in the file or already in the forum, and every refusal the forum would make when the lines are applied in order
+/// (a second like of the same post by the same member, removing a like twice, withdrawing an accept that is not in
+/// force, …), so that a file that passes is applied whole. Lines whose id the forum already holds are no-ops.
 pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, IngestError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| IngestError::Read { path: name.clone(), source })?;
     let mut errors = Vec::new();
     let mut lines = Vec::new();
-    let (mut ids, mut members, mut categories, mut posts, mut likes) =
-        (HashSet::new(), HashSet::new(), HashSet::new(), HashMap::new(), HashSet::new());
-    let known = |sql: &str, id: &str| -> bool { forum.conn().query_row(sql, [id], |_| Ok(())).is_ok() };
+    let mut check = Checker::new(forum);
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
         if raw.trim().is_empty() {
@@ -217,96 +218,10 @@ pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, Ingest
                 continue;
             }
         };
-        let mut problems = Vec::new();
-        if !ids.insert(line.id().to_owned()) {
-            problems.push(format!("the id {:?} is used twice in the file", line.id()));
-        }
-        let member = |problems: &mut Vec<String>, id: &Option<String>| {
-            if let Some(id) = id
-                && !members.contains(id)
-                && !known("SELECT 1 FROM members WHERE external_id = ?1", id)
-            {
-                problems.push(format!("no member {id:?} (define it with a \"member\" line first)"));
-            }
-        };
-        let post_kind = |problems: &mut Vec<String>, id: &str| -> Option<&'static str> {
-            if let Some(kind) = posts.get(id) {
-                return Some(*kind);
-            }
-            let kind: Option<String> =
-                forum.conn().query_row("SELECT kind FROM posts WHERE external_id = ?1", [id], |r| r.get(0)).ok();
-            match kind.as_deref() {
-                Some("question") => Some("question"),
-                Some("answer") => Some("answer"),
-                Some(_) => Some("reply"),
-                None => {
-                    problems.push(format!("no post {id:?} (it must come earlier in the file or be ingested already)"));
-                    None
-                }
-            }
-        };
-        match &line {
-            Line::Member { id, name, joined } => {
-                if name.trim().is_empty() || name.len() > 64 {
-                    problems.push("a member name needs 1 to 64 characters".into());
-                }
-                time(joined).map_err(|e| problems.push(e)).ok();
-                members.insert(id.clone());
-            }
-            Line::Category { slug, name, .. } => {
-                if slug.is_empty() || name.is_empty() {
-                    problems.push("a category needs a slug and a name".into());
-                }
-                categories.insert(slug.clone());
-            }
-            Line::Question { id, author, category, title, at, .. } => {
-                member(&mut problems, author);
-                if !categories.contains(category) && !known("SELECT 1 FROM categories WHERE slug = ?1", category) {
-                    problems.push(format!("no category {category:?}"));
-                }
-                if title.trim().is_empty() {
-                    problems.push("a question needs a title".into());
-                }
-                time(at).map_err(|e| problems.push(e)).ok();
-                posts.insert(id.clone(), "question");
-            }
-            Line::Answer { id, author, question, at, .. } => {
-                member(&mut problems, author);
-                if let Some(kind) = post_kind(&mut problems, question)
-                    && kind != "question"
-                {
-                    problems.push(format!("{question:?} is not a question"));
-                }
-                time(at).map_err(|e| problems.push(e)).ok();
-                posts.insert(id.clone(), "answer");
-            }
-            Line::Reply { id, author, parent, at, .. } => {
-                member(&mut problems, author);
-                post_kind(&mut problems, parent);
-                time(at).map_err(|e| problems.push(e)).ok();
-                posts.insert(id.clone(), "reply");
-            }
-            Line::Like { id, liker, post, at } => {
-                member(&mut problems, liker);
-                post_kind(&mut problems, post);
-                time(at).map_err(|e| problems.push(e)).ok();
-                likes.insert(id.clone());
-            }
-            Line::Unlike { like, at, .. } => {
-                if !likes.contains(like) && !known("SELECT 1 FROM likes WHERE external_id = ?1", like) {
-                    problems.push(format!("no like {like:?}"));
-                }
-                time(at).map_err(|e| problems.push(e)).ok();
-            }
-            Line::Accept { answer, at, .. } | Line::Unaccept { answer, at, .. } => {
-                if let Some(kind) = post_kind(&mut problems, answer)
-                    && kind != "answer"
-                {
-                    problems.push(format!("{answer:?} is not an answer"));
-                }
-                time(at).map_err(|e| problems.push(e)).ok();
-            }
-        }
+        let problems = check.line(number, &line).map_err(|e| IngestError::Read {
+            path: name.clone(),
+            source: std::io::Error::other(format!("reading the forum database: {e}")),
+        })?;
         if problems.is_empty() {
             lines.push((number, line));
         } else {
@@ -318,6 +233,348 @@ pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, Ingest
         }
     }
     if errors.is_empty() { Ok(lines) } else { Err(IngestError::Invalid { path: name, errors }) }
+}
+
+/// A post as the check sees it: its kind, its topic and whether the topic's asker is known. Posts are keyed
+/// `file:ID` when a line of the file creates them and `db:N` when the forum holds them.
+#[derive(Debug, Clone)]
+struct PostFacts {
+    key: String,
+    kind: &'static str,
+    topic: String,
+    asker_known: bool,
+}
+
+/// A like as the check sees it.
+#[derive(Debug, Clone)]
+struct LikeFacts {
+    /// (post key, liker's external id), when the liker is known.
+    pair: Option<(String, String)>,
+    /// `Some(line)` while in force (0: in the forum already), `None` once removed.
+    active: Option<usize>,
+    /// The line that removed it (0: removed in the forum already).
+    removed_at_line: usize,
+}
+
+/// The forum's state as the file's lines change it, read from the database where the file does not say.
+struct Checker<'a> {
+    forum: &'a Forum,
+    ids: HashSet<String>,
+    members: HashSet<String>,
+    names: HashSet<String>,
+    categories: HashSet<String>,
+    posts: HashMap<String, PostFacts>,
+    likes: HashMap<String, LikeFacts>,
+    /// Likes in force by (post key, liker): the line that made it (0: in the forum), `None`: none in force.
+    pairs: HashMap<(String, String), Option<usize>>,
+    /// The accepted answer (post key) of each question (topic key), as the file left it.
+    accepted: HashMap<String, Option<String>>,
+}
+
+fn kind_of(stored: &str) -> &'static str {
+    match stored {
+        "question" => "question",
+        "answer" => "answer",
+        _ => "reply",
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn new(forum: &'a Forum) -> Checker<'a> {
+        Checker {
+            forum,
+            ids: HashSet::new(),
+            members: HashSet::new(),
+            names: HashSet::new(),
+            categories: HashSet::new(),
+            posts: HashMap::new(),
+            likes: HashMap::new(),
+            pairs: HashMap::new(),
+            accepted: HashMap::new(),
+        }
+    }
+
+    fn exists(&self, sql: &str, value: &str) -> rusqlite::Result<bool> {
+        Ok(self.forum.conn().query_row(sql, [value], |_| Ok(())).optional()?.is_some())
+    }
+
+    fn member_known(&self, id: &str) -> rusqlite::Result<bool> {
+        Ok(self.members.contains(id) || self.exists("SELECT 1 FROM members WHERE external_id = ?1", id)?)
+    }
+
+    fn post(&self, id: &str) -> rusqlite::Result<Option<PostFacts>> {
+        if let Some(post) = self.posts.get(id) {
+            return Ok(Some(post.clone()));
+        }
+        self.forum
+            .conn()
+            .query_row(
+                "SELECT p.id, p.kind, q.id, q.author_id IS NOT NULL FROM posts p JOIN posts q ON q.id = p.topic_id \
+                 WHERE p.external_id = ?1",
+                [id],
+                |row| {
+                    Ok(PostFacts {
+                        key: format!("db:{}", row.get::<_, i64>(0)?),
+                        kind: kind_of(&row.get::<_, String>(1)?),
+                        topic: format!("db:{}", row.get::<_, i64>(2)?),
+                        asker_known: row.get(3)?,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    fn like(&self, id: &str) -> rusqlite::Result<Option<LikeFacts>> {
+        if let Some(like) = self.likes.get(id) {
+            return Ok(Some(like.clone()));
+        }
+        self.forum
+            .conn()
+            .query_row(
+                "SELECT l.post_id, m.external_id, l.removed_at IS NULL FROM likes l \
+                 LEFT JOIN members m ON m.id = l.liker_id WHERE l.external_id = ?1",
+                [id],
+                |row| {
+                    let post = format!("db:{}", row.get::<_, i64>(0)?);
+                    let active: bool = row.get(2)?;
+                    Ok(LikeFacts {
+                        pair: row.get::<_, Option<String>>(1)?.map(|liker| (post, liker)),
+                        active: active.then_some(0),
+                        removed_at_line: 0,
+                    })
+                },
+            )
+            .optional()
+    }
+
+    /// The line of the like in force for this pair (0: in the forum), if any.
+    fn pair_active(&self, pair: &(String, String)) -> rusqlite::Result<Option<usize>> {
+        if let Some(state) = self.pairs.get(pair) {
+            return Ok(*state);
+        }
+        let Some(post) = pair.0.strip_prefix("db:") else { return Ok(None) };
+        let found = self
+            .forum
+            .conn()
+            .query_row(
+                "SELECT 1 FROM likes l JOIN members m ON m.id = l.liker_id \
+                 WHERE l.post_id = ?1 AND m.external_id = ?2 AND l.removed_at IS NULL",
+                rusqlite::params![post.parse::<i64>().unwrap_or(-1), pair.1],
+                |_| Ok(()),
+            )
+            .optional()?;
+        Ok(found.map(|()| 0))
+    }
+
+    /// The accepted answer (post key) of a question (topic key).
+    fn accepted(&self, topic: &str) -> rusqlite::Result<Option<String>> {
+        if let Some(answer) = self.accepted.get(topic) {
+            return Ok(answer.clone());
+        }
+        let Some(question) = topic.strip_prefix("db:") else { return Ok(None) };
+        self.forum
+            .conn()
+            .query_row(
+                "SELECT answer_id FROM accepts WHERE question_id = ?1",
+                [question.parse::<i64>().unwrap_or(-1)],
+                |row| Ok(format!("db:{}", row.get::<_, i64>(0)?)),
+            )
+            .optional()
+    }
+
+    /// The forum already holds this line's event: which kind it was recorded as, if any.
+    fn recorded_kind(&self, id: &str) -> rusqlite::Result<Option<String>> {
+        self.forum.conn().query_row("SELECT kind FROM events WHERE external_id = ?1", [id], |row| row.get(0)).optional()
+    }
+
+    /// What is wrong with one line, given the lines before it (empty: nothing), and what it changes.
+    fn line(&mut self, number: usize, line: &Line) -> rusqlite::Result<Vec<String>> {
+        let mut problems = Vec::new();
+        if !self.ids.insert(line.id().to_owned()) {
+            problems.push(format!("the id {:?} is used twice in the file", line.id()));
+            return Ok(problems);
+        }
+        // Already applied (ingesting the same file again, or one that overlaps): a no-op, if it is the same kind.
+        let expected_kind = match line {
+            Line::Member { .. } | Line::Category { .. } => None,
+            Line::Question { .. } | Line::Answer { .. } | Line::Reply { .. } => Some("post-created"),
+            Line::Like { .. } => Some("like-added"),
+            Line::Unlike { .. } => Some("like-removed"),
+            Line::Accept { .. } => Some("answer-accepted"),
+            Line::Unaccept { .. } => Some("answer-unaccepted"),
+        };
+        if let Some(expected) = expected_kind
+            && let Some(recorded) = self.recorded_kind(line.id())?
+        {
+            if recorded != expected {
+                problems.push(format!(
+                    "the forum already holds an event with the id {:?}, and it is a {recorded} event, not a {expected} \
+                     one; give this line another id",
+                    line.id()
+                ));
+            }
+            return Ok(problems);
+        }
+        let member = |checker: &Self, problems: &mut Vec<String>, id: &Option<String>| -> rusqlite::Result<()> {
+            if let Some(id) = id
+                && !checker.member_known(id)?
+            {
+                problems.push(format!("no member {id:?} (define it with a \"member\" line first)"));
+            }
+            Ok(())
+        };
+        let post = |checker: &Self, problems: &mut Vec<String>, id: &str| -> rusqlite::Result<Option<PostFacts>> {
+            let found = checker.post(id)?;
+            if found.is_none() {
+                problems.push(format!("no post {id:?} (it must come earlier in the file or be ingested already)"));
+            }
+            Ok(found)
+        };
+        match line {
+            Line::Member { id, name, joined } => {
+                time(joined).map_err(|e| problems.push(e)).ok();
+                if self.exists("SELECT 1 FROM members WHERE external_id = ?1", id)? {
+                    return Ok(problems);
+                }
+                if let Some(problem) = cadre_core::forum::names::name_problem(name) {
+                    problems.push(problem);
+                } else {
+                    // As the forum names an imported member whose name is taken: the external id appended.
+                    let taken = |n: &str| -> rusqlite::Result<bool> {
+                        Ok(self.names.contains(n) || self.exists("SELECT 1 FROM members WHERE name = ?1", n)?)
+                    };
+                    let mut given = name.clone();
+                    if taken(&given)? {
+                        given = format!("{name}#{id}");
+                        if taken(&given)? {
+                            problems.push(format!(
+                                "the name {name:?} is taken, and so is {given:?}, the name the forum would give \
+                                 this member instead; choose another name"
+                            ));
+                        }
+                    }
+                    if problems.is_empty() {
+                        self.names.insert(given);
+                    }
+                }
+                self.members.insert(id.clone());
+            }
+            Line::Category { slug, name, .. } => {
+                if slug.is_empty() || name.is_empty() {
+                    problems.push("a category needs a slug and a name".into());
+                } else {
+                    self.categories.insert(slug.clone());
+                }
+            }
+            Line::Question { id, author, category, title, at, .. } => {
+                member(self, &mut problems, author)?;
+                if !self.categories.contains(category)
+                    && !self.exists("SELECT 1 FROM categories WHERE slug = ?1", category)?
+                {
+                    problems.push(format!("no category {category:?}"));
+                }
+                if title.trim().is_empty() {
+                    problems.push("a question needs a title".into());
+                }
+                time(at).map_err(|e| problems.push(e)).ok();
+                let key = format!("file:{id}");
+                let facts = PostFacts { key: key.clone(), kind: "question", topic: key, asker_known: author.is_some() };
+                self.posts.insert(id.clone(), facts);
+            }
+            Line::Answer { id, author, question: parent, at, .. } | Line::Reply { id, author, parent, at, .. } => {
+                let answer = matches!(line, Line::Answer { .. });
+                member(self, &mut problems, author)?;
+                let parent_facts = post(self, &mut problems, parent)?;
+                if answer && parent_facts.as_ref().is_some_and(|p| p.kind != "question") {
+                    problems.push(format!("{parent:?} is not a question"));
+                }
+                time(at).map_err(|e| problems.push(e)).ok();
+                if let Some(parent) = parent_facts {
+                    let facts = PostFacts {
+                        key: format!("file:{id}"),
+                        kind: if answer { "answer" } else { "reply" },
+                        topic: parent.topic,
+                        asker_known: parent.asker_known,
+                    };
+                    self.posts.insert(id.clone(), facts);
+                }
+            }
+            Line::Like { id, liker, post: target, at } => {
+                member(self, &mut problems, liker)?;
+                let target_facts = post(self, &mut problems, target)?;
+                time(at).map_err(|e| problems.push(e)).ok();
+                let pair = match (&target_facts, liker) {
+                    (Some(facts), Some(liker)) => Some((facts.key.clone(), liker.clone())),
+                    _ => None,
+                };
+                if let Some(pair) = &pair
+                    && let Some(earlier) = self.pair_active(pair)?
+                {
+                    let liker = &pair.1;
+                    problems.push(match earlier {
+                        0 => format!(
+                            "member {liker:?} already likes post {target:?} in the forum; a member likes a post once"
+                        ),
+                        line => format!(
+                            "member {liker:?} already likes post {target:?} (line {line}); a member likes a post once, \
+                             so unlike it first"
+                        ),
+                    });
+                }
+                if problems.is_empty() {
+                    if let Some(pair) = &pair {
+                        self.pairs.insert(pair.clone(), Some(number));
+                    }
+                    self.likes.insert(id.clone(), LikeFacts { pair, active: Some(number), removed_at_line: 0 });
+                }
+            }
+            Line::Unlike { like, at, .. } => {
+                time(at).map_err(|e| problems.push(e)).ok();
+                match self.like(like)? {
+                    None => problems.push(format!("no like {like:?}")),
+                    Some(facts) if facts.active.is_none() => problems.push(match facts.removed_at_line {
+                        0 => format!("the like {like:?} was already removed in the forum"),
+                        line => format!("the like {like:?} was already removed (line {line})"),
+                    }),
+                    Some(mut facts) if problems.is_empty() => {
+                        if let Some(pair) = &facts.pair {
+                            self.pairs.insert(pair.clone(), None);
+                        }
+                        facts.active = None;
+                        facts.removed_at_line = number;
+                        self.likes.insert(like.clone(), facts);
+                    }
+                    Some(_) => {}
+                }
+            }
+            Line::Accept { answer, at, .. } | Line::Unaccept { answer, at, .. } => {
+                let accept = matches!(line, Line::Accept { .. });
+                time(at).map_err(|e| problems.push(e)).ok();
+                let Some(facts) = post(self, &mut problems, answer)? else { return Ok(problems) };
+                if facts.kind != "answer" {
+                    problems.push(format!("{answer:?} is not an answer"));
+                    return Ok(problems);
+                }
+                if !accept {
+                    if !facts.asker_known {
+                        problems.push(format!(
+                            "the question of answer {answer:?} has no known asker (deleted account), so nobody can \
+                             withdraw its accept"
+                        ));
+                    } else if self.accepted(&facts.topic)?.as_deref() != Some(facts.key.as_str()) {
+                        problems.push(format!(
+                            "answer {answer:?} is not the accepted answer of its question at this point, so its \
+                             accept cannot be withdrawn"
+                        ));
+                    }
+                }
+                if problems.is_empty() {
+                    self.accepted.insert(facts.topic, accept.then_some(facts.key));
+                }
+            }
+        }
+        Ok(problems)
+    }
 }
 
 fn member_id(forum: &Forum, external_id: &Option<String>) -> Result<Option<MemberId>, ForumError> {
@@ -398,25 +655,23 @@ fn apply_line(forum: &mut Forum, line: &Line) -> Result<bool, ForumError> {
     Ok(!outcome.duplicate)
 }
 
-/// Validate the whole file, then apply it in batches.
+/// Validate the whole file, then apply it in one transaction: all of it, or (should the database fail) none.
 pub fn ingest(forum: &mut Forum, path: &Path) -> Result<IngestReport, IngestError> {
     let lines = validate(forum, path)?;
     let name = path.display().to_string();
     let mut report = IngestReport { lines: lines.len(), ..IngestReport::default() };
-    for chunk in lines.chunks(BATCH) {
-        let mut failed_line = 0;
-        let applied = forum.batch(|forum| {
-            let mut applied = 0;
-            for (number, line) in chunk {
-                failed_line = *number;
-                applied += usize::from(apply_line(forum, line)?);
-            }
-            Ok(applied)
-        });
-        match applied {
-            Ok(applied) => report.applied += applied,
-            Err(source) => return Err(IngestError::Apply { path: name, line: failed_line, source }),
+    let mut failed_line = 0;
+    let applied = forum.batch(|forum| {
+        let mut applied = 0;
+        for (number, line) in &lines {
+            failed_line = *number;
+            applied += usize::from(apply_line(forum, line)?);
         }
+        Ok(applied)
+    });
+    match applied {
+        Ok(applied) => report.applied = applied,
+        Err(source) => return Err(IngestError::Apply { path: name, line: failed_line, source }),
     }
     report.already_applied = report.lines - report.applied;
     Ok(report)

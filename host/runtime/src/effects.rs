@@ -68,8 +68,10 @@ fn check(effect: &Effect, declaration: &Declaration, limits: &Limits) -> Result<
         Effect::AwardPoints { delta, rule, reason, .. } => {
             size("rule", rule, limits.max_rule_bytes)?;
             size("reason", reason, limits.max_reason_bytes)?;
-            if *delta == 0 {
-                return Err("a zero award changes nothing and would only clutter the ledger".into());
+            // A zero award is a ledger line explaining why something earned nothing (a cap, an anti-gaming rule):
+            // it changes no total, but it must say why.
+            if *delta == 0 && reason.trim().is_empty() {
+                return Err("an award of 0 points must give its reason (the ledger line is its only purpose)".into());
             }
             // Far beyond any real award, and keeps every total far from overflow.
             if delta.unsigned_abs() > 1_000_000_000 {
@@ -99,5 +101,24 @@ fn check(effect: &Effect, declaration: &Declaration, limits: &Limits) -> Result<
             size("topic", topic, limits.max_rule_bytes)?;
             size("message", message, limits.max_notice_bytes)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn award(delta: i64, reason: &str) -> Effect {
+        Effect::AwardPoints { member: 7, delta, rule: "answer-liked".into(), reason: reason.into() }
+    }
+
+    #[test]
+    fn an_award_of_0_points_is_a_ledger_line_that_must_say_why() {
+        let (declaration, limits) = (Declaration { badges: vec![], tiers: vec![] }, Limits::default());
+        let why = award(0, "like 4 on answer 2: withheld by daily cap (200 reached)");
+        assert!(validate_effects(&[why], &declaration, &limits).is_ok());
+        let error = validate_effects(&[award(0, " ")], &declaration, &limits).unwrap_err();
+        assert!(matches!(error, CallErrorKind::InvalidEffect { index: 0, .. }), "{error:?}");
+        assert!(validate_effects(&[award(5, "")], &declaration, &limits).is_ok(), "a real award may be terse");
     }
 }

@@ -248,6 +248,9 @@ fn check_credentials(name: &str, password: &str) -> Result<(), WebError> {
             NAME_LEN.end()
         )));
     }
+    if let Some(problem) = cadre_core::forum::names::name_problem(name) {
+        return Err(WebError::Invalid(problem));
+    }
     if !PASSWORD_LEN.contains(&password.len()) {
         return Err(WebError::Invalid(format!(
             "a password has {} to {} characters",

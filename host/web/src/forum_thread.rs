@@ -41,6 +41,9 @@ impl ForumHandle {
             // Ends when every handle is dropped.
             // A job that panics loses its reply (its request gets a 500); the thread goes on serving the others.
             for job in queue {
+                // What a job reads (the panel's tiers, a member's record, the settings) comes from the program in
+                // force, which another process (`cadre plugin upgrade`, `rollback`, `program apply`) may have changed.
+                forum.follow_program_in_force();
                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut forum)));
             }
         })?;

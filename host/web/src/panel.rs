@@ -261,8 +261,12 @@ pub async fn set_access(
 ) -> Result<(), WebError> {
     let (id, why) = (moderator.id, reason(why)?);
     run(state, move |forum| {
-        let member = report::resolve_member(forum.conn(), name.trim())
-            .map_err(|_| WebError::Invalid(format!("no member is called {:?}", name.trim())))?;
+        let member = report::resolve_member(forum.conn(), name.trim()).map_err(|e| match e {
+            cadre_core::forum::ForumError::NotFound(_) => {
+                WebError::Invalid(format!("no member is called {:?}", name.trim()))
+            }
+            other => other.into(),
+        })?;
         let at = now_ms();
         if add {
             forum.add_member(id, member, &tier, &why, at)?
@@ -291,6 +295,17 @@ pub async fn retry(state: &AppState, moderator: &Member) -> Result<(usize, usize
             None,
         )?;
         Ok(outcome)
+    })
+    .await
+}
+
+/// Recompute the whole history under the program and settings in force (what a rollback offers): what it would
+/// change, or with `apply`, write it. Refused while dead letters wait (retry them first).
+pub async fn recompute(state: &AppState, moderator: &Member, apply: bool) -> Result<Preview, WebError> {
+    let id = moderator.id;
+    run(state, move |forum| {
+        let actor = forum.moderator_label(id)?;
+        Ok(forum.recompute_in_force(apply, &actor, now_ms())?)
     })
     .await
 }

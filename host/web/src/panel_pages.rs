@@ -46,12 +46,28 @@ pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
                     tr { th { "Review queue" } td { a href="/mod/queue" { (status.pending) " pending" } } }
                     tr { th { "Tiers" } td { @for t in &status.tiers { (t.name) " (" (t.id) ") " } } }
                 }
+                @if let Some(offer) = &p.recompute_offer {
+                    section.card #recompute-offer {
+                        h2 { "Recompute after the rollback?" }
+                        p {
+                            "Rolled back from " (offer.rolled_back.join(", ")) " to " (offer.restored) ". "
+                            "Events #" (offer.first_event) "–#" (offer.last_event) " (" (offer.events()) ") were handled by "
+                            "a version no longer in force: what it made of them stays (a post it ignored is in no member's "
+                            "record) until history is recomputed under the program in force."
+                        }
+                        @if p.dead_letters > 0 { p.error { "Retry the dead letters first (below)." } }
+                        form method="post" action="/mod/recompute" {
+                            (csrf(&who))
+                            button #preview-recompute name="action" value="preview" type="submit" { "Preview the recompute" }
+                        }
+                    }
+                }
             } @else { p { "No program is installed." } }
             h2 { "Notices" }
             @if status.notices.is_empty() { p.muted { "None." } }
             ul #notices { @for n in &status.notices {
                 li { span.muted { (date_time(n.at)) } " " span.tag { (n.topic) } " "
-                     @if let Some(m) = n.member_id { a href={ "/mod/members/" (m) } { "member " (m) } " — " } (n.message) }
+                     @if let Some(m) = n.member_id { a href={ "/mod/members/%23" (m) } { "member #" (m) } " — " } (n.message) }
             } }
             h2 { "Dead letters" }
             @if status.dead_letters.is_empty() { p.muted { "None." } }
@@ -75,6 +91,41 @@ pub async fn retry(State(state): State<AppState>, who: Who, Form(form): Form<Tok
     who.check_csrf(&form.csrf)?;
     panel::retry(&state, moderator).await?;
     Ok(Redirect::to("/mod").into_response())
+}
+
+/// The recompute form.
+#[derive(Debug, Deserialize)]
+pub struct RecomputeForm {
+    /// CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// `preview` (changes nothing) or `apply`.
+    #[serde(default)]
+    pub action: String,
+}
+
+/// `POST /mod/recompute`: preview recomputing the whole history under the program and settings in force (what a
+/// rollback offers), or apply it.
+pub async fn recompute(State(state): State<AppState>, who: Who, Form(form): Form<RecomputeForm>) -> PageResult {
+    let moderator = who.moderator()?;
+    who.check_csrf(&form.csrf)?;
+    let apply = form.action == "apply";
+    let preview = panel::recompute(&state, moderator, apply).await?;
+    respond(
+        &who,
+        "Recompute history",
+        html! {
+            h1 { "Recompute history under the program in force" }
+            @if apply { p.ok #recompute-done { "Recomputed: history is now what the program in force makes of it." } }
+            (preview_table(&preview, apply))
+            @if !apply {
+                form method="post" action="/mod/recompute" {
+                    (csrf(&who))
+                    button #apply-recompute.danger name="action" value="apply" type="submit" { "Recompute history" }
+                }
+            }
+        },
+    )
 }
 
 fn settings_page(who: &Who, text: &str, outcome: Option<&SettingsOutcome>) -> PageResult {
@@ -121,7 +172,7 @@ fn preview_table(p: &cadre_core::events::Preview, applied: bool) -> Markup {
     let grants = |label: &str, list: &[cadre_core::events::Grant]| {
         html! {
             @if !list.is_empty() {
-                tr { th { (label) } td { @for g in list { a href={ "/mod/members/" (g.member_id) } { (g.name) } " (" (g.what) ") " } } }
+                tr { th { (label) } td { @for g in list { a href={ "/mod/members/%23" (g.member_id) } { (g.name) } " (" (g.what) ") " } } }
             }
         }
     };
@@ -130,6 +181,7 @@ fn preview_table(p: &cadre_core::events::Preview, applied: bool) -> Markup {
             h2 { @if applied { "What changed" } @else { "What this change would do" } }
             p.muted { (p.events) " events replayed" @if p.failures > 0 { ", " span.error { (p.failures) " would fail" } } }
             @if p.is_empty() { p { "Nothing members or moderators see would change." } }
+            @if p.state_keys_changed > 0 { p #state-changed { "The program's own records (what member records show) differ in " (p.state_keys_changed) " key(s)." } }
             table {
                 (grants("Badges gained", &p.badges_gained)) (grants("Badges lost", &p.badges_lost))
                 (grants("Access gained", &p.access_gained)) (grants("Access lost", &p.access_lost))
@@ -193,7 +245,7 @@ pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
             @if queue.is_empty() { p.muted #queue-empty { "Nobody is waiting for review." } }
             @for n in &queue {
                 section.card.nomination id={ "n" (n.id) } {
-                    h2 { a href={ "/mod/members/" (n.member_id) } { (n.member_name) } " → " (n.tier) }
+                    h2 { a href={ "/mod/members/%23" (n.member_id) } { (n.member_name) } " → " (n.tier) }
                     p.muted { "Nominated " (date(n.created_at)) }
                     p { strong { (n.evidence.summary) } }
                     table { @for f in &n.evidence.figures {
@@ -261,7 +313,7 @@ pub async fn members(State(state): State<AppState>, who: Who) -> PageResult {
                 tr { th { "Member" } th { "Tier" } th { "How" } th { "Since" } th { "Reason" } th {} }
                 @for h in &holders {
                     tr.(h.source) {
-                        td { a href={ "/mod/members/" (h.member_id) } { (h.name) } }
+                        td { a href={ "/mod/members/%23" (h.member_id) } { (h.name) } }
                         td { (h.tier) } td { span.tag.(h.source) { (h.source) } }
                         td { (date(h.granted_at)) } td { (h.reason) }
                         td { form method="post" action="/mod/members/remove" {
@@ -363,7 +415,7 @@ fn audit_table(rows: &[cadre_core::program::report::AuditRow]) -> Markup {
             tr { th { "When" } th { "Who" } th { "What" } th { "Member" } th { "Subject" } th { "Why" } }
             @for a in rows {
                 tr { td { (date_time(a.at)) } td { (a.actor) } td { (a.action) }
-                     td { @if let Some(m) = a.member_id { a href={ "/mod/members/" (m) } { (m) } } }
+                     td { @if let Some(m) = a.member_id { a href={ "/mod/members/%23" (m) } { "#" (m) } } }
                      td { (a.subject) } td { (a.reason) } }
             }
         }

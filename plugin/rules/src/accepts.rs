@@ -1,7 +1,8 @@
 //! Accepted answers: points to the answerer and the asker, and exact refunds when an acceptance is withdrawn.
 //!
 //! Nothing at all for a self-accept; nothing to the author of a community wiki (the asker keeps theirs); accept
-//! points are outside the daily caps unless `caps.accepts-exempt = false`. Store layout:
+//! points are outside the daily caps unless `caps.accepts-exempt = false`. An accept that gives a party nothing
+//! still leaves them a ledger line of 0 points saying why. Store layout:
 //! - `accept/<answer>` — what the accept gave ([`AcceptRecord`]), until it is withdrawn;
 //! - `m/<member>/acc` — the member's [`RECENT_ACCEPTED`] most recent accepted answers (for the evidence's best
 //!   answers). Bounded: a member with tens of thousands of accepted answers (there are such members on the largest
@@ -57,6 +58,13 @@ pub fn answer_accepted(ctx: &mut Ctx<'_>, accept: &Accept) {
         ctx.active(asker, day);
     }
     let self_accept = accept.asker.is_some() && accept.asker == accept.answerer;
+    let what = format!("answer {} accepted on question {}", accept.answer, accept.question);
+    if let Some(answerer) = accept.answerer
+        && accept.answer_wiki
+        && answer_points > 0
+    {
+        ctx.withheld(answerer, Kind::AnswerAccepted, format!("{what}: community wiki, not counted"));
+    }
     if let Some(answerer) = accept.answerer
         && !accept.answer_wiki
     {
@@ -66,6 +74,9 @@ pub fn answer_accepted(ctx: &mut Ctx<'_>, accept: &Accept) {
         if self_accept {
             state.lost_gaming += answer_points;
             rec[4] = answer_points;
+            if answer_points > 0 {
+                ctx.withheld(answerer, Kind::AnswerAccepted, format!("{what}: self-accept, not counted"));
+            }
         } else {
             rec[0] |= ANSWER_COUNTED;
             state.accepted_answers += 1;
@@ -81,17 +92,25 @@ pub fn answer_accepted(ctx: &mut Ctx<'_>, accept: &Accept) {
             answers.push(accept.answer);
             let oldest_kept = answers.len().saturating_sub(RECENT_ACCEPTED);
             state::store_ids(ctx.kv, &accepted_key(answerer), &answers[oldest_kept..]);
-            let reason = format!("answer {} accepted on question {}", accept.answer, accept.question);
-            ctx.award(answerer, Kind::AnswerAccepted, given, day, Kind::AnswerAccepted.key(), reason);
+            if given > 0 {
+                ctx.award(answerer, Kind::AnswerAccepted, given, day, Kind::AnswerAccepted.key(), what);
+            } else if answer_points > 0 {
+                let reason = format!("{what}: withheld by daily cap ({received_cap} reached)");
+                ctx.withheld(answerer, Kind::AnswerAccepted, reason);
+            }
         }
     }
     if let Some(asker) = accept.asker {
         rec[0] |= ASKER;
         rec[5] = asker as i64;
         let state = ctx.members.get(ctx.kv, asker);
+        let what = format!("accepted answer {} on question {}", accept.answer, accept.question);
         if self_accept {
             state.lost_gaming += accepting_points;
             rec[8] = accepting_points;
+            if accepting_points > 0 {
+                ctx.withheld(asker, Kind::Accepting, format!("{what}: self-accept, not counted"));
+            }
         } else {
             let given = if exempt {
                 accepting_points
@@ -101,8 +120,12 @@ pub fn answer_accepted(ctx: &mut Ctx<'_>, accept: &Accept) {
             state.lost_caps += accepting_points - given;
             rec[6] = given;
             rec[7] = accepting_points - given;
-            let reason = format!("accepted answer {} on question {}", accept.answer, accept.question);
-            ctx.award(asker, Kind::Accepting, given, day, Kind::Accepting.key(), reason);
+            if given > 0 {
+                ctx.award(asker, Kind::Accepting, given, day, Kind::Accepting.key(), what);
+            } else if accepting_points > 0 {
+                let reason = format!("{what}: withheld by daily cap ({given_cap} reached)");
+                ctx.withheld(asker, Kind::Accepting, reason);
+            }
         }
     }
     ctx.kv.set(&key, &codec::encode(&rec));

@@ -71,11 +71,20 @@ impl Pair {
     }
 }
 
+/// Which per-pair limit a like went over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairLimit {
+    /// `antigaming.pair-likes-per-day`.
+    Day,
+    /// `antigaming.pair-likes-per-week` (rolling 7 days).
+    Week,
+}
+
 /// What the liker rules decided about one like from a known liker to a known author (not a self-like).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verdict {
-    /// Over a per-pair limit: the like earns nothing.
-    pub over_pair_limit: bool,
+    /// Over a per-pair limit (which one): the like earns nothing.
+    pub over_pair_limit: Option<PairLimit>,
     /// The percentage of its points the like still gives (100, or less for a young account).
     pub percent: i64,
     /// The liker's current likes on the author's posts before this one.
@@ -120,7 +129,14 @@ pub fn like_added(
         }
     }
     pair.store(kv, liker, author);
-    Verdict { over_pair_limit: over_day || over_week, percent, before }
+    let over_pair_limit = if over_day {
+        Some(PairLimit::Day)
+    } else if over_week {
+        Some(PairLimit::Week)
+    } else {
+        None
+    };
+    Verdict { over_pair_limit, percent, before }
 }
 
 /// A like from a known liker to a known author, cast on `day`, was removed: uncount it. Returns the liker's
@@ -194,7 +210,7 @@ mod tests {
     fn the_pair_limit_per_day_stops_the_third_like_of_the_day() {
         let (mut kv, mut fx) = (MemoryKv::default(), Vec::new());
         let v: Vec<bool> =
-            (0..3).map(|_| like_added(&rules(), &mut kv, 1, 2, 5, None, &mut fx).over_pair_limit).collect();
+            (0..3).map(|_| like_added(&rules(), &mut kv, 1, 2, 5, None, &mut fx).over_pair_limit.is_some()).collect();
         assert_eq!(v, [false, false, true]);
     }
 
@@ -204,7 +220,7 @@ mod tests {
         let at = |day: i64| day * DAY_MS;
         let v: Vec<bool> = [0, 1, 2, 3, 9]
             .iter()
-            .map(|&d| like_added(&rules(), &mut kv, 1, 2, at(d), None, &mut fx).over_pair_limit)
+            .map(|&d| like_added(&rules(), &mut kv, 1, 2, at(d), None, &mut fx).over_pair_limit.is_some())
             .collect();
         assert_eq!(v, [false, false, false, true, false], "day 9 sees only day 3 (refused likes count too)");
     }
@@ -233,6 +249,6 @@ mod tests {
         like_added(&rules(), &mut kv, 1, 2, 5, None, &mut fx);
         like_added(&rules(), &mut kv, 1, 2, 5, None, &mut fx);
         assert_eq!(like_removed(&mut kv, 1, 2, 0), 2);
-        assert!(!like_added(&rules(), &mut kv, 1, 2, 5, None, &mut fx).over_pair_limit);
+        assert!(like_added(&rules(), &mut kv, 1, 2, 5, None, &mut fx).over_pair_limit.is_none());
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! Every like and accept leaves a record of what it gave to each party (points, and points withheld by caps or by
 //! anti-gaming rules), so that its removal refunds exactly that, whatever happened in between, and a second removal
-//! refunds nothing (accepts work the same way, in `accepts`). Store layout:
+//! refunds nothing (accepts work the same way, in `accepts`). A like that gives a party nothing although the points
+//! table says it is worth something (a daily cap, a per-pair limit, a young liker, a self-like, a community wiki)
+//! still gives that party a ledger line of 0 points naming the rule, so the ledger answers "why did this like give
+//! me nothing?"; a rule worth 0 points (e.g. `points.like-given = 0`) leaves no line. Store layout:
 //! - `like/<id>` — what a like gave (see `like_key`);
 //! - `post/<id>` — current likes on an answer (to rank a member's best accepted answers in evidence).
 //!
@@ -49,6 +52,13 @@ impl Ctx<'_> {
         state.by_kind[kind.index()] += delta;
         self.members.add_to_ring(self.kv, member, day, delta);
         self.effects.push(Effect::AwardPoints { member, delta, rule: rule.into(), reason });
+    }
+
+    /// A ledger line of 0 points saying which rule withheld what a like or an accept would have given `member`
+    /// (a cap, an anti-gaming rule, a self-like, a community wiki): every like and accept a member is party to is
+    /// explained in their ledger, not only those that paid. Changes no total.
+    pub(crate) fn withheld(&mut self, member: MemberId, kind: Kind, reason: String) {
+        self.effects.push(Effect::AwardPoints { member, delta: 0, rule: kind.key().into(), reason });
     }
 
     /// Record that `member` acted on `day`; the first action of a day earns `points.active-day`.
@@ -99,15 +109,36 @@ pub(crate) fn release_capped(state: &mut MemberState, day: i64, which: Cap, amou
     }
 }
 
-fn note(full: i64, given: i64, percent: i64, over_pair_limit: bool) -> String {
-    if over_pair_limit {
-        String::from(" (over the per-pair limit: 0)")
-    } else if given < full * percent / 100 {
+fn note(full: i64, given: i64, percent: i64) -> String {
+    if given < full * percent / 100 {
         format!(" (daily cap: {given} of {full})")
     } else if percent < 100 {
         format!(" (young account: {percent}%)")
     } else {
         String::new()
+    }
+}
+
+/// Why a like that is worth `full` points to one party gave it nothing (`damped`: what was left after the anti-gaming
+/// rules, before the daily cap `cap`).
+fn why_nothing(
+    config: &Config,
+    verdict: Option<antigaming::Verdict>,
+    liker: MemberId,
+    author: MemberId,
+    damped: i64,
+    cap: i64,
+) -> String {
+    let rules = &config.antigaming;
+    match verdict.and_then(|v| v.over_pair_limit) {
+        Some(antigaming::PairLimit::Day) => {
+            format!("pair limit: member {liker} → member {author} {} a day", rules.pair_likes_per_day)
+        }
+        Some(antigaming::PairLimit::Week) => {
+            format!("pair limit: member {liker} → member {author} {} in 7 days", rules.pair_likes_per_week)
+        }
+        None if damped == 0 => format!("liker account younger than {} days", rules.young_liker_days),
+        None => format!("withheld by daily cap ({cap} reached)"),
     }
 }
 
@@ -176,9 +207,16 @@ pub fn like_added(ctx: &mut Ctx<'_>, like: &Like) {
         _ => None,
     };
     let percent = verdict.map_or(100, |v| v.percent);
-    let over = verdict.is_some_and(|v| v.over_pair_limit);
+    let over = verdict.is_some_and(|v| v.over_pair_limit.is_some());
+    let what = format!("like {} on {} {}", like.like, post_word(like.post_kind), like.post);
 
     // The author: nothing for a community wiki (the post belongs to the community) or a self-like.
+    if let Some(author) = like.post_author
+        && like.post_wiki
+        && full > 0
+    {
+        ctx.withheld(author, kind, format!("{what}: community wiki, not counted"));
+    }
     if let Some(author) = like.post_author
         && !like.post_wiki
     {
@@ -187,6 +225,9 @@ pub fn like_added(ctx: &mut Ctx<'_>, like: &Like) {
         if self_like {
             rec[5] = full;
             ctx.member(author).lost_gaming += full;
+            if full > 0 {
+                ctx.withheld(author, kind, format!("{what}: self-like, not counted"));
+            }
         } else {
             rec[0] |= AUTHOR_COUNTED;
             if like.post_kind == PostKind::Answer {
@@ -206,24 +247,27 @@ pub fn like_added(ctx: &mut Ctx<'_>, like: &Like) {
             rec[3] = given;
             rec[4] = damped - given;
             rec[5] = full - damped;
-            let what = format!(
-                "like {} on {} {}{}",
-                like.like,
-                post_word(like.post_kind),
-                like.post,
-                note(full, given, percent, over)
-            );
-            ctx.award(author, kind, given, day, kind.key(), what);
+            if given > 0 {
+                ctx.award(author, kind, given, day, kind.key(), format!("{what}{}", note(full, given, percent)));
+            } else if full > 0 {
+                let liker = like.liker.unwrap_or_default();
+                let why = why_nothing(ctx.config, verdict, liker, author, damped, cap);
+                ctx.withheld(author, kind, format!("{what}: {why}"));
+            }
         }
     }
 
     // The liker: points for giving, capped separately; nothing for liking one's own post.
+    let what = format!("gave like {} on post {}", like.like, like.post);
     if let Some(liker) = like.liker {
         rec[0] |= LIKER;
         rec[6] = liker as i64;
         if self_like {
             rec[9] = give_full;
             ctx.member(liker).lost_gaming += give_full;
+            if give_full > 0 {
+                ctx.withheld(liker, Kind::LikeGiven, format!("{what}: self-like, not counted"));
+            }
         } else {
             rec[0] |= LIKER_COUNTED;
             let cap = ctx.config.caps.likes_given_per_day;
@@ -236,9 +280,14 @@ pub fn like_added(ctx: &mut Ctx<'_>, like: &Like) {
             rec[7] = given;
             rec[8] = damped - given;
             rec[9] = give_full - damped;
-            let what =
-                format!("gave like {} on post {}{}", like.like, like.post, note(give_full, given, percent, over));
-            ctx.award(liker, Kind::LikeGiven, given, day, Kind::LikeGiven.key(), what);
+            if given > 0 {
+                let what = format!("{what}{}", note(give_full, given, percent));
+                ctx.award(liker, Kind::LikeGiven, given, day, Kind::LikeGiven.key(), what);
+            } else if give_full > 0 {
+                let author = like.post_author.unwrap_or_default();
+                let why = why_nothing(ctx.config, verdict, liker, author, damped, cap);
+                ctx.withheld(liker, Kind::LikeGiven, format!("{what}: {why}"));
+            }
         }
     }
     if rec[0] != 0 {

@@ -110,7 +110,8 @@ fn accepts_are_exempt_from_the_cap_by_default_and_capped_when_configured() {
 #[test]
 fn a_self_like_gives_nothing_to_anyone_and_is_counted_as_withheld() {
     let mut forum = with("[points]\nlike-given = 1\n");
-    assert!(forum.send(Event::LikeAdded(like(1, 1, Some(5), Some(5), 0))).is_empty());
+    let effects = forum.send(Event::LikeAdded(like(1, 1, Some(5), Some(5), 0)));
+    assert!(common::totals(&effects).is_empty(), "{effects:?}");
     assert_eq!(forum.figure(5, 0, "points-withheld-by-antigaming"), 11.0);
     assert_eq!(forum.figure(5, 0, "likes-received"), 0.0);
 }
@@ -118,8 +119,101 @@ fn a_self_like_gives_nothing_to_anyone_and_is_counted_as_withheld() {
 #[test]
 fn a_self_accept_gives_nothing_to_anyone() {
     let mut forum = with("");
-    assert!(forum.send(Event::AnswerAccepted(accept(1, Some(5), Some(5), 0))).is_empty());
+    let effects = forum.send(Event::AnswerAccepted(accept(1, Some(5), Some(5), 0)));
+    assert!(common::totals(&effects).is_empty(), "{effects:?}");
     assert_eq!(forum.figure(5, 0, "accepted-answers"), 0.0);
+}
+
+/// The ledger lines of 0 points `member` got in `effects`, as `rule: reason`.
+fn withheld(effects: &[Effect], member: u64) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::AwardPoints { member: m, delta: 0, rule, reason } if *m == member => {
+                Some(format!("{rule}: {reason}"))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_like_that_earns_nothing_still_leaves_a_ledger_line_of_0_points_naming_the_rule() {
+    // The daily cap: the like that crosses it gets the part that fits (its line says so), the next one a 0 line.
+    let mut capped = with(
+        "[points]\nanswer-liked = 15\nlike-given = 3\n[caps]\nlikes-received-per-day = 20\nlikes-given-per-day = 3\n",
+    );
+    capped.like(like(1, 1, Some(1), Some(2), 0));
+    let partial = capped.send(Event::LikeAdded(like(2, 1, Some(1), Some(2), 0)));
+    assert!(
+        partial.iter().any(|e| matches!(e, Effect::AwardPoints { member: 1, delta: 5, reason, .. } if reason.contains("daily cap: 5 of 15"))),
+        "{partial:?}"
+    );
+    assert_eq!(withheld(&partial, 2), ["like-given: gave like 2 on post 1: withheld by daily cap (3 reached)"]);
+    let nothing = capped.send(Event::LikeAdded(like(3, 1, Some(1), Some(4), 0)));
+    assert_eq!(withheld(&nothing, 1), ["answer-liked: like 3 on answer 1: withheld by daily cap (20 reached)"]);
+
+    // The per-pair limits, per day and per rolling week, name the pair and the limit.
+    let mut pair = with("[points]\nlike-given = 1\n[antigaming]\npair-likes-per-day = 1\n");
+    pair.like(like(1, 1, Some(1), Some(2), 0));
+    let over = pair.send(Event::LikeAdded(like(2, 1, Some(1), Some(2), 0)));
+    assert_eq!(withheld(&over, 1), ["answer-liked: like 2 on answer 1: pair limit: member 2 → member 1 1 a day"]);
+    assert_eq!(withheld(&over, 2), ["like-given: gave like 2 on post 1: pair limit: member 2 → member 1 1 a day"]);
+    let mut week = with("[antigaming]\npair-likes-per-week = 1\n");
+    week.like(like(1, 1, Some(1), Some(2), 0));
+    let over = week.send(Event::LikeAdded(like(2, 1, Some(1), Some(2), 3)));
+    assert_eq!(withheld(&over, 1), ["answer-liked: like 2 on answer 1: pair limit: member 2 → member 1 1 in 7 days"]);
+
+    // A young liker whose likes count 0%.
+    let mut young = with("[antigaming]\nyoung-liker-days = 7\n");
+    let fresh = young.send(Event::LikeAdded(Like { liker_joined: Some(0), ..like(1, 1, Some(1), Some(2), 3) }));
+    assert_eq!(withheld(&fresh, 1), ["answer-liked: like 1 on answer 1: liker account younger than 7 days"]);
+
+    // A self-like (each points rule worth something gets its line), and a community wiki.
+    let mut own = with("[points]\nlike-given = 1\n");
+    let selfish = own.send(Event::LikeAdded(like(1, 1, Some(5), Some(5), 0)));
+    assert_eq!(
+        withheld(&selfish, 5),
+        [
+            "answer-liked: like 1 on answer 1: self-like, not counted",
+            "like-given: gave like 1 on post 1: self-like, not counted"
+        ]
+    );
+    let wiki = own.send(Event::LikeAdded(Like { post_wiki: true, ..like(2, 2, Some(1), Some(2), 0) }));
+    assert_eq!(withheld(&wiki, 1), ["answer-liked: like 2 on answer 2: community wiki, not counted"]);
+    assert_eq!(common::totals(&wiki), [(2, 1)].into(), "the liker still gets theirs");
+
+    // A rule worth 0 points explains nothing: no line (like-given is 0 by default).
+    let mut plain = with("");
+    let paid = plain.send(Event::LikeAdded(like(1, 1, Some(1), Some(2), 0)));
+    assert!(withheld(&paid, 2).is_empty(), "{paid:?}");
+}
+
+#[test]
+fn an_accept_that_earns_nothing_still_leaves_a_ledger_line_of_0_points_naming_the_rule() {
+    let mut forum = with("");
+    let selfish = forum.send(Event::AnswerAccepted(accept(1, Some(5), Some(5), 0)));
+    assert_eq!(
+        withheld(&selfish, 5),
+        [
+            "answer-accepted: answer 1 accepted on question 10001: self-accept, not counted",
+            "accepting: accepted answer 1 on question 10001: self-accept, not counted"
+        ]
+    );
+    let wiki = forum.send(Event::AnswerAccepted(Accept { answer_wiki: true, ..accept(2, Some(1), Some(3), 0) }));
+    assert_eq!(
+        withheld(&wiki, 1),
+        ["answer-accepted: answer 2 accepted on question 10002: community wiki, not counted"]
+    );
+    let mut capped = with("[caps]\nlikes-received-per-day = 10\naccepts-exempt = false\n");
+    capped.like(like(1, 1, Some(1), Some(2), 0));
+    let nothing = capped.send(Event::AnswerAccepted(accept(1, Some(1), Some(2), 0)));
+    assert_eq!(
+        withheld(&nothing, 1),
+        ["answer-accepted: answer 1 accepted on question 10001: withheld by daily cap (10 reached)"]
+    );
+    assert_eq!(common::totals(&nothing), [(2, 2)].into(), "the asker's own cap has room");
+    assert_eq!(capped.figure(1, 0, "accepted-answers"), 1.0, "it still counts as accepted");
 }
 
 #[test]

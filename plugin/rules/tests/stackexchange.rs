@@ -54,7 +54,12 @@ fn rule_3_an_accept_gives_fifteen_and_two_outside_the_cap() {
 #[test]
 fn rule_3_a_self_accept_gives_nothing_at_all() {
     let mut forum = Forum::new(STACKEXCHANGE);
-    assert!(forum.send(Event::AnswerAccepted(accept(1, Some(7), Some(7), 0))).is_empty());
+    let effects = forum.send(Event::AnswerAccepted(accept(1, Some(7), Some(7), 0)));
+    assert!(common::totals(&effects).is_empty(), "{effects:?}");
+    assert!(
+        effects.iter().all(|e| matches!(e, cadre_rules::model::Effect::AwardPoints { delta: 0, .. })),
+        "only ledger lines of 0 saying why"
+    );
     assert_eq!(forum.points_of(7), 0);
 }
 

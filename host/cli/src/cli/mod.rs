@@ -66,7 +66,7 @@ pub enum Command {
     Member(moderation::MemberCommand),
     /// A member's ledger: every point change with its rule and reason, and the running total.
     Ledger {
-        /// Name or id.
+        /// A name, or an id written #3 (quoted in a shell); a bare number is an id unless a member is named so.
         member: String,
         /// Print JSON.
         #[arg(long)]
@@ -74,7 +74,7 @@ pub enum Command {
     },
     /// The audit log, newest first.
     Audit {
-        /// Only this member (name or id).
+        /// Only this member (a name, or an id written #3).
         #[arg(long)]
         member: Option<String>,
         /// At most this many rows.
@@ -181,6 +181,15 @@ fn exit_code(error: &anyhow::Error) -> u8 {
             || cause
                 .downcast_ref::<cadre_import::ingest::IngestError>()
                 .is_some_and(|e| !matches!(e, cadre_import::ingest::IngestError::Apply { .. }))
+        {
+            return exit::INVALID_INPUT;
+        }
+        if let Some(
+            cadre_import::replay::ReplayError::NotAReplay { .. }
+            | cadre_import::replay::ReplayError::OtherDump { .. }
+            | cadre_import::replay::ReplayError::OtherSettings(_)
+            | cadre_import::replay::ReplayError::MarkerNotInDump { .. },
+        ) = cause.downcast_ref::<cadre_import::replay::ReplayError>()
         {
             return exit::INVALID_INPUT;
         }

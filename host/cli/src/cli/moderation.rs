@@ -56,9 +56,10 @@ pub enum MemberCommand {
         #[arg(long)]
         moderator: bool,
     },
-    /// A member's points, badges, tier access (earned / approved / invited), nominations and program record.
+    /// A member's points, badges, tier access (earned / approved / invited), nominations, program record and latest
+    /// ledger lines.
     Show {
-        /// Name or id.
+        /// A name, or an id written #3 (quoted in a shell); a bare number is an id unless a member is named so.
         member: String,
         /// Print JSON.
         #[arg(long)]
@@ -66,7 +67,7 @@ pub enum MemberCommand {
     },
     /// Add (invite) a member to a tier by hand; they are marked invited, not earned.
     Add {
-        /// Name or id.
+        /// A name, or an id written #3 (quoted in a shell); a bare number is an id unless a member is named so.
         member: String,
         /// The tier.
         #[arg(long)]
@@ -77,7 +78,7 @@ pub enum MemberCommand {
     },
     /// Remove a member from a tier.
     Remove {
-        /// Name or id.
+        /// A name, or an id written #3 (quoted in a shell); a bare number is an id unless a member is named so.
         member: String,
         /// The tier.
         #[arg(long)]
@@ -125,10 +126,9 @@ pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
             let n = report::nomination(forum.conn(), *id)?;
             print(*json, &n, |n| {
                 let mut out = format!(
-                    "nomination #{} — {} (member {}) for {} — {}\nnominated {}\n{}\n",
+                    "nomination #{} — {} for {} — {}\nnominated {}\n{}\n",
                     n.id,
-                    n.member_name,
-                    n.member_id,
+                    cadre_core::forum::names::label(&n.member_name, n.member_id),
                     n.tier,
                     n.status,
                     when(n.created_at),
@@ -166,7 +166,8 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
     match command {
         MemberCommand::Register { name, moderator } => {
             let id = forum.register(name, now(), *moderator)?;
-            println!("member {id} ({name}) registered{}", if *moderator { " as a moderator" } else { "" });
+            let who = forum.member_label(id)?;
+            println!("{who} registered{}", if *moderator { " as a moderator" } else { "" });
         }
         MemberCommand::Show { member, json } => {
             let id = report::resolve_member(forum.conn(), member)?;
@@ -175,12 +176,15 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
                 Some(plugin) => plugin.member_record(id, now())?,
                 None => Vec::new(),
             };
-            let value = serde_json::json!({ "member": summary, "record": record });
+            // The latest ledger lines, those that earned nothing (0 points, with the rule that withheld them)
+            // included; `cadre ledger` prints them all.
+            let ledger = report::ledger(forum.conn(), id)?;
+            let recent = &ledger[ledger.len().saturating_sub(RECENT_LEDGER_LINES)..];
+            let value = serde_json::json!({ "member": summary, "record": record, "recent_ledger": recent });
             print(*json, &value, |_| {
                 let mut out = format!(
-                    "{} (member {}){}\njoined {}\npoints: {}\n",
-                    summary.name,
-                    summary.id,
+                    "{}{}\njoined {}\npoints: {}\n",
+                    cadre_core::forum::names::label(&summary.name, summary.id),
                     if summary.moderator { ", moderator" } else { "" },
                     when(summary.joined_at),
                     summary.points
@@ -216,6 +220,24 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
                         out += &format!("  {:<44} {}\n", f.label, f.value);
                     }
                 }
+                if !recent.is_empty() {
+                    out += &format!(
+                        "ledger (the last {} of {} lines; all of them: cadre ledger {}):\n",
+                        recent.len(),
+                        ledger.len(),
+                        summary.name
+                    );
+                    for r in recent {
+                        out += &format!(
+                            "  {:<20} {:>+7} {:>8}  {:<16} {}\n",
+                            when(r.at),
+                            r.delta,
+                            r.total,
+                            r.rule,
+                            r.reason
+                        );
+                    }
+                }
                 out
             })?;
         }
@@ -223,17 +245,21 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
             let add = matches!(command, MemberCommand::Add { .. });
             let moderator = cli.moderator(&forum)?;
             let id = report::resolve_member(forum.conn(), member)?;
+            let who = forum.member_label(id)?;
             if add {
                 forum.add_member(moderator, id, tier, reason, now())?;
-                println!("{member} added to {tier} (invited)");
+                println!("{who} added to {tier} (invited)");
             } else {
                 forum.remove_member(moderator, id, tier, reason, now())?;
-                println!("{member} removed from {tier}");
+                println!("{who} removed from {tier}");
             }
         }
     }
     Ok(exit::OK)
 }
+
+/// How many of the latest ledger lines `cadre member show` prints.
+const RECENT_LEDGER_LINES: usize = 10;
 
 /// `cadre ledger MEMBER`: every point change, with the running total.
 pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {
@@ -259,12 +285,17 @@ pub fn audit(cli: &Resolved, member: Option<&str>, limit: usize, json: bool) -> 
     print(json, &rows, |rows| {
         rows.iter()
             .map(|r| {
-                let member = r.member_id.map(|m| format!(" member {m}")).unwrap_or_default();
+                let member = r.member_id.map(|m| format!(" {}", label(&forum, m))).unwrap_or_default();
                 format!("{}  {:<36} {:<20}{} {} — {}\n", when(r.at), r.actor, r.action, member, r.subject, r.reason)
             })
             .collect()
     })?;
     Ok(exit::OK)
+}
+
+/// `alice (#3)`, or `#3` if the name cannot be read.
+fn label(forum: &cadre_core::forum::Forum, member: u64) -> String {
+    forum.member_label(member).unwrap_or_else(|_| format!("#{member}"))
 }
 
 /// Run a dead-letter command.
@@ -319,7 +350,7 @@ pub fn notices(cli: &Resolved, limit: usize, json: bool) -> anyhow::Result<u8> {
         }
         rows.iter()
             .map(|n| {
-                let member = n.member_id.map(|m| format!(" member {m}")).unwrap_or_default();
+                let member = n.member_id.map(|m| format!(" {}", label(&forum, m))).unwrap_or_default();
                 format!("{}  {:<20}{} {}\n", when(n.at), n.topic, member, n.message)
             })
             .collect()

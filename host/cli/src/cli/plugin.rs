@@ -6,18 +6,23 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use super::output::{now, print, when};
+use super::program::render_preview;
 use super::{Resolved, exit, open_forum};
-use cadre_core::events::DeclarationChange;
+use cadre_core::events::{DeclarationChange, Installation, RecomputeOffer};
 use cadre_model::{BadgeLevel, Info};
 use cadre_runtime::Origin;
 
 /// Plugin commands.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Install the forum's program (a component file; the bundled program when omitted).
+    /// Install the forum's program (a component file; the bundled program when omitted). Over an installed
+    /// program this is an upgrade: if it declares other badges or tiers, says so and needs --yes.
     Install {
         /// The component file (.wasm).
         file: Option<PathBuf>,
+        /// Go ahead even though the declared badges or tiers change.
+        #[arg(long)]
+        yes: bool,
     },
     /// Upgrade to a new version of the program; if it declares other badges or tiers, says so and needs --yes.
     Upgrade {
@@ -27,8 +32,19 @@ pub enum PluginCommand {
         #[arg(long)]
         yes: bool,
     },
-    /// Return to the previously installed version.
+    /// Return to the version the active one replaced (one step back each time), and say what recomputing the
+    /// history the rolled-back version handled would change.
     Rollback,
+    /// Recompute the whole history under the program and settings in force (after a rollback): shows what would
+    /// change; --yes applies it.
+    Recompute {
+        /// Apply the recompute (without it, nothing changes).
+        #[arg(long)]
+        yes: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Installed versions and the program's status.
     List {
         /// Print JSON.
@@ -49,40 +65,55 @@ pub enum PluginCommand {
 pub fn run(cli: &Resolved, command: &PluginCommand) -> anyhow::Result<u8> {
     match command {
         PluginCommand::Inspect { file, json } => inspect(cli, file, *json),
-        PluginCommand::Install { file } => {
+        PluginCommand::Install { file, yes } => {
             let wasm = match file {
                 Some(file) => std::fs::read(file).with_context(|| format!("reading {}", file.display()))?,
                 None => cadre_bundled::PROGRAM_WASM.to_vec(),
             };
-            let mut forum = open_forum(cli)?;
-            let actor = cli.actor(&forum)?;
-            let change = forum.install(&wasm, &actor, now())?;
-            println!("installed {}", forum.program_name().unwrap_or_default());
-            print!("{}", render_change(&change));
-            Ok(exit::OK)
+            install(cli, &wasm, *yes)
         }
         PluginCommand::Upgrade { file, yes } => {
             let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-            let mut forum = open_forum(cli)?;
-            let change = forum.declaration_change_for(&wasm)?;
-            if !change.is_empty() && !yes {
-                eprint!("{}", render_change(&change));
-                eprintln!(
-                    "the upgrade changes what the program declares; nothing was changed. Run again with --yes to upgrade."
-                );
-                return Ok(exit::INVALID_INPUT);
-            }
-            let actor = cli.actor(&forum)?;
-            forum.install(&wasm, &actor, now())?;
-            println!("upgraded to {}", forum.program_name().unwrap_or_default());
-            print!("{}", render_change(&change));
-            Ok(exit::OK)
+            install(cli, &wasm, *yes)
         }
         PluginCommand::Rollback => {
             let mut forum = open_forum(cli)?;
             let actor = cli.actor(&forum)?;
-            let label = forum.rollback(&actor, now())?;
-            println!("rolled back to {label}");
+            let rolled = forum.rollback(&actor, now())?;
+            println!("rolled back to {} (from {})", rolled.to, rolled.from);
+            if let Some(offer) = &rolled.offer {
+                print!("{}", render_offer(&mut forum, offer));
+            }
+            Ok(exit::OK)
+        }
+        PluginCommand::Recompute { yes, json } => {
+            let mut forum = open_forum(cli)?;
+            let actor = cli.actor(&forum)?;
+            let offer = forum.recompute_offer()?;
+            let preview = forum.recompute_in_force(*yes, &actor, now())?;
+            let value = serde_json::json!({ "applied": yes, "offer": offer, "preview": preview });
+            print(*json, &value, |_| {
+                let mut out = String::new();
+                if let Some(offer) = &offer {
+                    out += &format!(
+                        "after the rollback of {}: events #{}–#{} were handled by a version no longer in force\n",
+                        offer.rolled_back.join(", "),
+                        offer.first_event,
+                        offer.last_event
+                    );
+                }
+                if *yes {
+                    out += "recomputed the whole history under the program and settings in force\n";
+                } else {
+                    out += "a recompute of the whole history under the program and settings in force would change \
+                            (nothing was changed):\n";
+                }
+                out += &render_preview(&preview);
+                if !yes {
+                    out += "apply it with: cadre plugin recompute --yes\n";
+                }
+                out
+            })?;
             Ok(exit::OK)
         }
         PluginCommand::List { json } => {
@@ -124,6 +155,64 @@ pub fn run(cli: &Resolved, command: &PluginCommand) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
     }
+}
+
+/// `install` and `upgrade`: one path, one confirmation.
+fn install(cli: &Resolved, wasm: &[u8], yes: bool) -> anyhow::Result<u8> {
+    let mut forum = open_forum(cli)?;
+    let actor = cli.actor(&forum)?;
+    let replacing = forum.program_name();
+    match forum.install_checked(wasm, &actor, now(), yes)? {
+        Installation::AlreadyActive => {
+            println!("{} is the active version already: nothing changed", forum.program_name().unwrap_or_default());
+        }
+        Installation::NeedsConfirmation(change) => {
+            eprint!("{}", render_change(&change));
+            eprintln!(
+                "replacing {} changes what the program declares; nothing was changed. Run again with --yes to go ahead.",
+                replacing.unwrap_or_default()
+            );
+            return Ok(exit::INVALID_INPUT);
+        }
+        Installation::Installed(change) => {
+            match replacing {
+                Some(old) => println!("upgraded from {old} to {}", forum.program_name().unwrap_or_default()),
+                None => println!("installed {}", forum.program_name().unwrap_or_default()),
+            }
+            print!("{}", render_change(&change));
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// What a rollback's offer says: which events the rolled-back version handled, what recomputing would change,
+/// and the commands to run.
+fn render_offer(forum: &mut cadre_core::forum::Forum, offer: &RecomputeOffer) -> String {
+    let mut out = format!(
+        "{} handled events #{}–#{} ({} events): what it made of them stays (a post it ignored is in no member's \
+         record) until history is recomputed under {}.\n",
+        offer.rolled_back.join(", "),
+        offer.first_event,
+        offer.last_event,
+        offer.events(),
+        offer.restored
+    );
+    match forum.recompute_in_force(false, "", 0) {
+        Ok(preview) => {
+            out += "a recompute of the whole history under the program and settings in force would change:\n";
+            out += &render_preview(&preview);
+        }
+        Err(error) => out += &format!("the recompute could not be previewed: {error}\n"),
+    }
+    let status = cadre_core::program::report::program_status(forum.conn()).ok().flatten();
+    if let Some(status) = status.filter(|s| s.dead_letters > 0 || s.processed_up_to < s.events) {
+        out += &format!(
+            "first retry the {} dead letter(s) with the restored program: cadre deadletters retry\n",
+            status.dead_letters
+        );
+    }
+    out += "to recompute: cadre plugin recompute --yes (cadre plugin recompute previews it again)\n";
+    out
 }
 
 fn inspect(cli: &Resolved, file: &Option<PathBuf>, json: bool) -> anyhow::Result<u8> {

@@ -1,6 +1,6 @@
 //! `cadre program …`: the program's settings — show, check, preview and apply a TOML file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -9,6 +9,7 @@ use super::output::{now, print};
 use super::{Resolved, exit, open_forum};
 use cadre_core::events::Preview;
 use cadre_core::forum::ForumError;
+use cadre_runtime::Plugin;
 
 /// Settings commands.
 #[derive(Debug, Subcommand)]
@@ -19,10 +20,16 @@ pub enum ProgramCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Check a settings file: every error with its line and path; changes nothing.
+    /// Check a settings file: every error with its line and path; changes nothing (and needs no database).
+    ///
+    /// Checked against `--plugin FILE` if given, else the program installed in the database, else the program
+    /// bundled with Cadre; the answer says which.
     Check {
         /// The TOML file.
         file: PathBuf,
+        /// Check against this program component (.wasm) instead.
+        #[arg(long, value_name = "FILE")]
+        plugin: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -45,7 +52,7 @@ pub enum ProgramCommand {
     },
 }
 
-fn read(file: &PathBuf) -> anyhow::Result<String> {
+fn read(file: &Path) -> anyhow::Result<String> {
     std::fs::read_to_string(file).with_context(|| format!("reading settings file {}", file.display()))
 }
 
@@ -56,6 +63,13 @@ pub fn render_preview(preview: &Preview) -> String {
     let _ = writeln!(out, "replayed {} events ({} would fail under these settings)", preview.events, preview.failures);
     if preview.is_empty() {
         let _ = writeln!(out, "no change: no member's points, badges, access or nominations would differ");
+        if preview.state_keys_changed > 0 {
+            let _ = writeln!(
+                out,
+                "but the program's own records would: {} key(s) of its store differ (member records: posts, likes, …)",
+                preview.state_keys_changed
+            );
+        }
         return out;
     }
     let _ = writeln!(out, "points change for {} member(s):", preview.points.len());
@@ -81,17 +95,71 @@ pub fn render_preview(preview: &Preview) -> String {
             let _ = writeln!(out, "  {:<24} {}", grant.name, grant.what);
         }
     }
+    let _ = writeln!(out, "program's own records: {} key(s) of its store differ", preview.state_keys_changed);
     out
+}
+
+fn settings_errors(file: &Path, errors: String) -> anyhow::Error {
+    anyhow::Error::new(ForumError::Settings(errors)).context(format!("settings file {}", file.display()))
+}
+
+/// The program a settings file is checked against, and how to name it: `--plugin FILE`, else the program installed
+/// in the database, else the bundled one. Opens the database only if its file exists: a check creates nothing.
+fn program_to_check_against(cli: &Resolved, plugin: Option<&Path>) -> anyhow::Result<(Plugin, String)> {
+    if let Some(path) = plugin {
+        let (plugin, _) = cli.runtime()?.load_file(path).with_context(|| format!("loading {}", path.display()))?;
+        let label = format!("{} from {}", plugin.name(), path.display());
+        return Ok((plugin, label));
+    }
+    if cli.db().exists()
+        && let Some(plugin) = open_forum(cli)?.plugin_mut().map(|installed| installed.fork())
+    {
+        let label = format!("the installed program {}", plugin.name());
+        return Ok((plugin, label));
+    }
+    let (plugin, _) =
+        cli.runtime()?.load_bytes("the bundled program", cadre_bundled::PROGRAM_WASM).context("the bundled program")?;
+    let label = format!("the bundled program {}", plugin.name());
+    Ok((plugin, label))
+}
+
+/// `cadre program check FILE`: every error with its line and path, and which program checked them.
+fn check(cli: &Resolved, file: &Path, plugin: Option<&Path>, json: bool) -> anyhow::Result<u8> {
+    let settings = read(file)?;
+    let (mut plugin, against) = program_to_check_against(cli, plugin)?;
+    match plugin.check(&settings)? {
+        Ok(declaration) => {
+            let value = serde_json::json!({
+                "badges": declaration.badges,
+                "tiers": declaration.tiers,
+                "checked_against": against,
+            });
+            print(json, &value, |_| {
+                format!(
+                    "{}: valid ({} badges, {} tiers)\nchecked against {against}\n",
+                    file.display(),
+                    declaration.badges.len(),
+                    declaration.tiers.len()
+                )
+            })?;
+            Ok(exit::OK)
+        }
+        Err(errors) if json => {
+            print(true, &errors, |_| String::new())?;
+            eprintln!("checked against {against}");
+            Ok(exit::INVALID_INPUT)
+        }
+        Err(errors) => Err(anyhow::Error::new(ForumError::Settings(cadre_core::events::render_errors(&errors)))
+            .context(format!("settings file {} (checked against {against})", file.display()))),
+    }
 }
 
 /// Run a settings command.
 pub fn run(cli: &Resolved, command: &ProgramCommand) -> anyhow::Result<u8> {
-    let mut forum = open_forum(cli)?;
-    let settings_errors = |file: &PathBuf, errors: String| -> anyhow::Error {
-        anyhow::Error::new(ForumError::Settings(errors)).context(format!("settings file {}", file.display()))
-    };
     match command {
+        ProgramCommand::Check { file, plugin, json } => return check(cli, file, plugin.as_deref(), *json),
         ProgramCommand::Show { json } => {
+            let forum = open_forum(cli)?;
             let status = cadre_core::program::report::program_status(forum.conn())?
                 .ok_or_else(|| ForumError::NotFound("an installed program (cadre plugin install FILE)".into()))?;
             print(*json, &status, |s| {
@@ -109,27 +177,12 @@ pub fn run(cli: &Resolved, command: &ProgramCommand) -> anyhow::Result<u8> {
                 )
             })?;
         }
-        ProgramCommand::Check { file, json } => {
-            let settings = read(file)?;
-            let plugin = forum.plugin_mut().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
-            match plugin.check(&settings)? {
-                Ok(declaration) => print(*json, &declaration, |d| {
-                    format!("{}: valid ({} badges, {} tiers)\n", file.display(), d.badges.len(), d.tiers.len())
-                })?,
-                Err(errors) => {
-                    if *json {
-                        print(true, &errors, |_| String::new())?;
-                        return Ok(exit::INVALID_INPUT);
-                    }
-                    return Err(settings_errors(file, cadre_core::events::render_errors(&errors)));
-                }
-            }
-        }
-        ProgramCommand::Preview { file, json } => match forum.preview(&read(file)?)? {
+        ProgramCommand::Preview { file, json } => match open_forum(cli)?.preview(&read(file)?)? {
             Ok(preview) => print(*json, &preview, render_preview)?,
             Err(errors) => return Err(settings_errors(file, errors)),
         },
         ProgramCommand::Apply { file, json } => {
+            let mut forum = open_forum(cli)?;
             let actor = cli.actor(&forum)?;
             match forum.apply(&read(file)?, &actor, now())? {
                 Ok(preview) => {

@@ -144,6 +144,40 @@ mod tests {
     }
 
     #[test]
+    fn upgrading_to_version_5_links_each_program_version_to_the_one_before_so_rollback_never_goes_forward() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v4.db");
+        let conn = Connection::open(&path).unwrap();
+        for migration in &schema::MIGRATIONS[..4] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        // Version 2 was installed, then rolled back: the old swap left 2 as the "previous" (forward) version.
+        conn.execute_batch(
+            "INSERT INTO plugin_versions (id, name, version, hash, wasm, installed_at, installed_by) VALUES \
+                 (1, 'p', '1', 'h1', x'00', 0, 'op'), (2, 'p', '2', 'h2', x'00', 1, 'op');
+             INSERT INTO program (singleton, active_version, previous_version) VALUES (1, 1, 2);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let replaced: Vec<Option<i64>> = conn
+            .prepare("SELECT replaced FROM plugin_versions ORDER BY id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(replaced, vec![None, Some(1)]);
+        let (previous, offer): (Option<i64>, Option<String>) = conn
+            .query_row("SELECT previous_version, recompute_offer FROM program", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((previous, offer), (None, None), "nothing before version 1 to roll back to, no offer");
+    }
+
+    #[test]
     fn a_database_from_a_newer_cadre_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("future.db");

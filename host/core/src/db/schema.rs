@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Version 1: the forum, the event log, the program's state and its projections (points, ledger, badges, access,
 /// queue), and the audit log.
@@ -216,4 +216,16 @@ WITH RECURSIVE split(event_id, member, rest) AS (
 INSERT OR IGNORE INTO dead_letter_members (member_id, event_id)
     SELECT CAST(member AS INTEGER), event_id FROM split WHERE member <> '';
 ALTER TABLE events DROP COLUMN members;
+"#;
+
+/// Version 5: each program version remembers the version it replaced, so a rollback walks back and never forward
+/// again, and where the log stood when it was installed; the program row keeps the recompute a rollback offers (the
+/// events the rolled-back versions handled) until a moderator applies it. Rows already there replaced the version
+/// installed before them.
+const V5: &str = r#"
+ALTER TABLE plugin_versions ADD COLUMN replaced INTEGER REFERENCES plugin_versions(id);
+ALTER TABLE plugin_versions ADD COLUMN installed_after INTEGER NOT NULL DEFAULT 0; -- the last event in the log then
+ALTER TABLE program ADD COLUMN recompute_offer TEXT;                          -- JSON, set by a rollback; NULL: none
+UPDATE plugin_versions SET replaced = (SELECT MAX(o.id) FROM plugin_versions o WHERE o.id < plugin_versions.id);
+UPDATE program SET previous_version = (SELECT replaced FROM plugin_versions WHERE id = program.active_version);
 "#;

@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::Preview;
 use crate::forum::{Forum, ForumError, Installed};
 
 /// What changed in what a program declares (shown before an upgrade takes effect).
@@ -18,20 +19,75 @@ pub struct DeclarationChange {
     pub tiers_removed: Vec<String>,
 }
 
+/// What [`Forum::install_checked`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installation {
+    /// The component is the active version now; what it declares differently from the one it replaced.
+    Installed(DeclarationChange),
+    /// The component is the active version already (the same hash): nothing changed, no version was added.
+    AlreadyActive,
+    /// It would replace the installed program and declares other badges or tiers: nothing changed; install it
+    /// again confirmed to go ahead.
+    NeedsConfirmation(DeclarationChange),
+}
+
 impl Forum {
-    /// Load the active program version from the database (at open).
-    pub(crate) fn load_installed(&mut self) -> Result<(), ForumError> {
-        let row: Option<(i64, Vec<u8>, String)> = self
+    /// Make the loaded program the one in force in the database: the active version and its settings, which
+    /// another process (`cadre plugin upgrade`, `plugin rollback`, `program apply`) may have changed since this one
+    /// loaded them. The database is the one truth: every transaction of the pipeline calls this right after it
+    /// begins (holding the write lock, so nothing can change until it commits), and the web server before every
+    /// request. Cheap when nothing changed: one `PRAGMA data_version`, which moves only when another connection
+    /// commits; then one read of the `program` row, and the component is loaded (from the precompile cache, by
+    /// hash) only when the active version differs, or reconfigured only when the settings do. Returns whether the
+    /// program changed.
+    pub fn sync_program(&mut self) -> Result<bool, ForumError> {
+        let data_version: i64 = self.conn.prepare_cached("PRAGMA data_version")?.query_row([], |row| row.get(0))?;
+        if self.program_seen == Some(data_version) {
+            return Ok(false);
+        }
+        let row: Option<(i64, String)> = self
             .conn
-            .query_row(
-                "SELECT v.id, v.wasm, p.settings FROM program p JOIN plugin_versions v ON v.id = p.active_version",
-                [],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )
+            .prepare_cached("SELECT active_version, settings FROM program")?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        let Some((version_id, wasm, settings)) = row else { return Ok(()) };
-        self.program = Some(self.load_version(version_id, &wasm, &settings)?);
-        Ok(())
+        let changed = match (row, self.program.as_mut()) {
+            (None, None) => false,
+            (None, Some(_)) => {
+                self.program = None;
+                true
+            }
+            (Some((version_id, settings)), Some(installed)) if installed.version_id == version_id => {
+                if installed.plugin.settings() == settings {
+                    false
+                } else {
+                    let configured =
+                        installed.plugin.configure(&settings).map_err(|e| ForumError::Settings(e.to_string()))?;
+                    configured.map_err(|errors| ForumError::Settings(render_errors(&errors)))?;
+                    true
+                }
+            }
+            (Some((version_id, settings)), _) => {
+                let wasm: Vec<u8> = self.conn.query_row(
+                    "SELECT wasm FROM plugin_versions WHERE id = ?1",
+                    params![version_id],
+                    |row| row.get(0),
+                )?;
+                self.program = Some(self.load_version(version_id, &wasm, &settings)?);
+                true
+            }
+        };
+        self.program_seen = Some(data_version);
+        Ok(changed)
+    }
+
+    /// [`Forum::sync_program`] for a running process: if the program in force cannot be loaded here, run none
+    /// rather than the stale one. Forum actions still commit; their events are recorded and wait (undelivered)
+    /// until the program in force loads, at the next transaction or request, which tries again.
+    pub fn follow_program_in_force(&mut self) {
+        if let Err(error) = self.sync_program() {
+            tracing::error!(%error, "the program in force could not be loaded; its events wait until it can be");
+            self.program = None;
+        }
     }
 
     fn load_version(&self, version_id: i64, wasm: &[u8], settings: &str) -> Result<Installed, ForumError> {
@@ -56,31 +112,61 @@ impl Forum {
         self.program.as_mut().map(|p| &mut p.plugin)
     }
 
-    /// Install a program component, or upgrade to it (keeping the settings in force, which must still be valid).
-    /// Returns what the new version declares differently from the old one.
+    /// Install a program component, or upgrade to it (keeping the settings in force, which must still be valid),
+    /// without asking: [`Forum::install_checked`] with the confirmation given. Returns what the new version declares
+    /// differently from the old one (nothing when it is the active version already).
     pub fn install(&mut self, wasm: &[u8], actor: &str, at: i64) -> Result<DeclarationChange, ForumError> {
-        let settings: String =
-            self.conn.query_row("SELECT settings FROM program", [], |row| row.get(0)).optional()?.unwrap_or_default();
-        // Load and configure before touching the database: a component that fails here changes nothing.
+        match self.install_checked(wasm, actor, at, true)? {
+            Installation::Installed(change) | Installation::NeedsConfirmation(change) => Ok(change),
+            Installation::AlreadyActive => Ok(DeclarationChange::default()),
+        }
+    }
+
+    /// Install a program component, or upgrade to it: the one path of `cadre plugin install` and `upgrade`. The
+    /// active version's own component (same hash) changes nothing. Replacing an installed program by one that
+    /// declares other badges or tiers changes nothing either unless `confirmed` (members could lose what they were
+    /// granted); a first install needs no confirmation. The new version remembers the one it replaced, which is
+    /// where a rollback returns.
+    pub fn install_checked(
+        &mut self,
+        wasm: &[u8],
+        actor: &str,
+        at: i64,
+        confirmed: bool,
+    ) -> Result<Installation, ForumError> {
+        // Compare with the program in force, whichever process installed it.
+        self.follow_program_in_force();
         let hash = cadre_runtime::cache::content_hash(wasm);
+        let active: Option<(i64, String, String)> = self
+            .conn
+            .query_row(
+                "SELECT v.id, v.hash, p.settings FROM program p JOIN plugin_versions v ON v.id = p.active_version",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?;
+        if active.as_ref().is_some_and(|(_, active_hash, _)| *active_hash == hash) {
+            return Ok(Installation::AlreadyActive);
+        }
+        let settings = active.as_ref().map(|(_, _, settings)| settings.clone()).unwrap_or_default();
+        // Load and configure before touching the database: a component that fails here changes nothing.
         let candidate = self.load_version(0, wasm, &settings)?;
-        let change = self.program.as_ref().map_or_else(
-            || {
-                declaration_change(
-                    &cadre_model::Declaration { badges: vec![], tiers: vec![] },
-                    candidate.plugin.declaration(),
-                )
-            },
-            |old| declaration_change(old.plugin.declaration(), candidate.plugin.declaration()),
-        );
+        let empty = cadre_model::Declaration { badges: vec![], tiers: vec![] };
+        let old = self.program.as_ref().map_or(&empty, |p| p.plugin.declaration());
+        let change = declaration_change(old, candidate.plugin.declaration());
+        if active.is_some() && !change.is_empty() && !confirmed {
+            return Ok(Installation::NeedsConfirmation(change));
+        }
+        let replaced = active.map(|(id, _, _)| id);
         let (name, version) = (candidate.plugin.info().name.clone(), candidate.plugin.info().version.clone());
         let tx = self.conn.unchecked_transaction()?;
+        let processed: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
         tx.execute(
-            "INSERT INTO plugin_versions (name, version, hash, wasm, installed_at, installed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![name, version, hash, wasm, at, actor],
+            "INSERT INTO plugin_versions (name, version, hash, wasm, installed_at, installed_by, replaced, installed_after) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![name, version, hash, wasm, at, actor, replaced, processed],
         )?;
         let version_id = tx.last_insert_rowid();
-        let processed: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
         tx.execute(
             "INSERT INTO program (singleton, active_version, settings, processed_up_to) VALUES (1, ?1, '', ?2) \
              ON CONFLICT(singleton) DO UPDATE SET previous_version = active_version, active_version = ?1",
@@ -100,11 +186,13 @@ impl Forum {
         let mut installed = candidate;
         installed.version_id = version_id;
         self.program = Some(installed);
-        Ok(change)
+        Ok(Installation::Installed(change))
     }
 
     /// Adopt new settings if the program accepts them; otherwise change nothing and return every error.
     pub fn configure(&mut self, settings: &str, actor: &str, at: i64) -> Result<Result<(), String>, ForumError> {
+        // Validate against the program in force, whichever process installed it.
+        self.sync_program()?;
         let installed = self.program.as_mut().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
         let outcome = installed.plugin.configure(settings).map_err(|e| ForumError::Settings(e.to_string()))?;
         if let Err(errors) = outcome {
@@ -198,35 +286,110 @@ impl Forum {
             .collect::<Result<_, _>>()?)
     }
 
-    /// What installing `wasm` would change in what the program declares (checked before an upgrade).
-    pub fn declaration_change_for(&self, wasm: &[u8]) -> Result<DeclarationChange, ForumError> {
-        let settings: String =
-            self.conn.query_row("SELECT settings FROM program", [], |row| row.get(0)).optional()?.unwrap_or_default();
-        let candidate = self.load_version(0, wasm, &settings)?;
-        let empty = cadre_model::Declaration { badges: vec![], tiers: vec![] };
-        let old = self.program.as_ref().map_or(&empty, |p| p.plugin.declaration());
-        Ok(declaration_change(old, candidate.plugin.declaration()))
-    }
-
-    /// Return to the previous version (which becomes the active one; the current one becomes the previous).
-    pub fn rollback(&mut self, actor: &str, at: i64) -> Result<String, ForumError> {
-        let (previous, settings): (Option<i64>, String) = self
-            .conn
-            .query_row("SELECT previous_version, settings FROM program", [], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?
-            .ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
-        let previous = previous.ok_or_else(|| ForumError::NotFound("a previous version to roll back to".into()))?;
+    /// Return to the version the active one replaced when it was installed (its predecessor, whichever process
+    /// installed it). A second rollback goes one further back, never forward again; with nothing earlier it changes
+    /// nothing and says so. The rolled-back version may have handled events without failing that the restored one
+    /// would have scored (its `post-created` calls returned nothing, so no member's record counted those posts):
+    /// the rollback records a [`RecomputeOffer`] for them, which [`Forum::recompute_in_force`] previews and applies.
+    pub fn rollback(&mut self, actor: &str, at: i64) -> Result<RolledBack, ForumError> {
+        let (active, replaced, installed_after, settings, offer): (i64, Option<i64>, i64, String, Option<String>) =
+            self.conn
+                .query_row(
+                    "SELECT p.active_version, v.replaced, v.installed_after, p.settings, p.recompute_offer \
+                     FROM program p JOIN plugin_versions v ON v.id = p.active_version",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
+                )
+                .optional()?
+                .ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
+        let label = |id: i64| -> rusqlite::Result<String> {
+            self.conn.query_row(
+                "SELECT name || ' ' || version FROM plugin_versions WHERE id = ?1",
+                params![id],
+                |row| row.get(0),
+            )
+        };
+        let from = label(active)?;
+        let Some(restore) = replaced else {
+            return Err(ForumError::Invalid(format!(
+                "nothing earlier to roll back to: {from} is the first version installed; nothing was changed"
+            )));
+        };
         let wasm: Vec<u8> =
             self.conn
-                .query_row("SELECT wasm FROM plugin_versions WHERE id = ?1", params![previous], |row| row.get(0))?;
-        let installed = self.load_version(previous, &wasm, &settings)?;
-        let label = installed.plugin.name().to_string();
+                .query_row("SELECT wasm FROM plugin_versions WHERE id = ?1", params![restore], |row| row.get(0))?;
+        let installed = self.load_version(restore, &wasm, &settings)?;
+        let to = label(restore)?;
+        let last_event: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
+        let mut offer: Option<RecomputeOffer> = offer.and_then(|json| serde_json::from_str(&json).ok());
+        if last_event > installed_after {
+            let earlier = offer.take();
+            let mut rolled_back = earlier.as_ref().map(|o| o.rolled_back.clone()).unwrap_or_default();
+            rolled_back.push(from.clone());
+            offer = Some(RecomputeOffer {
+                rolled_back,
+                restored: to.clone(),
+                first_event: earlier.map_or(installed_after + 1, |o| o.first_event.min(installed_after + 1)),
+                last_event,
+                at,
+            });
+        } else if let Some(offer) = offer.as_mut() {
+            offer.restored = to.clone();
+        }
+        let reason = match &offer {
+            Some(offer) => format!(
+                "returned from {from} to the version before it; events #{}–#{} were handled by {}: \
+                 `cadre plugin recompute` previews recomputing history",
+                offer.first_event,
+                offer.last_event,
+                offer.rolled_back.join(", ")
+            ),
+            None => format!("returned from {from} to the version before it"),
+        };
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute("UPDATE program SET previous_version = active_version, active_version = ?1", params![previous])?;
-        crate::program::audit(&tx, at, actor, "rollback", None, &label, "returned to the previous version", None)?;
+        tx.execute(
+            "UPDATE program SET active_version = ?1, \
+             previous_version = (SELECT replaced FROM plugin_versions WHERE id = ?1), recompute_offer = ?2",
+            params![restore, offer.as_ref().map(|o| serde_json::to_string(o).expect("offers serialize"))],
+        )?;
+        crate::program::audit(&tx, at, actor, "rollback", None, &to, &reason, None)?;
         tx.commit()?;
         self.program = Some(installed);
-        Ok(label)
+        Ok(RolledBack { from, to, offer })
+    }
+
+    /// The recompute a rollback offered, if no recompute has been applied since.
+    pub fn recompute_offer(&self) -> Result<Option<RecomputeOffer>, ForumError> {
+        recompute_offer(&self.conn)
+    }
+
+    /// Recompute the whole history under the program and settings in force: what it would change (`apply`
+    /// false, changing nothing) or, with `apply`, write what differs — the same recompute as applying the settings
+    /// in force to all history, and it closes the rollback's offer. Refused while dead letters or queued events
+    /// wait: the recompute covers every event in the log, so retrying those afterwards would count them twice.
+    pub fn recompute_in_force(&mut self, apply: bool, actor: &str, at: i64) -> Result<Preview, ForumError> {
+        self.sync_program()?;
+        let (settings, processed, dead_letters): (String, i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT settings, processed_up_to, (SELECT COUNT(*) FROM dead_letters) FROM program",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()?
+            .ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
+        if !apply {
+            return self.preview(&settings)?.map_err(ForumError::Settings);
+        }
+        let last: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
+        if dead_letters > 0 || processed < last {
+            return Err(ForumError::Invalid(format!(
+                "{dead_letters} dead letter(s) and {} queued event(s) wait for the program: retry them first \
+                 (cadre deadletters retry), then recompute; nothing was changed",
+                last - processed
+            )));
+        }
+        self.apply(&settings, actor, at)?.map_err(ForumError::Settings)
     }
 }
 
@@ -238,4 +401,46 @@ impl DeclarationChange {
             && self.tiers_added.is_empty()
             && self.tiers_removed.is_empty()
     }
+}
+
+/// What a rollback did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RolledBack {
+    /// The version rolled back (name and version).
+    pub from: String,
+    /// The version running now.
+    pub to: String,
+    /// The recompute offered now, if any events were handled by rolled-back versions.
+    pub offer: Option<RecomputeOffer>,
+}
+
+/// A recompute offered after a rollback: the events the rolled-back versions handled (all of them, failed or not)
+/// were seen by a program that is no longer in force, so what it made of them (or did not) stays until history is
+/// recomputed under the restored one. Kept in `program.recompute_offer` until a recompute is applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecomputeOffer {
+    /// The versions rolled back since the last recompute (name and version), in order.
+    pub rolled_back: Vec<String>,
+    /// The version the last rollback restored.
+    pub restored: String,
+    /// The first event a rolled-back version handled.
+    pub first_event: i64,
+    /// The last event in the log when it was rolled back.
+    pub last_event: i64,
+    /// When the last rollback happened.
+    pub at: i64,
+}
+
+impl RecomputeOffer {
+    /// How many events the rolled-back versions handled.
+    pub fn events(&self) -> i64 {
+        self.last_event - self.first_event + 1
+    }
+}
+
+/// The open recompute offer in `conn`'s forum, if any.
+pub(crate) fn recompute_offer(conn: &rusqlite::Connection) -> Result<Option<RecomputeOffer>, ForumError> {
+    let json: Option<String> =
+        conn.query_row("SELECT recompute_offer FROM program", [], |row| row.get(0)).optional()?.flatten();
+    Ok(json.and_then(|json| serde_json::from_str(&json).ok()))
 }

@@ -12,7 +12,8 @@
 mod install;
 mod recompute;
 
-pub use install::{DeclarationChange, VersionRow, render_errors};
+pub(crate) use install::recompute_offer;
+pub use install::{DeclarationChange, Installation, RecomputeOffer, RolledBack, VersionRow, render_errors};
 pub use recompute::{Grant, PointsChange, Preview};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -67,7 +68,12 @@ fn load_event(conn: &Connection, id: i64) -> Result<LoggedEvent, ForumError> {
         conn.query_row("SELECT at, payload FROM events WHERE id = ?1", params![id], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })?;
-    let event = serde_json::from_str(&payload)
+    parse_event(id, at, &payload)
+}
+
+/// An event of the log from its stored columns.
+fn parse_event(id: i64, at: i64, payload: &str) -> Result<LoggedEvent, ForumError> {
+    let event = serde_json::from_str(payload)
         .map_err(|e| ForumError::Invalid(format!("event {id} in the log cannot be read: {e}")))?;
     Ok(LoggedEvent { id, at, event })
 }
@@ -210,6 +216,8 @@ impl Forum {
             self.rollback_transaction();
             return Err(error.into());
         }
+        // Another process may have upgraded, rolled back or reconfigured the program: events go to the one in force.
+        self.follow_program_in_force();
         self.in_batch = true;
         let result = f(self);
         self.in_batch = false;

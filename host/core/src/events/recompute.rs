@@ -8,6 +8,13 @@
 //! rows that changed (each audited as a recompute, so members who already had a badge get no second notice), the
 //! ledger and points of members whose ledger changed, and the program's state, so future events continue from the
 //! recomputed state. The settings change itself is audited.
+//!
+//! Other connections may keep recording events while history is recomputed (`cadre ingest`, or `cadre serve`
+//! taking likes, during `cadre program apply`). The replay runs up to a mark (the last event logged when it
+//! began, read from one snapshot of the log); the write step then takes the database's write lock, replays
+//! whatever was logged after the mark into the scratch database too, and only then compares and writes, all in
+//! that one transaction. So the projections it writes cover exactly the log as it stands when they replace the
+//! live ones, and no event recorded during the recompute is lost.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -15,10 +22,10 @@ use std::rc::Rc;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::{LoggedEvent, load_event, run_program};
+use super::{parse_event, run_program};
 use crate::forum::{Forum, ForumError};
 use crate::program::kv::KvCache;
-use cadre_runtime::Event;
+use cadre_runtime::{Event, Plugin};
 
 /// A member whose points change.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -63,6 +70,9 @@ pub struct Preview {
     pub access_lost: Vec<Grant>,
     /// New nominations that would enter the review queue.
     pub nominations_added: Vec<Grant>,
+    /// Keys of the program's own store that would differ (what member records show: a member's post count, …),
+    /// even where no points, badge or access would.
+    pub state_keys_changed: usize,
 }
 
 impl Preview {
@@ -80,8 +90,52 @@ impl Preview {
 /// A recomputed history, ready to compare or apply.
 struct Recomputed {
     scratch: Rc<Connection>,
+    /// The scratch program's store (flushed after each replay).
+    kv: KvCache,
+    /// The installed program with the new settings, over the scratch store.
+    plugin: Plugin,
+    /// How the audit log names the program.
+    actor: String,
+    /// The mark: every event of the log up to this id is in the scratch projections, none after it.
+    through: i64,
     events: usize,
     failures: usize,
+}
+
+impl Recomputed {
+    /// Replay the events `live` logged after the mark into the scratch database, and move the mark.
+    ///
+    /// The events are read by one statement, so they come from one consistent snapshot of the log even while
+    /// other connections keep appending to it. Called once for the whole history (outside any transaction of
+    /// `live`: writers keep going), and again inside the write transaction of [`Forum::apply`] for whatever was
+    /// logged in the meantime, so that nothing recorded while the history was recomputed is lost.
+    fn catch_up(&mut self, live: &Connection) -> Result<(), ForumError> {
+        let scratch = self.scratch.clone();
+        scratch.execute_batch("BEGIN")?;
+        let mut events =
+            live.prepare("SELECT id, external_id, kind, at, payload FROM events WHERE id > ?1 ORDER BY id")?;
+        let mut rows = events.query(params![self.through])?;
+        while let Some(row) = rows.next()? {
+            let (id, external_id, kind, at, payload): (i64, String, String, i64, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+            let logged = parse_event(id, at, &payload)?;
+            // The scratch projections reference their events, as the live ones do.
+            scratch
+                .prepare_cached("INSERT INTO events (id, external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![id, external_id, kind, at, payload])?;
+            if let Event::Moderator(action) = &logged.event {
+                crate::forum::apply_moderator_action(&scratch, action)?;
+            }
+            if run_program(&scratch, &mut self.plugin, &self.actor, &logged)?.is_err() {
+                self.failures += 1;
+            }
+            self.through = id;
+            self.events += 1;
+        }
+        self.kv.flush()?;
+        scratch.execute_batch("COMMIT")?;
+        Ok(())
+    }
 }
 
 fn names(conn: &Connection) -> rusqlite::Result<BTreeMap<u64, String>> {
@@ -103,6 +157,36 @@ fn totals(conn: &Connection) -> rusqlite::Result<BTreeMap<u64, i64>> {
         .collect()
 }
 
+/// How many keys of the program's store differ between two databases (both read in key order, side by side).
+fn store_differences(live: &Connection, scratch: &Connection) -> rusqlite::Result<usize> {
+    let (mut a, mut b) = (live.prepare(KV)?, scratch.prepare(KV)?);
+    let key_value = |row: &rusqlite::Row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?));
+    let (mut a, mut b) = (a.query_map([], key_value)?.peekable(), b.query_map([], key_value)?.peekable());
+    let mut differ = 0;
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (None, None) => return Ok(differ),
+            (Some(Err(_)), _) => return a.next().expect("peeked").map(|_| differ),
+            (_, Some(Err(_))) => return b.next().expect("peeked").map(|_| differ),
+            (Some(Ok(x)), Some(Ok(y))) => x.0.cmp(&y.0),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => drop(a.next()),
+            std::cmp::Ordering::Greater => drop(b.next()),
+            std::cmp::Ordering::Equal => {
+                let (x, y) = (a.next().expect("peeked")?, b.next().expect("peeked")?);
+                if x.1 == y.1 {
+                    continue;
+                }
+            }
+        }
+        differ += 1;
+    }
+}
+
+const KV: &str = "SELECT key, value FROM kv ORDER BY key";
 const BADGES: &str = "SELECT member_id, badge FROM badges";
 const EARNED_ACCESS: &str = "SELECT member_id, tier FROM access";
 const PENDING: &str = "SELECT member_id, tier FROM nominations WHERE status = 'pending'";
@@ -120,35 +204,9 @@ impl Forum {
         let scratch = Rc::new(crate::db::open_in_memory()?);
         let kv = KvCache::new(scratch.clone());
         plugin.set_backend(kv.backend());
-        let ids: Vec<i64> = self
-            .conn
-            .prepare("SELECT id FROM events ORDER BY id")?
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        let mut failures = 0;
-        scratch.execute_batch("BEGIN")?;
-        for id in &ids {
-            let logged: LoggedEvent = load_event(&self.conn, *id)?;
-            // The scratch projections reference their events, as the live ones do.
-            let (external_id, kind, payload): (String, String, String) = self.conn.query_row(
-                "SELECT external_id, kind, payload FROM events WHERE id = ?1",
-                params![id],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-            )?;
-            scratch.execute(
-                "INSERT INTO events (id, external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, external_id, kind, logged.at, payload],
-            )?;
-            if let Event::Moderator(action) = &logged.event {
-                crate::forum::apply_moderator_action(&scratch, action)?;
-            }
-            if run_program(&scratch, &mut plugin, &actor, &logged)?.is_err() {
-                failures += 1;
-            }
-        }
-        kv.flush()?;
-        scratch.execute_batch("COMMIT")?;
-        Ok(Ok(Recomputed { scratch, events: ids.len(), failures }))
+        let mut recomputed = Recomputed { scratch, kv, plugin, actor, through: 0, events: 0, failures: 0 };
+        recomputed.catch_up(&self.conn)?;
+        Ok(Ok(recomputed))
     }
 
     /// What `settings` would change if they had been in force from the start. Changes nothing.
@@ -188,6 +246,7 @@ impl Forum {
         let (badges_gained, badges_lost) = diff(BADGES)?;
         let (access_gained, access_lost) = diff(EARNED_ACCESS)?;
         let (nominations_added, _) = diff(PENDING)?;
+        let state_keys_changed = store_differences(live, scratch)?;
         Ok(Preview {
             events: recomputed.events,
             failures: recomputed.failures,
@@ -197,20 +256,26 @@ impl Forum {
             access_gained: grants(access_gained),
             access_lost: grants(access_lost),
             nominations_added: grants(nominations_added),
+            state_keys_changed,
         })
     }
 
     /// Adopt `settings` as if they had been in force from the start: recompute history and write only what
     /// differs. Returns what changed (the same as `preview` showed), or every settings error (nothing changed).
     pub fn apply(&mut self, settings: &str, actor: &str, at: i64) -> Result<Result<Preview, String>, ForumError> {
-        let recomputed = match self.recompute(settings)? {
+        let mut recomputed = match self.recompute(settings)? {
             Ok(recomputed) => recomputed,
             Err(errors) => return Ok(Err(errors)),
         };
-        let preview = self.diff(&recomputed)?;
-        let scratch = &*recomputed.scratch;
+        // From here on no other connection writes until this transaction ends: the live projections and the log
+        // stand still while they are compared with the recomputed ones and replaced.
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let written = (|| -> Result<(), ForumError> {
+        let written = (|| -> Result<Preview, ForumError> {
+            // Events logged (and delivered live) while the history was recomputed: replay them too, so that both
+            // sides cover the same log and nothing recorded meanwhile is lost when the projections are replaced.
+            recomputed.catch_up(&self.conn)?;
+            let preview = self.diff(&recomputed)?;
+            let scratch = &*recomputed.scratch;
             let conn = &*self.conn;
             let reason = "recompute: new program settings applied to the whole history";
             let audit = |action: &str, grant: &Grant| {
@@ -297,7 +362,8 @@ impl Forum {
             }
             let bytes: i64 = scratch.query_row("SELECT bytes FROM kv_size", [], |row| row.get(0))?;
             conn.execute("UPDATE kv_size SET bytes = ?1", params![bytes])?;
-            conn.execute("UPDATE program SET settings = ?1", params![settings])?;
+            // History is now what the program in force makes of it: a rollback's offer to recompute is done.
+            conn.execute("UPDATE program SET settings = ?1, recompute_offer = NULL", params![settings])?;
             let summary = format!(
                 "recomputed {} events: {} members' points changed, badges +{} −{}, access +{} −{}, {} new nominations",
                 preview.events,
@@ -309,18 +375,21 @@ impl Forum {
                 preview.nominations_added.len()
             );
             crate::program::audit(conn, at, actor, "settings", None, "program settings", &summary, None)?;
-            Ok(())
+            Ok(preview)
         })();
         // The table was rewritten underneath the live program's cache (which held nothing unflushed: no
         // transaction was open).
         self.kv.discard();
-        match written {
-            Ok(()) => self.conn.execute_batch("COMMIT")?,
+        let preview = match written {
+            Ok(preview) => {
+                self.conn.execute_batch("COMMIT")?;
+                preview
+            }
             Err(error) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 return Err(error);
             }
-        }
+        };
         // The live plugin adopts the settings (they validated above) and starts a fresh instance.
         let installed = self.program.as_mut().expect("recompute found the program");
         installed

@@ -88,19 +88,18 @@ fn joined_at(conn: &Connection, member: MemberId) -> Result<i64, ForumError> {
     conn.prepare_cached("SELECT joined_at FROM members WHERE id = ?1")?
         .query_row(params![member as i64], |row| row.get(0))
         .optional()?
-        .ok_or_else(|| ForumError::NotFound(format!("member {member}")))
+        .ok_or_else(|| ForumError::NotFound(format!("member #{member}")))
 }
 
 const MAX_TITLE: usize = 300;
 const MAX_BODY: usize = 64 << 10;
-const MAX_NAME: usize = 64;
 
 impl Forum {
     /// Register a member (not an event for the program: members enter its view through their actions).
     pub fn register(&mut self, name: &str, joined_at: i64, moderator: bool) -> Result<MemberId, ForumError> {
         let name = name.trim();
-        if name.is_empty() || name.len() > MAX_NAME {
-            return Err(ForumError::Invalid(format!("a member name needs 1 to {MAX_NAME} characters")));
+        if let Some(problem) = super::names::name_problem(name) {
+            return Err(ForumError::Invalid(problem));
         }
         let taken =
             self.conn.query_row("SELECT 1 FROM members WHERE name = ?1", params![name], |_| Ok(())).optional()?;
@@ -112,6 +111,11 @@ impl Forum {
             params![name, joined_at, moderator],
         )?;
         Ok(self.conn.last_insert_rowid() as MemberId)
+    }
+
+    /// `alice (#3)`: how messages speak of a member.
+    pub fn member_label(&self, member: MemberId) -> Result<String, ForumError> {
+        super::names::member_label(&self.conn, member)
     }
 
     /// A member's id by name.
@@ -182,7 +186,8 @@ impl Forum {
                 )
                 .optional()?;
             if existing.is_some() {
-                return Err(ForumError::Invalid(format!("member {liker} already likes post {post}")));
+                let liker = super::names::member_label(conn, liker)?;
+                return Err(ForumError::Invalid(format!("{liker} already likes post {post}")));
             }
             post_facts(conn, post)?;
             conn.execute(
@@ -204,7 +209,10 @@ impl Forum {
                     |row| row.get(0),
                 )
                 .optional()?
-                .ok_or_else(|| ForumError::NotFound(format!("a like of post {post} by member {liker}")))?;
+                .ok_or_else(|| {
+                    let liker = super::names::member_label(conn, liker).unwrap_or_else(|_| format!("#{liker}"));
+                    ForumError::NotFound(format!("a like of post {post} by {liker}"))
+                })?;
             conn.execute("UPDATE likes SET removed_at = ?1 WHERE id = ?2", params![at, like])?;
             Ok(Some(Event::LikeRemoved(Forum::like_record(conn, like as u64, post, liker, at)?)))
         })
@@ -297,8 +305,9 @@ impl Forum {
     ) -> Result<Outcome, ForumError> {
         let change = self.manual_change(moderator, member, tier, reason, at)?;
         let external_id = format!("moderator:add:{member}:{tier}:{at}");
+        let who = self.member_label(member)?;
         self.moderate(&external_id, ModeratorAction::MemberAdded(change), || {
-            format!("member {member} already has access to {tier}")
+            format!("{who} already has access to {tier}")
         })
     }
 
@@ -313,9 +322,8 @@ impl Forum {
     ) -> Result<Outcome, ForumError> {
         let change = self.manual_change(moderator, member, tier, reason, at)?;
         let external_id = format!("moderator:remove:{member}:{tier}:{at}");
-        self.moderate(&external_id, ModeratorAction::MemberRemoved(change), || {
-            format!("member {member} has no access to {tier}")
-        })
+        let who = self.member_label(member)?;
+        self.moderate(&external_id, ModeratorAction::MemberRemoved(change), || format!("{who} has no access to {tier}"))
     }
 
     /// A moderator approves or rejects a pending nomination, with a reason.
@@ -395,7 +403,7 @@ impl Forum {
         Ok(ManualChange { member, tier: tier.to_owned(), moderator, reason: reason.to_owned(), at })
     }
 
-    /// `moderator 3 (alice)`, refusing non-moderators.
+    /// `moderator alice (#3)`, refusing non-moderators.
     pub fn moderator_label(&self, moderator: MemberId) -> Result<String, ForumError> {
         let (name, is_moderator): (String, bool) = self
             .conn
@@ -403,11 +411,12 @@ impl Forum {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .optional()?
-            .ok_or_else(|| ForumError::NotFound(format!("member {moderator}")))?;
+            .ok_or_else(|| ForumError::NotFound(format!("member #{moderator}")))?;
+        let who = super::names::label(&name, moderator);
         if !is_moderator {
-            return Err(ForumError::Invalid(format!("member {moderator} ({name}) is not a moderator")));
+            return Err(ForumError::Invalid(format!("{who} is not a moderator")));
         }
-        Ok(format!("moderator {moderator} ({name})"))
+        Ok(format!("moderator {who}"))
     }
 }
 

@@ -33,7 +33,8 @@ pub struct ImportedPost {
 
 impl Forum {
     /// A member from another platform, by external id (created once; later calls return the same id). A name
-    /// already taken gets the external id appended.
+    /// already taken, or one a new member may not have (all digits, see [`super::names`]), gets `#` and the
+    /// external id appended.
     pub fn import_member(&mut self, external_id: &str, name: &str, joined_at: i64) -> Result<MemberId, ForumError> {
         let existing: Option<i64> = self
             .conn
@@ -45,8 +46,7 @@ impl Forum {
         }
         let taken =
             self.conn.query_row("SELECT 1 FROM members WHERE name = ?1", params![name], |_| Ok(())).optional()?;
-        let name =
-            if taken.is_some() || name.trim().is_empty() { format!("{name}#{external_id}") } else { name.to_owned() };
+        let name = super::names::imported_name(name, external_id, taken.is_some());
         self.conn
             .prepare_cached("INSERT INTO members (name, joined_at, is_moderator, external_id) VALUES (?1, ?2, 0, ?3)")?
             .execute(params![name, joined_at, external_id])?;
@@ -185,16 +185,54 @@ impl Forum {
     /// Import an accepted answer. The platform already checked who accepted it, so the asker need not be known
     /// here (a deleted account still gave its answerer the accept), and a later accept on the same question
     /// replaces the earlier one, as it did on the platform.
+    ///
+    /// Replacing is two events, as the program must see it: first the earlier answer's unaccept (derived, recorded
+    /// in the log under [`replaced_accept_id`] so replay and recompute see it too), then the new accept — never a
+    /// second accept on top of the first. Platforms that move an accept without sending an unaccept (Stack
+    /// Exchange dumps, Discourse) need exactly this; both events are in the caller's transaction together.
+    /// Accepting the answer already accepted replaces nothing (the program ignores an accept it counted before).
     pub fn import_accept(&mut self, external_id: &str, answer: u64, at: i64) -> Result<Outcome, ForumError> {
-        self.record(external_id, at, |conn| {
-            let (accept, _) = Forum::accept_record(conn, answer, at)?;
-            conn.prepare_cached(
-                "INSERT INTO accepts (question_id, answer_id, accepted_at) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT(question_id) DO UPDATE SET answer_id = ?2, accepted_at = ?3",
-            )?
-            .execute(params![accept.question as i64, answer as i64, at])?;
-            Ok(Some(Event::AnswerAccepted(accept)))
+        self.batch(|forum| {
+            if let Some(replaced) = forum.accept_replaced_by(external_id, answer, at)? {
+                forum.record(&replaced_accept_id(external_id), at, |conn| {
+                    let (accept, _) = Forum::accept_record(conn, replaced, at)?;
+                    conn.prepare_cached("DELETE FROM accepts WHERE question_id = ?1 AND answer_id = ?2")?
+                        .execute(params![accept.question as i64, replaced as i64])?;
+                    Ok(Some(Event::AnswerUnaccepted(accept)))
+                })?;
+            }
+            forum.record(external_id, at, |conn| {
+                let (accept, _) = Forum::accept_record(conn, answer, at)?;
+                conn.prepare_cached(
+                    "INSERT INTO accepts (question_id, answer_id, accepted_at) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT(question_id) DO UPDATE SET answer_id = ?2, accepted_at = ?3",
+                )?
+                .execute(params![accept.question as i64, answer as i64, at])?;
+                Ok(Some(Event::AnswerAccepted(accept)))
+            })
         })
+    }
+
+    /// The other answer whose accept an imported accept of `answer` replaces, if any: none when the accept was
+    /// recorded before (a re-delivery changes nothing), when its question has no accepted answer, or when the
+    /// answer accepted is this one. Refuses what the accept itself would refuse (not an answer), before anything
+    /// is recorded.
+    fn accept_replaced_by(&self, external_id: &str, answer: u64, at: i64) -> Result<Option<u64>, ForumError> {
+        let recorded = self
+            .conn
+            .prepare_cached("SELECT 1 FROM events WHERE external_id = ?1")?
+            .query_row(params![external_id], |_| Ok(()))
+            .optional()?;
+        if recorded.is_some() {
+            return Ok(None);
+        }
+        let (accept, _) = Forum::accept_record(&self.conn, answer, at)?;
+        let accepted: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT answer_id FROM accepts WHERE question_id = ?1")?
+            .query_row(params![accept.question as i64], |row| row.get(0))
+            .optional()?;
+        Ok(accepted.map(|a| a as u64).filter(|&a| a != answer))
     }
 
     /// Import the withdrawal of an accepted answer.
@@ -215,6 +253,12 @@ impl Forum {
             .ok_or_else(|| ForumError::NotFound(format!("post {answer}")))?
             .map(|a| a as MemberId))
     }
+}
+
+/// The external id of the unaccept derived from an imported accept that replaced another (see
+/// [`Forum::import_accept`]): unique per accept, so importing again finds it and repeats nothing.
+pub fn replaced_accept_id(accept_external_id: &str) -> String {
+    format!("{accept_external_id}#replaces-accept")
 }
 
 fn imported_like(

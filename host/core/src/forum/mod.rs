@@ -7,6 +7,7 @@
 
 mod actions;
 mod import;
+pub mod names;
 pub mod read;
 pub mod visibility;
 
@@ -18,7 +19,7 @@ use cadre_runtime::{LoadError, Plugin, Runtime};
 
 pub(crate) use actions::apply_moderator_action;
 pub use actions::{NewPost, PostKindName};
-pub use import::ImportedPost;
+pub use import::{ImportedPost, replaced_accept_id};
 
 /// A member id.
 pub type MemberId = u64;
@@ -69,6 +70,9 @@ pub struct Forum {
     pub(crate) kv: crate::program::kv::KvCache,
     /// The program's bookkeeping as the open transaction sees it (`None` outside a transaction).
     pub(crate) bookkeeping: Option<crate::events::Bookkeeping>,
+    /// SQLite's `data_version` when the loaded program was last compared with the one in force in the database
+    /// (another process's `cadre plugin upgrade`, `rollback` or `program apply` changes that number).
+    pub(crate) program_seen: Option<i64>,
 }
 
 impl Forum {
@@ -91,8 +95,9 @@ impl Forum {
             native: None,
             kv,
             bookkeeping: None,
+            program_seen: None,
         };
-        forum.load_installed()?;
+        forum.sync_program()?;
         Ok(forum)
     }
 

@@ -1,6 +1,7 @@
 //! Applying a call's validated effects to the database, in the event's transaction.
 //!
-//! Points go to the ledger (one row per change, with the rule and reason) and the running total; badges and tier
+//! Points go to the ledger (one row per change, with the rule and reason; a row of 0 points says why something
+//! earned nothing) and the running total; badges and tier
 //! access are granted at most once and every grant or revoke that changes something is audited; nominations go to
 //! the review queue (one pending nomination per member and tier); notices go to the moderators' list.
 
@@ -57,6 +58,10 @@ pub fn apply(
                     "INSERT INTO ledger (member_id, delta, event_id, rule, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )?
                 .execute(params![*member as i64, delta, origin.event_id, rule, reason, origin.at])?;
+                // A line of 0 points only explains (a withheld like): no total to touch.
+                if *delta == 0 {
+                    continue;
+                }
                 conn.prepare_cached(
                     "INSERT INTO points (member_id, total) VALUES (?1, ?2) \
                      ON CONFLICT(member_id) DO UPDATE SET total = total + ?2",

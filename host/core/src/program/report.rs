@@ -105,7 +105,7 @@ pub struct AuditRow {
     pub id: i64,
     /// When.
     pub at: i64,
-    /// Who: `program cadre-superuser 0.1.0`, `moderator 3 (alice)`, `system`.
+    /// Who: `program cadre-superuser 0.1.0`, `moderator alice (#3)`, `system`.
     pub actor: String,
     /// What: grant-badge, revoke-access, settings, member-added, nomination-approved, quarantine, …
     pub action: String,
@@ -151,20 +151,13 @@ pub struct ProgramStatus {
     pub events: i64,
     /// The settings in force (TOML).
     pub settings: String,
+    /// The recompute a rollback offered, until one is applied.
+    pub recompute_offer: Option<crate::events::RecomputeOffer>,
 }
 
-/// A member's id by name or number (`alice` or `7`).
+/// A member by name or id (`alice`, `#7`; see [`crate::forum::names::resolve_member`]).
 pub fn resolve_member(conn: &Connection, name_or_id: &str) -> Result<u64, ForumError> {
-    let by_name: Option<i64> =
-        conn.query_row("SELECT id FROM members WHERE name = ?1", params![name_or_id], |row| row.get(0)).optional()?;
-    if let Some(id) = by_name {
-        return Ok(id as u64);
-    }
-    let id: Option<i64> = match name_or_id.parse::<i64>() {
-        Ok(n) => conn.query_row("SELECT id FROM members WHERE id = ?1", params![n], |row| row.get(0)).optional()?,
-        Err(_) => None,
-    };
-    id.map(|id| id as u64).ok_or_else(|| ForumError::NotFound(format!("member {name_or_id:?}")))
+    crate::forum::names::resolve_member(conn, name_or_id)
 }
 
 /// A member's summary.
@@ -309,6 +302,7 @@ pub fn program_status(conn: &Connection) -> Result<Option<ProgramStatus>, ForumE
                     processed_up_to: row.get(5)?,
                     events: 0,
                     settings: row.get(6)?,
+                    recompute_offer: None,
                 })
             },
         )
@@ -316,6 +310,7 @@ pub fn program_status(conn: &Connection) -> Result<Option<ProgramStatus>, ForumE
     let Some(mut status) = row else { return Ok(None) };
     status.dead_letters = conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get(0))?;
     status.events = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
+    status.recompute_offer = crate::events::recompute_offer(conn)?;
     Ok(Some(status))
 }
 

@@ -217,7 +217,7 @@ pub fn run(
     // Items already committed by an earlier run: skip them, remembering only the forum ids of posts.
     while let Some(resume_at) = marker.as_deref() {
         let Some(item) = sequence.next(target.index)? else {
-            return Err(ReplayError::OtherDump { last: resume_at.to_owned() });
+            return Err(ReplayError::MarkerNotInDump { last: resume_at.to_owned() });
         };
         let external_id = item.external_id();
         match &item {

@@ -12,6 +12,7 @@
 
 pub mod dump;
 pub mod fidelity;
+pub mod identity;
 pub mod import;
 pub mod progress;
 pub mod report;
@@ -66,11 +67,58 @@ pub enum ReplayError {
     /// The database was replayed before with other settings.
     #[error("{0} holds a replay made with other settings; use another --db (or the same settings) to resume")]
     OtherSettings(PathBuf),
-    /// The database holds a replay of another dump.
-    #[error("the database's last replayed event {last:?} is not in this dump: it holds a replay of another site")]
-    OtherDump {
+    /// The database's last replayed event is not in this dump.
+    #[error("the database's last replayed event {last:?} is not in this dump: it holds a replay of another dump")]
+    MarkerNotInDump {
         /// The external id of the last replayed event.
         last: String,
+    },
+    /// The database holds a replay of another dump (or another version of this one).
+    #[error(
+        "{} holds a replay of another dump of {site} than this one, and a replay database resumes only the dump it \
+         was started with:\n  {}\nReplay this dump into a new database (--db NEW.db), or use the files it holds.",
+        db.display(), differences.join("\n  ")
+    )]
+    OtherDump {
+        /// The database.
+        db: PathBuf,
+        /// The site the database holds.
+        site: String,
+        /// How this dump's files differ from the ones the database holds.
+        differences: Vec<String>,
+    },
+    /// The database was not created by a replay: a replay never writes into a live forum.
+    #[error(
+        "{} is not a replay database: {detail}. A replay writes only into a database it created; give it a new \
+         file with --db (mind CADRE_DB: it names the database when --db is absent)",
+        db.display()
+    )]
+    NotAReplay {
+        /// The database.
+        db: PathBuf,
+        /// What it holds.
+        detail: String,
+    },
+    /// The replay stopped part-way: what is committed, and how to resume.
+    #[error(
+        "{error}\nThe replay stopped. Committed in {}: {members} member(s) and {events} event(s) of this dump{}; \
+         the batch in progress was rolled back. To resume, run the same command again with the same dump files: it \
+         skips what is committed. (A replay database resumes only the dump it was started with: if a file must \
+         change, replay into a new --db.)",
+        db.display(),
+        last.as_deref().map(|l| format!(" (the last: {l})")).unwrap_or_default()
+    )]
+    Stopped {
+        /// Why.
+        error: Box<ReplayError>,
+        /// The database.
+        db: PathBuf,
+        /// Members committed.
+        members: i64,
+        /// Replay events committed.
+        events: i64,
+        /// The last replay event committed.
+        last: Option<String>,
     },
 }
 
@@ -104,23 +152,27 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     let dir = &options.site;
     let (posts_file, votes_file, users_file) =
         (DumpFile::find(dir, "Posts")?, DumpFile::find(dir, "Votes")?, DumpFile::find(dir, "Users")?);
+    let site = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
+    let dump = identity::of(&[&posts_file, &votes_file, &users_file])?;
     let mut forum = Forum::open(&options.db, runtime)?;
+    identity::claim_or_check(forum.conn(), &options.db, &site, &dump)?;
     install(&mut forum, &options.settings, &options.db)?;
 
     let mut index = dump::index_posts(&posts_file)?;
     let votes = dump::read_votes(&votes_file, &index)?;
-    let (members, reputation) = import_users(&mut forum, &users_file)?;
+    let stop = |forum: &Forum, error: ReplayError| stopped(forum, &options.db, error);
+    let (members, reputation) = import_users(&mut forum, &users_file).map_err(|e| stop(&forum, e))?;
     let mut members = members;
-    let site = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
-    let category = forum.ensure_category("stackexchange", &site, None)?;
+    let category = forum.ensure_category("stackexchange", &site, None).map_err(|e| stop(&forum, e.into()))?;
 
     let items = index.values().filter(|p| p.counts()).count() + votes.events.len();
     let mut progress = progress::Progress::new(items as u64, options.quiet);
     let mut counts = report::Counts::default();
     let before = event_count(&forum)?;
     let mut target = import::Target { forum: &mut forum, index: &mut index, members: &mut members, category };
-    import::run(&mut target, &posts_file, &votes.events, options.batch.max(1), &mut progress, &mut counts)?;
+    let run = import::run(&mut target, &posts_file, &votes.events, options.batch.max(1), &mut progress, &mut counts);
     progress.finish();
+    run.map_err(|e| stop(&forum, e))?;
     let delivered = event_count(&forum)? - before;
 
     let points = points_by_user(&forum)?;
@@ -156,6 +208,15 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
         events_per_second: delivered as f64 / seconds.max(1e-9),
     };
     Ok(Replayed { report, points })
+}
+
+/// A replay that stopped part-way, with what is committed (read back from the database).
+fn stopped(forum: &Forum, db: &Path, error: ReplayError) -> ReplayError {
+    let conn = forum.conn();
+    let members = conn.query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0)).unwrap_or(0);
+    let events = event_count(forum).unwrap_or(0);
+    let last = import::resume_marker(forum).ok().flatten();
+    ReplayError::Stopped { error: Box::new(error), db: db.to_owned(), members, events, last }
 }
 
 /// Install the bundled program with these settings, or check that the database's program has them.
