@@ -401,7 +401,7 @@ fn an_ingested_accept_of_another_answer_first_unaccepts_the_one_it_replaces() {
 
 #[test]
 fn a_like_or_accept_that_earns_nothing_gets_a_ledger_row_of_0_points_with_the_rule_and_totals_do_not_move() {
-    use cadre::program::report;
+    use cadre::program::reports;
     let mut w = world(TIERED);
     let q = question(&mut w, "q1", day(1));
     let a = answer(&mut w, "a1", q, day(1));
@@ -412,7 +412,7 @@ fn a_like_or_accept_that_earns_nothing_gets_a_ledger_row_of_0_points_with_the_ru
     // A self-like: the forum allows it, the program gives nothing and says so.
     let own = question(&mut w, "q2", day(1));
     w.forum.like("self", w.asker, own, day(1)).unwrap();
-    let ledger = report::ledger(w.forum.conn(), w.helper).unwrap();
+    let ledger = reports::ledger(w.forum.conn(), w.helper).unwrap();
     let rows: Vec<(i64, i64, &str)> = ledger.iter().map(|r| (r.delta, r.total, r.reason.as_str())).collect();
     assert_eq!(rows.len(), 4, "one row per like: {rows:?}");
     assert_eq!((rows[2].0, rows[2].1), (5, 25));
@@ -421,28 +421,28 @@ fn a_like_or_accept_that_earns_nothing_gets_a_ledger_row_of_0_points_with_the_ru
     assert!(rows[3].2.ends_with(": withheld by daily cap (25 reached)"), "{rows:?}");
     assert_eq!(ledger[3].rule, "answer-liked");
     assert_eq!((points(&w.forum, w.helper), total(&w.forum, w.helper)), (25, 25));
-    assert_eq!(report::member(w.forum.conn(), w.helper).unwrap().points, 25);
-    let asker = report::ledger(w.forum.conn(), w.asker).unwrap();
+    assert_eq!(reports::member(w.forum.conn(), w.helper).unwrap().points, 25);
+    let asker = reports::ledger(w.forum.conn(), w.asker).unwrap();
     assert!(asker.iter().any(|r| r.delta == 0 && r.reason.ends_with("self-like, not counted")), "{asker:?}");
     assert_eq!(total(&w.forum, w.asker), 0);
 }
 
 #[test]
 fn moderators_read_the_ledger_line_by_line_the_queue_with_evidence_and_the_audit_log() {
-    use cadre::program::report;
+    use cadre::program::reports;
     let w = busy_world();
-    let ledger = report::ledger(w.forum.conn(), w.helper).unwrap();
+    let ledger = reports::ledger(w.forum.conn(), w.helper).unwrap();
     assert_eq!(ledger.iter().map(|r| r.delta).sum::<i64>(), ledger.last().unwrap().total);
     assert_eq!(ledger.last().unwrap().total, 60);
-    let summary = report::member(w.forum.conn(), report::resolve_member(w.forum.conn(), "helper").unwrap()).unwrap();
+    let summary = reports::member(w.forum.conn(), reports::resolve_member(w.forum.conn(), "helper").unwrap()).unwrap();
     assert_eq!(summary.points, 60);
-    let queue = report::queue(w.forum.conn(), false).unwrap();
+    let queue = reports::queue(w.forum.conn(), false).unwrap();
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0].member_name, "helper");
     assert!(queue[0].evidence.figures.iter().any(|f| f.threshold == Some(30.0)), "{:?}", queue[0].evidence);
-    let audit = report::audit_log(w.forum.conn(), Some(w.helper), 10).unwrap();
+    let audit = reports::audit_log(w.forum.conn(), Some(w.helper), 10).unwrap();
     assert!(audit.iter().any(|row| row.action == "nominate"), "{audit:?}");
-    let status = report::program_status(w.forum.conn()).unwrap().unwrap();
+    let status = reports::program_status(w.forum.conn()).unwrap().unwrap();
     assert_eq!((status.name.as_str(), status.quarantined, status.dead_letters), ("cadre-superuser", false, 0));
 }
 

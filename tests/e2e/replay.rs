@@ -52,7 +52,7 @@ fn the_stackexchange_preset_through_the_component_gives_every_cardano_user_the_e
         settings: cadre_rules::presets::STACKEXCHANGE.to_owned(),
         db: dir.path().join("cardano.db"),
         quiet: true,
-        batch: cadre::replay::import::BATCH,
+        batch: cadre::replay::feed::BATCH,
     };
     let replayed = cadre::replay::replay(&options, runtime).expect("the replay runs");
     let wrong = differences(&expected(&site), &replayed.points);

@@ -84,7 +84,7 @@ impl Rules for NativeRules {
         if let Some(error) = overlay.failed {
             return Err(format!("store backend failed: {error}"));
         }
-        cadre_runtime::effects::validate_effects(&effects, &self.declaration, &self.limits)
+        cadre_runtime::validate::validate_effects(&effects, &self.declaration, &self.limits)
             .map_err(|kind| format!("{kind}"))?;
         let writes = overlay.writes.into_iter().collect();
         self.backend.apply(writes).map_err(|e| format!("store backend failed: {e}"))?;

@@ -13,10 +13,10 @@ use wasmtime::{Engine, Store, Trap};
 use cadre_model::{ConfigError, Declaration, Effect, Event, Figure, Info as PluginInfo};
 
 use super::contract::v0_1_0::{self as bindings, PluginPre};
-use super::effects::validate_effects;
 use super::error::{CallError, CallErrorKind, PluginName};
-use super::kv::{HostState, KvBackend, MemoryBackend, Overlay, StoreLimitExceeded};
 use super::limits::Limits;
+use super::store::{HostState, KvBackend, MemoryBackend, Overlay, StoreLimitExceeded};
+use super::validate::validate_effects;
 
 /// Refuses linear-memory growth past the limit with a typed error (so the failure is named, not just an
 /// allocation failure inside the guest).

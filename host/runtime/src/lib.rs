@@ -7,11 +7,11 @@
 
 pub mod cache;
 pub mod contract;
-pub mod effects;
 pub mod error;
 mod instance;
-pub mod kv;
 pub mod limits;
+pub mod store;
+pub mod validate;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -29,8 +29,8 @@ pub const CONTRACT_VERSION: &str = contract::v0_1_0::VERSION;
 pub use cache::{ArtifactCache, Origin};
 pub use error::{CallError, CallErrorKind, LoadError, PluginName};
 pub use instance::Plugin;
-pub use kv::{HostState, KvBackend, MemoryBackend};
 pub use limits::Limits;
+pub use store::{HostState, KvBackend, MemoryBackend};
 
 /// Increments the engine's epoch at a fixed interval so that epoch deadlines measure wall-clock time.
 struct EpochTicker {

@@ -2,7 +2,7 @@
 //! letters, the review queue with evidence, the members with tier access (invited apart from earned), one
 //! member's record and ledger, the audit log, checking and applying settings, deciding nominations, adding and
 //! removing members, retrying dead letters. Every function takes the acting moderator (`Who::moderator` has
-//! already turned everyone else away with a not-found). The rows come from `program::report`.
+//! already turned everyone else away with a not-found). The rows come from `program::reports`.
 
 use rusqlite::params;
 use serde::Serialize;
@@ -14,7 +14,7 @@ use cadre_core::events::Preview;
 use cadre_core::forum::Forum;
 use cadre_core::forum::read::{self, Category};
 use cadre_core::forum::visibility::Viewer;
-use cadre_core::program::report::{
+use cadre_core::program::reports::{
     self, AuditRow, DeadLetter, LedgerRow, MemberSummary, Nomination, Notice, ProgramStatus,
 };
 use cadre_model::{ConfigError, Figure, Tier};
@@ -58,10 +58,10 @@ fn tiers(forum: &mut Forum) -> Vec<Tier> {
 pub async fn status(state: &AppState) -> Result<Status, WebError> {
     run(state, |forum| {
         Ok(Status {
-            program: report::program_status(forum.conn())?,
-            dead_letters: report::dead_letters(forum.conn())?,
-            pending: report::queue(forum.conn(), false)?.len(),
-            notices: report::notices(forum.conn(), NOTICES)?,
+            program: reports::program_status(forum.conn())?,
+            dead_letters: reports::dead_letters(forum.conn())?,
+            pending: reports::queue(forum.conn(), false)?.len(),
+            notices: reports::notices(forum.conn(), NOTICES)?,
             tiers: tiers(forum),
         })
     })
@@ -70,7 +70,7 @@ pub async fn status(state: &AppState) -> Result<Status, WebError> {
 
 /// The review queue (pending nominations), with evidence.
 pub async fn queue(state: &AppState) -> Result<Vec<Nomination>, WebError> {
-    run(state, |forum| Ok(report::queue(forum.conn(), false)?)).await
+    run(state, |forum| Ok(reports::queue(forum.conn(), false)?)).await
 }
 
 /// A member with access to a tier.
@@ -131,10 +131,10 @@ pub struct MemberView {
 /// A member by name or id: summary, record, ledger, audit trail.
 pub async fn member(state: &AppState, name_or_id: String) -> Result<MemberView, WebError> {
     run(state, move |forum| {
-        let id = report::resolve_member(forum.conn(), &name_or_id)?;
-        let summary = report::member(forum.conn(), id)?;
-        let ledger = report::ledger(forum.conn(), id)?;
-        let audit = report::audit_log(forum.conn(), Some(id), AUDIT_PAGE)?;
+        let id = reports::resolve_member(forum.conn(), &name_or_id)?;
+        let summary = reports::member(forum.conn(), id)?;
+        let ledger = reports::ledger(forum.conn(), id)?;
+        let audit = reports::audit_log(forum.conn(), Some(id), AUDIT_PAGE)?;
         let record = match forum.plugin_mut() {
             Some(plugin) => plugin.member_record(id, now_ms()).map_err(|e| WebError::Internal(e.to_string()))?,
             None => Vec::new(),
@@ -146,7 +146,7 @@ pub async fn member(state: &AppState, name_or_id: String) -> Result<MemberView, 
 
 /// The audit log, newest first.
 pub async fn audit(state: &AppState) -> Result<Vec<AuditRow>, WebError> {
-    run(state, |forum| Ok(report::audit_log(forum.conn(), None, AUDIT_PAGE)?)).await
+    run(state, |forum| Ok(reports::audit_log(forum.conn(), None, AUDIT_PAGE)?)).await
 }
 
 /// What to do with new settings.
@@ -261,7 +261,7 @@ pub async fn set_access(
 ) -> Result<(), WebError> {
     let (id, why) = (moderator.id, reason(why)?);
     run(state, move |forum| {
-        let member = report::resolve_member(forum.conn(), name.trim()).map_err(|e| match e {
+        let member = reports::resolve_member(forum.conn(), name.trim()).map_err(|e| match e {
             cadre_core::forum::ForumError::NotFound(_) => {
                 WebError::Invalid(format!("no member is called {:?}", name.trim()))
             }

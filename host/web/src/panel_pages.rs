@@ -409,7 +409,7 @@ pub async fn member(State(state): State<AppState>, who: Who, Path(member): Path<
     )
 }
 
-fn audit_table(rows: &[cadre_core::program::report::AuditRow]) -> Markup {
+fn audit_table(rows: &[cadre_core::program::reports::AuditRow]) -> Markup {
     html! {
         table.audit {
             tr { th { "When" } th { "Who" } th { "What" } th { "Member" } th { "Subject" } th { "Why" } }

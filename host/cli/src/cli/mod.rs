@@ -269,7 +269,7 @@ impl Cli {
                 "name the moderator acting with --as NAME (or CADRE_MODERATOR)".into(),
             )
         })?;
-        let id = cadre_core::program::report::resolve_member(forum.conn(), name)?;
+        let id = cadre_core::program::reports::resolve_member(forum.conn(), name)?;
         forum.moderator_label(id)?;
         Ok(id)
     }

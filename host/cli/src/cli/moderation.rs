@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use super::output::{now, print, when};
 use super::{Resolved, exit, open_forum};
-use cadre_core::program::report;
+use cadre_core::program::reports;
 
 /// Review queue commands.
 #[derive(Debug, Subcommand)]
@@ -107,7 +107,7 @@ pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
     let mut forum = open_forum(cli)?;
     match command {
         QueueCommand::List { all, json } => {
-            let rows = report::queue(forum.conn(), *all)?;
+            let rows = reports::queue(forum.conn(), *all)?;
             print(*json, &rows, |rows| {
                 if rows.is_empty() {
                     return "the review queue is empty\n".into();
@@ -123,7 +123,7 @@ pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
             })?;
         }
         QueueCommand::Show { id, json } => {
-            let n = report::nomination(forum.conn(), *id)?;
+            let n = reports::nomination(forum.conn(), *id)?;
             print(*json, &n, |n| {
                 let mut out = format!(
                     "nomination #{} — {} for {} — {}\nnominated {}\n{}\n",
@@ -170,15 +170,15 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
             println!("{who} registered{}", if *moderator { " as a moderator" } else { "" });
         }
         MemberCommand::Show { member, json } => {
-            let id = report::resolve_member(forum.conn(), member)?;
-            let summary = report::member(forum.conn(), id)?;
+            let id = reports::resolve_member(forum.conn(), member)?;
+            let summary = reports::member(forum.conn(), id)?;
             let record = match forum.plugin_mut() {
                 Some(plugin) => plugin.member_record(id, now())?,
                 None => Vec::new(),
             };
             // The latest ledger lines, those that earned nothing (0 points, with the rule that withheld them)
             // included; `cadre ledger` prints them all.
-            let ledger = report::ledger(forum.conn(), id)?;
+            let ledger = reports::ledger(forum.conn(), id)?;
             let recent = &ledger[ledger.len().saturating_sub(RECENT_LEDGER_LINES)..];
             let value = serde_json::json!({ "member": summary, "record": record, "recent_ledger": recent });
             print(*json, &value, |_| {
@@ -244,7 +244,7 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
         MemberCommand::Add { member, tier, reason } | MemberCommand::Remove { member, tier, reason } => {
             let add = matches!(command, MemberCommand::Add { .. });
             let moderator = cli.moderator(&forum)?;
-            let id = report::resolve_member(forum.conn(), member)?;
+            let id = reports::resolve_member(forum.conn(), member)?;
             let who = forum.member_label(id)?;
             if add {
                 forum.add_member(moderator, id, tier, reason, now())?;
@@ -264,8 +264,8 @@ const RECENT_LEDGER_LINES: usize = 10;
 /// `cadre ledger MEMBER`: every point change, with the running total.
 pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {
     let forum = open_forum(cli)?;
-    let id = report::resolve_member(forum.conn(), member)?;
-    let rows = report::ledger(forum.conn(), id)?;
+    let id = reports::resolve_member(forum.conn(), member)?;
+    let rows = reports::ledger(forum.conn(), id)?;
     print(json, &rows, |rows| {
         let mut out = format!("{:<20} {:>7} {:>8}  {:<16} {}\n", "when", "points", "total", "rule", "reason");
         for r in rows {
@@ -280,8 +280,8 @@ pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {
 /// `cadre audit`: grants, revokes, settings, manual changes and decisions, newest first.
 pub fn audit(cli: &Resolved, member: Option<&str>, limit: usize, json: bool) -> anyhow::Result<u8> {
     let forum = open_forum(cli)?;
-    let member = member.map(|m| report::resolve_member(forum.conn(), m)).transpose()?;
-    let rows = report::audit_log(forum.conn(), member, limit)?;
+    let member = member.map(|m| reports::resolve_member(forum.conn(), m)).transpose()?;
+    let rows = reports::audit_log(forum.conn(), member, limit)?;
     print(json, &rows, |rows| {
         rows.iter()
             .map(|r| {
@@ -303,7 +303,7 @@ pub fn dead_letters(cli: &Resolved, command: &DeadLetterCommand) -> anyhow::Resu
     let mut forum = open_forum(cli)?;
     match command {
         DeadLetterCommand::List { json } => {
-            let rows = report::dead_letters(forum.conn())?;
+            let rows = reports::dead_letters(forum.conn())?;
             print(*json, &rows, |rows| {
                 if rows.is_empty() {
                     return "no dead letters\n".into();
@@ -343,7 +343,7 @@ pub fn ingest(cli: &Resolved, file: &std::path::Path, json: bool) -> anyhow::Res
 /// `cadre notices`: messages for moderators, newest first.
 pub fn notices(cli: &Resolved, limit: usize, json: bool) -> anyhow::Result<u8> {
     let forum = open_forum(cli)?;
-    let rows = report::notices(forum.conn(), limit)?;
+    let rows = reports::notices(forum.conn(), limit)?;
     print(json, &rows, |rows| {
         if rows.is_empty() {
             return "no notices\n".into();

@@ -119,7 +119,7 @@ pub fn run(cli: &Resolved, command: &PluginCommand) -> anyhow::Result<u8> {
         PluginCommand::List { json } => {
             let forum = open_forum(cli)?;
             let versions = forum.versions()?;
-            let status = cadre_core::program::report::program_status(forum.conn())?;
+            let status = cadre_core::program::reports::program_status(forum.conn())?;
             let value = serde_json::json!({ "versions": versions, "status": status });
             print(*json, &value, |_| {
                 let mut out = String::new();
@@ -204,7 +204,7 @@ fn render_offer(forum: &mut cadre_core::forum::Forum, offer: &RecomputeOffer) ->
         }
         Err(error) => out += &format!("the recompute could not be previewed: {error}\n"),
     }
-    let status = cadre_core::program::report::program_status(forum.conn()).ok().flatten();
+    let status = cadre_core::program::reports::program_status(forum.conn()).ok().flatten();
     if let Some(status) = status.filter(|s| s.dead_letters > 0 || s.processed_up_to < s.events) {
         out += &format!(
             "first retry the {} dead letter(s) with the restored program: cadre deadletters retry\n",

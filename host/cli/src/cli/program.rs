@@ -160,7 +160,7 @@ pub fn run(cli: &Resolved, command: &ProgramCommand) -> anyhow::Result<u8> {
         ProgramCommand::Check { file, plugin, json } => return check(cli, file, plugin.as_deref(), *json),
         ProgramCommand::Show { json } => {
             let forum = open_forum(cli)?;
-            let status = cadre_core::program::report::program_status(forum.conn())?
+            let status = cadre_core::program::reports::program_status(forum.conn())?
                 .ok_or_else(|| ForumError::NotFound("an installed program (cadre plugin install FILE)".into()))?;
             print(*json, &status, |s| {
                 format!(

@@ -30,7 +30,7 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub quiet: bool,
     /// Dump items per transaction (a crash redoes at most one batch).
-    #[arg(long, default_value_t = cadre_import::replay::import::BATCH)]
+    #[arg(long, default_value_t = cadre_import::replay::feed::BATCH)]
     pub batch: usize,
 }
 

@@ -19,7 +19,7 @@ pub use recompute::{Grant, PointsChange, Preview};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::forum::{Forum, ForumError};
-use crate::program::effects::{self, Origin};
+use crate::program::apply::{self, Origin};
 use cadre_runtime::Event;
 
 /// What happened to an event's program part.
@@ -97,7 +97,7 @@ pub(crate) fn run_program(
     match plugin.deliver(&logged.event) {
         Ok(effects) => {
             let origin = Origin { event_id: logged.id, at: logged.at, actor };
-            effects::apply(conn, &origin, plugin.declared(), &effects)?;
+            apply::apply(conn, &origin, plugin.declared(), &effects)?;
             Ok(Ok(effects.len()))
         }
         Err(error) => Ok(Err(error)),

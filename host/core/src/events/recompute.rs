@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use super::{parse_event, run_program};
 use crate::forum::{Forum, ForumError};
-use crate::program::kv::KvCache;
+use crate::program::store_cache::KvCache;
 use cadre_runtime::{Event, Plugin};
 
 /// A member whose points change.

@@ -67,7 +67,7 @@ pub struct Forum {
     /// The installed program's rules linked natively instead of its component (benchmarks only).
     pub(crate) native: Option<Box<dyn crate::native::Rules>>,
     /// The program's key/value store (write-back cache over the `kv` table, flushed when a transaction commits).
-    pub(crate) kv: crate::program::kv::KvCache,
+    pub(crate) kv: crate::program::store_cache::KvCache,
     /// The program's bookkeeping as the open transaction sees it (`None` outside a transaction).
     pub(crate) bookkeeping: Option<crate::events::Bookkeeping>,
     /// SQLite's `data_version` when the loaded program was last compared with the one in force in the database
@@ -85,7 +85,7 @@ impl Forum {
     /// A forum over an open, migrated connection (scratch databases).
     pub fn with_connection(conn: Connection, runtime: Runtime) -> Result<Forum, ForumError> {
         let conn = Rc::new(conn);
-        let kv = crate::program::kv::KvCache::new(conn.clone());
+        let kv = crate::program::store_cache::KvCache::new(conn.clone());
         let mut forum = Forum {
             conn,
             runtime,

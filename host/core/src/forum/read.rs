@@ -2,7 +2,7 @@
 //! activity, permalinks and counts — every query filtered by [`visibility`](super::visibility), so a private
 //! category's topics, posts and numbers exist only for those who may see them.
 //!
-//! Owns member-facing reads only. Moderator reads (points, ledger, queue, audit) live in `program::report`; writes
+//! Owns member-facing reads only. Moderator reads (points, ledger, queue, audit) live in `program::reports`; writes
 //! go through the event pipeline (`Forum::create_post`, `like`, …). Every query binds its inputs as parameters.
 
 use rusqlite::{Connection, OptionalExtension, named_params};

@@ -4,9 +4,9 @@
 //! Owns the tables `ledger`, `points`, `badges`, `access`, `nominations`, `notices`, `audit` and `kv`. Does not own
 //! when anything happens: the event pipeline (`events`) calls in here inside the event's transaction.
 
-pub mod effects;
-pub mod kv;
-pub mod report;
+pub mod apply;
+pub mod reports;
+pub mod store_cache;
 
 use rusqlite::{Connection, params};
 

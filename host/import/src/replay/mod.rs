@@ -8,15 +8,16 @@
 //! so "on or after that day" holds exactly). `Badges.xml` is not read: badges are not part of the forum model.
 //!
 //! Modules: [`source`] (files, decompression, streaming XML), [`dump`] (pre-passes: post index, sorted votes),
-//! [`import`] (the event sequence, batches, resume), [`report`] and [`fidelity`] (the report), [`progress`].
+//! [`feed`] (the event sequence fed to the forum, batches, resume), [`summary`] and [`fidelity`] (the report),
+//! [`progress`].
 
 pub mod dump;
+pub mod feed;
 pub mod fidelity;
 pub mod identity;
-pub mod import;
 pub mod progress;
-pub mod report;
 pub mod source;
+pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -133,7 +134,7 @@ pub struct Options {
     pub db: PathBuf,
     /// No progress display.
     pub quiet: bool,
-    /// Items per transaction ([`import::BATCH`] by default).
+    /// Items per transaction ([`feed::BATCH`] by default).
     pub batch: usize,
 }
 
@@ -141,7 +142,7 @@ pub struct Options {
 #[derive(Debug)]
 pub struct Replayed {
     /// The report.
-    pub report: report::Report,
+    pub report: summary::Report,
     /// Points per Stack Exchange user id, for users with non-zero points.
     pub points: BTreeMap<i64, i64>,
 }
@@ -167,17 +168,17 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
 
     let items = index.values().filter(|p| p.counts()).count() + votes.events.len();
     let mut progress = progress::Progress::new(items as u64, options.quiet);
-    let mut counts = report::Counts::default();
+    let mut counts = summary::Counts::default();
     let before = event_count(&forum)?;
-    let mut target = import::Target { forum: &mut forum, index: &mut index, members: &mut members, category };
-    let run = import::run(&mut target, &posts_file, &votes.events, options.batch.max(1), &mut progress, &mut counts);
+    let mut target = feed::Target { forum: &mut forum, index: &mut index, members: &mut members, category };
+    let run = feed::run(&mut target, &posts_file, &votes.events, options.batch.max(1), &mut progress, &mut counts);
     progress.finish();
     run.map_err(|e| stop(&forum, e))?;
     let delivered = event_count(&forum)? - before;
 
     let points = points_by_user(&forum)?;
     let caps = caps(&mut forum)?;
-    let (earned_nothing, skipped) = report::classify(&index, &votes);
+    let (earned_nothing, skipped) = summary::classify(&index, &votes);
     let points_map: HashMap<i64, i64> = points.iter().map(|(u, p)| (*u, *p)).collect();
     let fidelity = fidelity::fidelity(&fidelity::Inputs {
         reputation: &reputation,
@@ -186,7 +187,7 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
         bounties: &votes.bounties,
     });
     let seconds = started.elapsed().as_secs_f64();
-    let report = report::Report {
+    let report = summary::Report {
         site,
         posts: index.len() as u64,
         users: reputation.len() as u64,
@@ -215,7 +216,7 @@ fn stopped(forum: &Forum, db: &Path, error: ReplayError) -> ReplayError {
     let conn = forum.conn();
     let members = conn.query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0)).unwrap_or(0);
     let events = event_count(forum).unwrap_or(0);
-    let last = import::resume_marker(forum).ok().flatten();
+    let last = feed::resume_marker(forum).ok().flatten();
     ReplayError::Stopped { error: Box::new(error), db: db.to_owned(), members, events, last }
 }
 
@@ -245,7 +246,7 @@ fn import_users(
     let mut done = false;
     while !done {
         forum.batch(|forum| {
-            for _ in 0..import::BATCH {
+            for _ in 0..feed::BATCH {
                 let row = match rows.next() {
                     Ok(Some(row)) => row,
                     Ok(None) => {
@@ -297,7 +298,7 @@ fn points_by_user(forum: &Forum) -> Result<BTreeMap<i64, i64>, ReplayError> {
 }
 
 /// Members whose points the daily cap withheld, from the program's own record of each member with points.
-fn caps(forum: &mut Forum) -> Result<report::Caps, ReplayError> {
+fn caps(forum: &mut Forum) -> Result<summary::Caps, ReplayError> {
     let members: Vec<(i64, String)> = forum
         .conn()
         .prepare(
@@ -307,7 +308,7 @@ fn caps(forum: &mut Forum) -> Result<report::Caps, ReplayError> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let now: i64 = forum.conn().query_row("SELECT COALESCE(MAX(at), 0) FROM events", [], |r| r.get(0))?;
-    let mut caps = report::Caps::default();
+    let mut caps = summary::Caps::default();
     let mut withheld: Vec<(i64, i64)> = Vec::new();
     let Some(plugin) = forum.plugin_mut() else { return Ok(caps) };
     for (member, user) in members {

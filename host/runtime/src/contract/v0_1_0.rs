@@ -1,7 +1,7 @@
 //! `cadre:forum@0.1.0`: its generated bindings and their conversions to and from the host's model.
 //!
 //! The only import, `store`, is `trappable`: a store call that breaks a limit returns a typed error that aborts
-//! the hook (see [`crate::runtime::kv`]), instead of handing the guest an error it could ignore. The conversions are
+//! the hook (see [`crate::runtime::store`]), instead of handing the guest an error it could ignore. The conversions are
 //! one to one: every field of every record has a home in the model, so nothing is lost either way.
 
 use cadre_model as m;

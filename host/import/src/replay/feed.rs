@@ -18,8 +18,8 @@ use rusqlite::OptionalExtension;
 use super::ReplayError;
 use super::dump::{ANSWER, PostIndex, PostInfo, QUESTION, VoteEvent, VoteKind, date, post_info};
 use super::progress::Progress;
-use super::report::Counts;
 use super::source::{DumpFile, Rows};
+use super::summary::Counts;
 use cadre_core::forum::{Forum, ForumError, ImportedPost, MemberId};
 use cadre_model::PostKind;
 

@@ -20,7 +20,7 @@ use std::rc::Rc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use cadre_runtime::kv::{BackendError, KvBackend};
+use cadre_runtime::store::{BackendError, KvBackend};
 
 /// Keys kept in memory at most between flushes' evictions (the bundled program's values are 8 to 210 bytes, so
 /// this is about 20 MiB).
