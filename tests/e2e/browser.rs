@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use cadre::Forum;
 use cadre::demo;
-use cadre::forum::Forum;
 use cadre::runtime::{Limits, Runtime};
 use cadre::web::{self, AppState, ForumHandle};
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -1,10 +1,11 @@
 //! The forum shim over a real SQLite file with the real program component: the exactly-once pipeline, ledger,
 //! dead letters, quarantine, the review queue and private-forum visibility.
 
-use cadre::events::Delivery;
+use cadre::Forum;
+use cadre::events::{Delivery, DeliveryError};
+use cadre::forum::NewPost;
 use cadre::forum::visibility::{Viewer, can_see_category};
-use cadre::forum::{Forum, NewPost};
-use cadre::runtime::{Limits, Runtime};
+use cadre::runtime::{CallErrorKind, Limits, Runtime};
 use cadre_model::PostKind;
 use rusqlite::params;
 
@@ -185,14 +186,20 @@ fn a_failing_plugin_costs_only_its_effects_and_a_retry_after_the_fix_applies_onc
     let q = question(&mut w, "q1", day(1));
     let a = answer(&mut w, "a1", q, day(1));
     let outcome = w.forum.like("l1", w.likers[0], a, day(1)).unwrap();
-    let Delivery::DeadLettered { error } = &outcome.delivery else { panic!("{outcome:?}") };
-    assert!(error.contains("Panics 0.0.1") && error.contains("trapped"), "{error}");
+    // The program's failure stays typed until it is shown: which plugin, and that it trapped.
+    let Delivery::DeadLettered { error: DeliveryError::Program(call) } = &outcome.delivery else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(call.plugin.to_string(), "Panics 0.0.1");
+    assert!(matches!(call.kind, CallErrorKind::Trap { .. }), "{call}");
+    assert!(call.to_string().contains("trapped"), "{call}");
     let likes: i64 = w.forum.conn().query_row("SELECT COUNT(*) FROM likes", [], |r| r.get(0)).unwrap();
     assert_eq!(likes, 1, "the like itself committed");
     // A later event about the same member waits behind the failed one.
     let later = w.forum.like("l2", w.likers[1], a, day(1)).unwrap();
     let Delivery::DeadLettered { error } = &later.delivery else { panic!("{later:?}") };
-    assert!(error.contains("waiting behind"), "{error}");
+    assert_eq!(*error, DeliveryError::WaitingBehind { blocker: outcome.event_id });
+    assert!(error.to_string().contains("waiting behind"), "{error}");
 
     w.forum.install(cadre::bundled::PROGRAM_WASM, "system", day(2)).unwrap();
     let (resolved, remaining) = w.forum.retry_dead_letters().unwrap();
@@ -384,7 +391,7 @@ fn an_ingested_accept_of_another_answer_first_unaccepts_the_one_it_replaces() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let derived = cadre::forum::replaced_accept_id("acc2");
+    let derived = cadre::events::replaced_accept_id("acc2");
     let expected = [("acc1", "answer-accepted"), (derived.as_str(), "answer-unaccepted"), ("acc2", "answer-accepted")];
     assert_eq!(kinds, expected.map(|(id, kind)| (id.to_owned(), kind.to_owned())));
     let q1 = w.forum.post_id("q1").unwrap().unwrap() as i64;

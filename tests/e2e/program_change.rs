@@ -7,8 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use cadre::Forum;
 use cadre::events::Delivery;
-use cadre::forum::{Forum, NewPost};
+use cadre::forum::NewPost;
 use cadre::runtime::{Limits, Runtime};
 use cadre::web::ForumHandle;
 use cadre_model::PostKind;
@@ -91,7 +92,7 @@ fn an_upgrade_by_another_process_reaches_the_running_forum_before_its_next_event
     let Delivery::DeadLettered { error } = &after.delivery else {
         panic!("the running forum still called the old program: {after:?}")
     };
-    assert!(error.contains("Panics 0.0.1"), "{error}");
+    assert!(error.to_string().contains("Panics 0.0.1"), "{error}");
     assert_eq!(points(&forum, helper), 10, "nothing from the new program's failed call");
 }
 

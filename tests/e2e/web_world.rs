@@ -4,7 +4,8 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use cadre::forum::{Forum, NewPost};
+use cadre::Forum;
+use cadre::forum::NewPost;
 use cadre::runtime::{Limits, Runtime};
 use cadre::web::{self, AppState, ForumHandle, auth};
 use cadre_model::PostKind;

@@ -6,7 +6,8 @@
 //! Deterministic (a fixed-seed generator), so the demo and the tests built on it always look the same.
 
 use crate::rng::Rng;
-use cadre_core::forum::{Forum, ForumError, MemberId, NewPost};
+use cadre_core::Forum;
+use cadre_core::forum::{ForumError, MemberId, NewPost};
 use cadre_model::PostKind;
 
 /// The demo program's settings: the bundled program with thresholds a six-week-old community can reach.

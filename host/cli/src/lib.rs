@@ -20,7 +20,7 @@ pub mod rng;
 pub mod settings;
 
 pub use cadre_bundled as bundled;
-pub use cadre_core::{db, events, forum, native, program};
+pub use cadre_core::{Forum, ForumError, db, events, forum, program};
 pub use cadre_import::{ingest, replay};
 pub use cadre_model as model;
 pub use cadre_runtime as runtime;

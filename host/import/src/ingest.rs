@@ -12,7 +12,8 @@ use std::path::Path;
 use rusqlite::OptionalExtension;
 use serde::Deserialize;
 
-use cadre_core::forum::{Forum, ForumError, ImportedPost, MemberId};
+use cadre_core::Forum;
+use cadre_core::forum::{ForumError, ImportedPost, MemberId};
 use cadre_model::PostKind;
 
 /// Longest line accepted (a post body is at most 64 KiB, plus the JSON around it).

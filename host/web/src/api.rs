@@ -43,7 +43,7 @@ fn check(who: &Who, headers: &HeaderMap) -> Result<(), WebError> {
 
 async fn read<R: Send + 'static>(
     state: &AppState,
-    job: impl FnOnce(&cadre_core::forum::Forum) -> rusqlite::Result<Option<R>> + Send + 'static,
+    job: impl FnOnce(&cadre_core::Forum) -> rusqlite::Result<Option<R>> + Send + 'static,
 ) -> Result<R, ApiError> {
     Ok(state.forum.run(move |forum| job(forum)).await??.ok_or(WebError::NotFound)?)
 }

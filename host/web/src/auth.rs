@@ -17,8 +17,8 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::WebError;
-use cadre_core::forum::MemberId;
 use cadre_core::forum::visibility::Viewer;
+use cadre_core::forum::{MemberId, members};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "cadre_session";
@@ -306,7 +306,7 @@ async fn create_account(state: &AppState, name: &str, password: &str, now: i64) 
         .forum
         .run(move |forum| -> Result<(String, String), WebError> {
             let id = forum.register(&name, now, false)?;
-            forum.conn().execute("UPDATE members SET password_hash = ?1 WHERE id = ?2", params![hash, id as i64])?;
+            members::set_password_hash(forum.conn(), id, &hash)?;
             Ok(open_session(forum.conn(), id, now)?)
         })
         .await?
@@ -382,6 +382,6 @@ async fn check_password(state: &AppState, name: &str, password: &str, now: i64) 
 /// Set (or replace) a member's password (demo logins, tests).
 pub fn set_password(conn: &Connection, member: MemberId, password: &str) -> Result<(), WebError> {
     let hash = hash_password(password)?;
-    conn.execute("UPDATE members SET password_hash = ?1 WHERE id = ?2", params![hash, member as i64])?;
+    members::set_password_hash(conn, member, &hash)?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 
 use std::sync::mpsc;
 
-use cadre_core::forum::Forum;
+use cadre_core::Forum;
 
 type Job = Box<dyn FnOnce(&mut Forum) + Send>;
 

@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::AppState;
 use super::auth::{Member, now_ms};
 use super::error::WebError;
+use cadre_core::Forum;
 use cadre_core::events::Preview;
-use cadre_core::forum::Forum;
 use cadre_core::forum::read::{self, Category};
 use cadre_core::forum::visibility::Viewer;
 use cadre_core::program::reports::{

@@ -3,8 +3,9 @@
 //! member may see the target — a private or missing target is [`WebError::NotFound`] either way — and then goes
 //! through the forum's event pipeline like any other event.
 
+use cadre_core::Forum;
 use cadre_core::forum::visibility::{Viewer, visible_post_category};
-use cadre_core::forum::{Forum, NewPost, read};
+use cadre_core::forum::{NewPost, read};
 use cadre_model::PostKind;
 
 use super::AppState;

@@ -7,7 +7,7 @@
 //! ledger, under the `stackexchange` preset by default.
 //!
 //! Rows: events/s through the component with SQLite; the same with the rules linked natively (same crate, same
-//! database work: `Forum::use_native_rules`); the forum's change and event log alone (no program); the ratio; the component alone and the native rules alone on the same
+//! database work: `Forum::use_stand_in` with `bench::native`); the forum's change and event log alone (no program); the ratio; the component alone and the native rules alone on the same
 //! events without a database (from the first run's log); and peak RSS (VmHWM) of a child process replaying N and
 //! 10·N events, so that memory can be seen not to grow with the replay.
 
@@ -17,9 +17,11 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
+use super::native::NativeRules;
 use crate::rng::Rng;
 use cadre_bundled::PROGRAM_WASM;
-use cadre_core::forum::{Forum, ForumError, ImportedPost, MemberId};
+use cadre_core::Forum;
+use cadre_core::forum::{ForumError, ImportedPost, MemberId};
 use cadre_model::PostKind;
 use cadre_runtime::{Event, Limits, Runtime};
 
@@ -162,7 +164,10 @@ fn forum(dir: &std::path::Path, name: &str, settings: &str, program: Program) ->
     forum.install(PROGRAM_WASM, "bench", 0)?;
     forum.configure(settings, "bench", 0)?.map_err(|e| anyhow::anyhow!("settings refused: {e}"))?;
     if program == Program::Native {
-        forum.use_native_rules()?;
+        forum.use_stand_in(|settings, declaration, store| {
+            let rules = NativeRules::new(settings, declaration.clone(), store).expect("the component accepted them");
+            Box::new(rules)
+        })?;
     }
     Ok(forum)
 }
@@ -255,7 +260,7 @@ pub fn run(events: u64, preset: &str, json: bool, rss: bool) -> anyhow::Result<u
         plugin.call(event)?;
     }
     let alone_rate = logged.len() as f64 / started.elapsed().as_secs_f64();
-    let mut rules = cadre_core::native::NativeProgram::new(settings).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut rules = super::native::NativeProgram::new(settings).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let started = Instant::now();
     for event in &logged {
         std::hint::black_box(rules.call(event));

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use serde::Serialize;
 
+use super::native::NativeProgram;
 use cadre_bundled::PROGRAM_WASM;
-use cadre_core::native::NativeProgram;
 use cadre_model::{Like, PostKind};
 use cadre_runtime::{ArtifactCache, Event, Limits, Runtime};
 

@@ -244,11 +244,10 @@ impl Resolved {
 }
 
 /// Open the forum database (see [`Resolved::db`]) with the plugin runtime.
-pub fn open_forum(cli: &Resolved) -> anyhow::Result<cadre_core::forum::Forum> {
+pub fn open_forum(cli: &Resolved) -> anyhow::Result<cadre_core::Forum> {
     use anyhow::Context;
     let db = cli.db();
-    cadre_core::forum::Forum::open(&db, cli.runtime()?)
-        .with_context(|| format!("opening the forum database {}", db.display()))
+    cadre_core::Forum::open(&db, cli.runtime()?).with_context(|| format!("opening the forum database {}", db.display()))
 }
 
 impl Cli {
@@ -263,7 +262,7 @@ impl Cli {
 
 impl Cli {
     /// The acting moderator's id (`--as`), required for moderators' actions.
-    pub fn moderator(&self, forum: &cadre_core::forum::Forum) -> anyhow::Result<u64> {
+    pub fn moderator(&self, forum: &cadre_core::Forum) -> anyhow::Result<u64> {
         let name = self.acting.as_deref().ok_or_else(|| {
             cadre_core::forum::ForumError::Invalid(
                 "name the moderator acting with --as NAME (or CADRE_MODERATOR)".into(),
@@ -275,7 +274,7 @@ impl Cli {
     }
 
     /// How the audit log names whoever runs this command: the moderator (`--as`), or the operator at the shell.
-    pub fn actor(&self, forum: &cadre_core::forum::Forum) -> anyhow::Result<String> {
+    pub fn actor(&self, forum: &cadre_core::Forum) -> anyhow::Result<String> {
         match &self.acting {
             Some(_) => Ok(forum.moderator_label(self.moderator(forum)?)?),
             None => Ok("operator (command line)".to_owned()),

@@ -294,7 +294,7 @@ pub fn audit(cli: &Resolved, member: Option<&str>, limit: usize, json: bool) -> 
 }
 
 /// `alice (#3)`, or `#3` if the name cannot be read.
-fn label(forum: &cadre_core::forum::Forum, member: u64) -> String {
+fn label(forum: &cadre_core::Forum, member: u64) -> String {
     forum.member_label(member).unwrap_or_else(|_| format!("#{member}"))
 }
 

@@ -187,7 +187,7 @@ fn install(cli: &Resolved, wasm: &[u8], yes: bool) -> anyhow::Result<u8> {
 
 /// What a rollback's offer says: which events the rolled-back version handled, what recomputing would change,
 /// and the commands to run.
-fn render_offer(forum: &mut cadre_core::forum::Forum, offer: &RecomputeOffer) -> String {
+fn render_offer(forum: &mut cadre_core::Forum, offer: &RecomputeOffer) -> String {
     let mut out = format!(
         "{} handled events #{}–#{} ({} events): what it made of them stays (a post it ignored is in no member's \
          record) until history is recomputed under {}.\n",

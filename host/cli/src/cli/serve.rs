@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{Resolved, exit};
 use crate::demo;
-use cadre_core::forum::Forum;
+use cadre_core::Forum;
 use cadre_runtime::{ArtifactCache, Runtime};
 use cadre_web::{self as web, AppState, ForumHandle};
 
@@ -33,7 +33,7 @@ fn ensure_moderator(forum: &mut Forum, name: &str, password: &str) -> anyhow::Re
         Ok(id) => id,
         Err(_) => forum.register(name, web::auth::now_ms(), true)?,
     };
-    forum.conn().execute("UPDATE members SET is_moderator = 1 WHERE id = ?1", [id as i64])?;
+    cadre_core::forum::members::set_moderator(forum.conn(), id)?;
     web::auth::set_password(forum.conn(), id, password).map_err(|e| anyhow::anyhow!("setting the password: {e}"))?;
     Ok(format!("{name} is a moderator and can log in"))
 }

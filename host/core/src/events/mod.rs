@@ -1,26 +1,63 @@
-//! The event pipeline: every forum action becomes one event of the log and is processed exactly once.
+//! The event pipeline, which owns the [`Forum`] handle: every forum action becomes one event of the log and is
+//! processed exactly once.
 //!
 //! In **one transaction**: the forum change, the event row (its `external_id` is unique, so a re-delivered event
 //! is a no-op), the program's part, and the `processed_up_to` mark. A crash at any point loses nothing and repeats
-//! nothing: either all of it committed or none. The program's part runs inside a savepoint: if it fails (trap,
-//! limit, invalid effect) the savepoint is rolled back and the event goes to the dead letters, but the forum change
-//! still commits — the forum never pays for the plugin. A later event concerning a member with an unresolved dead
-//! letter waits behind it (is dead-lettered too), so scores never apply out of order. After `quarantine_after`
-//! consecutive failures the program is quarantined: events queue up (recorded, not delivered) until a moderator
-//! lifts the quarantine, which replays the queue in order.
+//! nothing: either all of it committed or none. If the program fails (trap, limit, invalid effect) nothing of its
+//! part is kept and the event goes to the dead letters, but the forum change still commits — the forum never pays
+//! for the plugin. A later event concerning a member with an unresolved dead letter waits behind it (is
+//! dead-lettered too), so scores never apply out of order. After `quarantine_after` consecutive failures the
+//! program is quarantined: events queue up (recorded, not delivered) until a moderator lifts the quarantine, which
+//! replays the queue in order.
+//!
+//! One direction: an action here (`actions`, `history`) checks and changes the forum's tables through
+//! [`crate::forum`] (functions over the connection, which know nothing of events), then [`record`] logs the event
+//! and delivers it to the program through `cadre-runtime`, and [`crate::program`] applies the validated effects. Nothing
+//! below calls back up.
+//!
+//! Modules: `record` (transactions, exactly-once, delivery, dead letters), `actions` (live forum actions),
+//! `history` (imported history: external ids, unknown authors, moved accepts), `versions` (install, upgrade,
+//! rollback, configure, following another process's changes), `recompute` (preview and apply over the whole log).
 
-mod install;
+mod actions;
+mod history;
 mod recompute;
+mod record;
+mod versions;
 
-pub(crate) use install::recompute_offer;
-pub use install::{DeclarationChange, Installation, RecomputeOffer, RolledBack, VersionRow, render_errors};
+use std::rc::Rc;
+
+use rusqlite::Connection;
+
+use crate::error::ForumError;
+use cadre_model::Event;
+use cadre_model::{Declaration, Effect};
+use cadre_runtime::{CallError, KvBackend, Plugin, Runtime};
+
+pub use history::replaced_accept_id;
 pub use recompute::{Grant, PointsChange, Preview};
+pub(crate) use record::{Bookkeeping, parse_event, run_program};
+pub(crate) use versions::Installed;
+pub use versions::{DeclarationChange, Installation, RecomputeOffer, RolledBack, VersionRow, render_errors};
 
-use rusqlite::{Connection, OptionalExtension, params};
+/// The program as the pipeline calls it: one event in, validated effects out, the program's store writes committed
+/// only when the call succeeds; or the program's failure, kept typed until it is shown. Implemented by the
+/// component ([`Plugin`]); a measurement may put another implementation in its place ([`Forum::use_stand_in`]).
+pub trait ProgramCalls {
+    /// Deliver one event.
+    fn deliver(&mut self, event: &Event) -> Result<Vec<Effect>, CallError>;
+    /// The badges and tiers its effects may name.
+    fn declared(&self) -> &Declaration;
+}
 
-use crate::forum::{Forum, ForumError};
-use crate::program::apply::{self, Origin};
-use cadre_runtime::Event;
+impl ProgramCalls for Plugin {
+    fn deliver(&mut self, event: &Event) -> Result<Vec<Effect>, CallError> {
+        self.call(event)
+    }
+    fn declared(&self) -> &Declaration {
+        self.declaration()
+    }
+}
 
 /// What happened to an event's program part.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,15 +67,30 @@ pub enum Delivery {
         /// How many effects.
         effects: usize,
     },
-    /// The program failed; the event is in the dead letters with this error.
+    /// The program's part did not apply; the event is in the dead letters.
     DeadLettered {
-        /// The error.
-        error: String,
+        /// Why.
+        error: DeliveryError,
     },
     /// The program is quarantined: the event waits in the queue.
     Queued,
     /// No program is installed, or the event is not for the program.
     NoProgram,
+}
+
+/// Why an event's program part did not apply (the forum change committed all the same).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// The program failed on it (trap, limit, invalid effect): the typed error of the call.
+    #[error(transparent)]
+    Program(#[from] CallError),
+    /// An earlier event concerning one of the same members is a dead letter: this one waits behind it, so that
+    /// a member's scores never apply out of order.
+    #[error("waiting behind dead letter for event {blocker} (same member)")]
+    WaitingBehind {
+        /// The earlier event.
+        blocker: i64,
+    },
 }
 
 /// The result of recording one forum action.
@@ -63,370 +115,78 @@ pub struct LoggedEvent {
     pub event: Event,
 }
 
-fn load_event(conn: &Connection, id: i64) -> Result<LoggedEvent, ForumError> {
-    let (at, payload): (i64, String) =
-        conn.query_row("SELECT at, payload FROM events WHERE id = ?1", params![id], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
-    parse_event(id, at, &payload)
-}
-
-/// An event of the log from its stored columns.
-fn parse_event(id: i64, at: i64, payload: &str) -> Result<LoggedEvent, ForumError> {
-    let event = serde_json::from_str(payload)
-        .map_err(|e| ForumError::Invalid(format!("event {id} in the log cannot be read: {e}")))?;
-    Ok(LoggedEvent { id, at, event })
-}
-
-/// Run one statement without parsing it again on every event (savepoints, commits: the hot path of a replay).
-fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([])?;
-    Ok(())
-}
-
-/// Run the program on one event and apply its effects, in `conn`'s open transaction. The program's failure
-/// (trap, limit, invalid effects) is `Ok(Err)`: it wrote nothing, because a call's store writes are staged only
-/// when it succeeds and its effects validate. `Err` is the database failing while applying validated effects,
-/// which the caller rolls back with the rest of the event.
-pub(crate) fn run_program(
-    conn: &Connection,
-    plugin: &mut dyn crate::native::Rules,
-    actor: &str,
-    logged: &LoggedEvent,
-) -> Result<Result<usize, String>, ForumError> {
-    match plugin.deliver(&logged.event) {
-        Ok(effects) => {
-            let origin = Origin { event_id: logged.id, at: logged.at, actor };
-            apply::apply(conn, &origin, plugin.declared(), &effects)?;
-            Ok(Ok(effects.len()))
-        }
-        Err(error) => Ok(Err(error)),
-    }
-}
-
-/// The program's bookkeeping row (`program`), as the open transaction sees it: read once per transaction and
-/// written back right before it commits, instead of once or twice per event.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Bookkeeping {
-    /// Every event up to this one was delivered (or dead-lettered).
-    processed_up_to: i64,
-    /// Events queue up instead of being delivered.
-    quarantined: bool,
-    /// Consecutive failed deliveries.
-    failures_in_row: u32,
-    /// False only when the dead letters are known to be empty (the usual case: no event can be blocked).
-    may_have_dead_letters: bool,
-    /// Differs from the row.
-    changed: bool,
+/// The forum: its database and its installed program — the one handle every action, import and program change
+/// goes through.
+pub struct Forum {
+    pub(crate) conn: Rc<Connection>,
+    pub(crate) runtime: Runtime,
+    pub(crate) program: Option<Installed>,
+    /// Consecutive failed deliveries after which the program is quarantined.
+    pub(crate) quarantine_after: u32,
+    /// True while [`Forum::batch`] holds a transaction open.
+    pub(crate) in_batch: bool,
+    /// Another implementation of the installed program's calls, used instead of its component: only for
+    /// measurements (`cadre bench replay` compares the sandbox with the same rules linked natively). Production
+    /// never sets it.
+    pub(crate) stand_in: Option<Box<dyn ProgramCalls>>,
+    /// The program's key/value store (write-back cache over the `kv` table, flushed when a transaction commits).
+    pub(crate) kv: crate::program::store_cache::KvCache,
+    /// The program's bookkeeping as the open transaction sees it (`None` outside a transaction).
+    pub(crate) bookkeeping: Option<Bookkeeping>,
+    /// SQLite's `data_version` when the loaded program was last compared with the one in force in the database
+    /// (another process's `cadre plugin upgrade`, `rollback` or `program apply` changes that number).
+    pub(crate) program_seen: Option<i64>,
 }
 
 impl Forum {
-    /// The program's bookkeeping in the open transaction (`None`: no program installed).
-    fn bookkeeping(&mut self) -> Result<Option<&mut Bookkeeping>, ForumError> {
-        if self.program.is_none() {
-            return Ok(None);
-        }
-        if self.bookkeeping.is_none() {
-            let row = self
-                .conn
-                .prepare_cached(
-                    "SELECT processed_up_to, quarantined, failures_in_row, EXISTS (SELECT 1 FROM dead_letters) \
-                     FROM program",
-                )?
-                .query_row([], |row| {
-                    Ok(Bookkeeping {
-                        processed_up_to: row.get(0)?,
-                        quarantined: row.get(1)?,
-                        failures_in_row: row.get(2)?,
-                        may_have_dead_letters: row.get(3)?,
-                        changed: false,
-                    })
-                })
-                .optional()?;
-            self.bookkeeping = row;
-        }
-        Ok(self.bookkeeping.as_mut())
+    /// Open the forum database at `path` (created and migrated as needed) and load its installed program.
+    pub fn open(path: &std::path::Path, runtime: Runtime) -> Result<Forum, ForumError> {
+        let conn = crate::db::open(path)?;
+        Forum::with_connection(conn, runtime)
     }
 
-    /// Write what the transaction kept in memory (the program's store, its bookkeeping) and commit.
-    fn commit_transaction(&mut self) -> Result<(), ForumError> {
-        let written = (|| -> Result<(), ForumError> {
-            self.kv.flush()?;
-            if let Some(b) = self.bookkeeping.filter(|b| b.changed) {
-                self.conn
-                    .prepare_cached("UPDATE program SET processed_up_to = ?1, quarantined = ?2, failures_in_row = ?3")?
-                    .execute(params![b.processed_up_to, b.quarantined, b.failures_in_row])?;
-            }
-            statement(&self.conn, "COMMIT")?;
-            Ok(())
-        })();
-        if written.is_err() {
-            self.rollback_transaction();
-        }
-        self.bookkeeping = None;
-        written
-    }
-
-    /// Roll the open transaction back, with what it kept in memory.
-    fn rollback_transaction(&mut self) {
-        let _ = self.conn.execute_batch("ROLLBACK");
-        self.kv.discard();
-        self.bookkeeping = None;
-    }
-
-    /// Record one forum action: run `change` (which changes the forum's tables and returns the event, if any, the
-    /// program must see) and deliver the event, all in one transaction. A repeated `external_id` is a no-op.
-    pub fn record(
-        &mut self,
-        external_id: &str,
-        at: i64,
-        change: impl FnOnce(&Connection) -> Result<Option<Event>, ForumError>,
-    ) -> Result<Outcome, ForumError> {
-        if !self.in_batch {
-            return self.batch(|forum| forum.record(external_id, at, change));
-        }
-        // Inside a batch the event is a savepoint of the batch's transaction: refused, it rolls back alone.
-        statement(&self.conn, "SAVEPOINT event")?;
-        let (kv_mark, bookkeeping) = (self.kv.mark(), self.bookkeeping);
-        let result = self.record_in_transaction(external_id, at, change);
-        match &result {
-            Ok(_) => {
-                statement(&self.conn, "RELEASE event")?;
-                self.kv.release(kv_mark);
-            }
-            Err(_) => {
-                let _ = self.conn.execute_batch("ROLLBACK TO event; RELEASE event");
-                self.kv.rollback_to(kv_mark);
-                self.bookkeeping = bookkeeping;
-            }
-        }
-        result
-    }
-
-    /// Record many events in one transaction (much faster than one transaction each). Exactly-once still holds:
-    /// the batch commits atomically with its processed mark, and a crash inside the batch loses the whole batch,
-    /// which the caller redoes (its events' external ids were not committed, so nothing is repeated). An action
-    /// refused inside the batch rolls back only itself.
-    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Forum) -> Result<T, ForumError>) -> Result<T, ForumError> {
-        if self.in_batch {
-            return f(self);
-        }
-        statement(&self.conn, "BEGIN IMMEDIATE")?;
-        if let Err(error) = self.kv.revalidate() {
-            self.rollback_transaction();
-            return Err(error.into());
-        }
-        // Another process may have upgraded, rolled back or reconfigured the program: events go to the one in force.
-        self.follow_program_in_force();
-        self.in_batch = true;
-        let result = f(self);
-        self.in_batch = false;
-        match result {
-            Ok(value) => self.commit_transaction().map(|()| value),
-            Err(error) => {
-                self.rollback_transaction();
-                Err(error)
-            }
-        }
-    }
-
-    fn record_in_transaction(
-        &mut self,
-        external_id: &str,
-        at: i64,
-        change: impl FnOnce(&Connection) -> Result<Option<Event>, ForumError>,
-    ) -> Result<Outcome, ForumError> {
-        let existing: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT id FROM events WHERE external_id = ?1")?
-            .query_row(params![external_id], |row| row.get(0))
-            .optional()?;
-        if let Some(event_id) = existing {
-            return Ok(Outcome { event_id, duplicate: true, delivery: Delivery::NoProgram });
-        }
-        let Some(event) = change(&self.conn)? else {
-            return Ok(Outcome { event_id: 0, duplicate: false, delivery: Delivery::NoProgram });
+    /// A forum over an open, migrated connection (scratch databases).
+    pub fn with_connection(conn: Connection, runtime: Runtime) -> Result<Forum, ForumError> {
+        let conn = Rc::new(conn);
+        let kv = crate::program::store_cache::KvCache::new(conn.clone());
+        let mut forum = Forum {
+            conn,
+            runtime,
+            program: None,
+            quarantine_after: 5,
+            in_batch: false,
+            stand_in: None,
+            kv,
+            bookkeeping: None,
+            program_seen: None,
         };
-        let payload = serde_json::to_string(&event).expect("events serialize");
-        self.conn
-            .prepare_cached("INSERT INTO events (external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![external_id, event.kind(), at, payload])?;
-        let event_id = self.conn.last_insert_rowid();
-        let delivery = match self.bookkeeping()?.copied() {
-            None => Delivery::NoProgram,
-            Some(state) if state.quarantined => Delivery::Queued,
-            // The usual case: nothing is queued, deliver the event in hand without reading it back.
-            Some(state) if state.processed_up_to + 1 == event_id => {
-                let delivery = self.deliver(&LoggedEvent { id: event_id, at, event })?;
-                self.mark_processed(event_id)?;
-                delivery
-            }
-            Some(_) => self.deliver_pending_through(event_id)?,
-        };
-        Ok(Outcome { event_id, duplicate: false, delivery })
+        forum.sync_program()?;
+        Ok(forum)
     }
 
-    fn mark_processed(&mut self, event_id: i64) -> Result<(), ForumError> {
-        if let Some(b) = self.bookkeeping()? {
-            b.processed_up_to = event_id;
-            b.changed = true;
-        }
+    /// The database connection: for reads, and for the functions of [`crate::forum`] and [`crate::program`] that
+    /// write their own tables (the web keeps its `sessions` through it too). Forum actions that are events go
+    /// through this handle's methods, never through the connection.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Deliver events to `make(settings, declaration, store)` instead of the installed component: the same
+    /// pipeline, the same database work and the same program store (`store` is the forum's), another
+    /// implementation of the calls. For measurements only (`cadre bench replay`); production always runs the
+    /// component.
+    pub fn use_stand_in(
+        &mut self,
+        make: impl FnOnce(&str, &Declaration, Box<dyn KvBackend>) -> Box<dyn ProgramCalls>,
+    ) -> Result<(), ForumError> {
+        let installed = self.program.as_ref().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
+        let stand_in = make(installed.plugin.settings(), installed.plugin.declaration(), self.kv.backend());
+        self.stand_in = Some(stand_in);
         Ok(())
     }
 
-    /// Deliver, in order, every event after the processed mark up to `last` (normally just `last`); returns what
-    /// happened to `last`.
-    fn deliver_pending_through(&mut self, last: i64) -> Result<Delivery, ForumError> {
-        let Some(state) = self.bookkeeping()?.copied() else { return Ok(Delivery::NoProgram) };
-        if state.quarantined {
-            return Ok(Delivery::Queued);
-        }
-        let mut delivery = Delivery::NoProgram;
-        for id in (state.processed_up_to + 1)..=last {
-            let exists: Option<i64> =
-                self.conn.query_row("SELECT id FROM events WHERE id = ?1", params![id], |row| row.get(0)).optional()?;
-            if exists.is_none() {
-                continue;
-            }
-            let logged = load_event(&self.conn, id)?;
-            delivery = self.deliver(&logged)?;
-            self.mark_processed(id)?;
-            if delivery == Delivery::Queued {
-                break;
-            }
-        }
-        Ok(delivery)
-    }
-
-    /// Run the program on one event; if it fails, dead-letter the event (nothing of the program's part is kept).
-    fn deliver(&mut self, logged: &LoggedEvent) -> Result<Delivery, ForumError> {
-        if let Some(blocker) = self.blocking_dead_letter(logged)? {
-            let error = format!("waiting behind dead letter for event {blocker} (same member)");
-            return self.dead_letter(logged, &error, false);
-        }
-        let installed = self.program.as_mut().expect("the bookkeeping found a program");
-        // `native` is set only by `cadre bench replay`, to compare the sandbox with the same rules linked in.
-        let rules: &mut dyn crate::native::Rules = match self.native.as_mut() {
-            Some(native) => native.as_mut(),
-            None => &mut installed.plugin,
-        };
-        match run_program(&self.conn, rules, &installed.actor, logged)? {
-            Ok(count) => {
-                if let Some(b) = self.bookkeeping()?
-                    && b.failures_in_row != 0
-                {
-                    b.failures_in_row = 0;
-                    b.changed = true;
-                }
-                Ok(Delivery::Applied { effects: count })
-            }
-            Err(error) => self.dead_letter(logged, &error, true),
-        }
-    }
-
-    /// The earliest unresolved dead letter concerning one of the event's members, if any.
-    fn blocking_dead_letter(&mut self, logged: &LoggedEvent) -> Result<Option<i64>, ForumError> {
-        // The usual case: no dead letter at all, known without a query.
-        if !self.bookkeeping()?.is_some_and(|b| b.may_have_dead_letters) {
-            return Ok(None);
-        }
-        let mut earliest: Option<i64> = None;
-        for member in logged.event.members() {
-            let blocker: Option<i64> = self
-                .conn
-                .prepare_cached(
-                    "SELECT event_id FROM dead_letter_members WHERE member_id = ?1 AND event_id < ?2 \
-                     ORDER BY event_id LIMIT 1",
-                )?
-                .query_row(params![member as i64, logged.id], |row| row.get(0))
-                .optional()?;
-            if let Some(blocker) = blocker {
-                earliest = Some(earliest.map_or(blocker, |e| e.min(blocker)));
-            }
-        }
-        Ok(earliest)
-    }
-
-    fn dead_letter(
-        &mut self,
-        logged: &LoggedEvent,
-        error: &str,
-        counts_as_failure: bool,
-    ) -> Result<Delivery, ForumError> {
-        self.conn.execute(
-            "INSERT INTO dead_letters (event_id, error, failed_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(event_id) DO UPDATE SET error = ?2, failed_at = ?3, attempts = attempts + 1",
-            params![logged.id, error, logged.at],
-        )?;
-        for member in logged.event.members() {
-            self.conn
-                .prepare_cached("INSERT OR IGNORE INTO dead_letter_members (member_id, event_id) VALUES (?1, ?2)")?
-                .execute(params![member as i64, logged.id])?;
-        }
-        let quarantine_after = self.quarantine_after;
-        let Some(b) = self.bookkeeping()? else { return Ok(Delivery::DeadLettered { error: error.to_owned() }) };
-        b.may_have_dead_letters = true;
-        b.changed = true;
-        if counts_as_failure {
-            b.failures_in_row += 1;
-            let failures = b.failures_in_row;
-            if failures >= quarantine_after && !b.quarantined {
-                b.quarantined = true;
-                let actor = self.program.as_ref().map(|p| p.actor.clone()).unwrap_or_default();
-                let message = format!(
-                    "{actor} failed {failures} times in a row and is quarantined: new events queue up until a moderator \
-                     lifts the quarantine (cadre deadletters retry). Last error: {error}"
-                );
-                self.conn.execute(
-                    "INSERT INTO notices (member_id, topic, message, at, event_id) VALUES (NULL, 'quarantine', ?1, ?2, ?3)",
-                    params![message, logged.at, logged.id],
-                )?;
-                crate::program::audit(
-                    &self.conn,
-                    logged.at,
-                    "system",
-                    "quarantine",
-                    None,
-                    &actor,
-                    &message,
-                    Some(logged.id),
-                )?;
-            }
-        }
-        Ok(Delivery::DeadLettered { error: error.to_owned() })
-    }
-
-    /// Retry every dead letter in log order, then deliver whatever queued up behind a quarantine, and lift the
-    /// quarantine. Returns how many dead letters were resolved and how many remain. Each retry is a transaction
-    /// of its own, so what was resolved stays resolved if a later one fails.
-    pub fn retry_dead_letters(&mut self) -> Result<(usize, usize), ForumError> {
-        self.batch(|forum| {
-            let b = forum.bookkeeping()?.ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
-            b.quarantined = false;
-            b.failures_in_row = 0;
-            b.changed = true;
-            Ok(())
-        })?;
-        let ids: Vec<i64> = self
-            .conn
-            .prepare("SELECT event_id FROM dead_letters ORDER BY event_id")?
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        let mut resolved = 0;
-        for id in ids {
-            let applied = self.batch(|forum| {
-                let logged = load_event(&forum.conn, id)?;
-                // Clear its own dead letter first, so it is not blocked by itself.
-                forum.conn.execute("DELETE FROM dead_letters WHERE event_id = ?1", params![id])?;
-                let delivery = forum.deliver(&logged)?;
-                Ok(matches!(delivery, Delivery::Applied { .. }))
-            })?;
-            resolved += usize::from(applied);
-        }
-        // Events that queued while quarantined.
-        let last: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
-        self.batch(|forum| forum.deliver_pending_through(last))?;
-        let remaining: i64 = self.conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get(0))?;
-        Ok((resolved, remaining as usize))
+    /// After how many consecutive failed deliveries the program is quarantined (default 5).
+    pub fn set_quarantine_after(&mut self, failures: u32) {
+        self.quarantine_after = failures.max(1);
     }
 }

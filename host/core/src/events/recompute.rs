@@ -22,8 +22,9 @@ use std::rc::Rc;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
+use super::Forum;
 use super::{parse_event, run_program};
-use crate::forum::{Forum, ForumError};
+use crate::error::ForumError;
 use crate::program::store_cache::KvCache;
 use cadre_runtime::{Event, Plugin};
 
@@ -124,7 +125,7 @@ impl Recomputed {
                 .prepare_cached("INSERT INTO events (id, external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)")?
                 .execute(params![id, external_id, kind, at, payload])?;
             if let Event::Moderator(action) = &logged.event {
-                crate::forum::apply_moderator_action(&scratch, action)?;
+                crate::program::moderation::apply_moderator_action(&scratch, action)?;
             }
             if run_program(&scratch, &mut self.plugin, &self.actor, &logged)?.is_err() {
                 self.failures += 1;
@@ -199,7 +200,7 @@ impl Forum {
         let actor = installed.actor.clone();
         match plugin.configure(settings).map_err(|e| ForumError::Settings(e.to_string()))? {
             Ok(_) => {}
-            Err(errors) => return Ok(Err(super::install::render_errors(&errors))),
+            Err(errors) => return Ok(Err(super::versions::render_errors(&errors))),
         }
         let scratch = Rc::new(crate::db::open_in_memory()?);
         let kv = KvCache::new(scratch.clone());
@@ -396,7 +397,7 @@ impl Forum {
             .plugin
             .configure(settings)
             .map_err(|e| ForumError::Settings(e.to_string()))?
-            .map_err(|e| ForumError::Settings(super::install::render_errors(&e)))?;
+            .map_err(|e| ForumError::Settings(super::versions::render_errors(&e)))?;
         Ok(Ok(preview))
     }
 }

@@ -5,6 +5,7 @@
 //! when anything happens: the event pipeline (`events`) calls in here inside the event's transaction.
 
 pub mod apply;
+pub mod moderation;
 pub mod reports;
 pub mod store_cache;
 

@@ -310,7 +310,7 @@ pub fn program_status(conn: &Connection) -> Result<Option<ProgramStatus>, ForumE
     let Some(mut status) = row else { return Ok(None) };
     status.dead_letters = conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get(0))?;
     status.events = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
-    status.recompute_offer = crate::events::recompute_offer(conn)?;
+    status.recompute_offer = recompute_offer(conn)?;
     Ok(Some(status))
 }
 
@@ -343,4 +343,35 @@ pub fn notices(conn: &Connection, limit: usize) -> Result<Vec<Notice>, ForumErro
             })
         })?
         .collect::<Result<_, _>>()?)
+}
+
+/// A recompute offered after a rollback: the events the rolled-back versions handled (all of them, failed or not)
+/// were seen by a program that is no longer in force, so what it made of them (or did not) stays until history is
+/// recomputed under the restored one. Kept in `program.recompute_offer` until a recompute is applied.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecomputeOffer {
+    /// The versions rolled back since the last recompute (name and version), in order.
+    pub rolled_back: Vec<String>,
+    /// The version the last rollback restored.
+    pub restored: String,
+    /// The first event a rolled-back version handled.
+    pub first_event: i64,
+    /// The last event in the log when it was rolled back.
+    pub last_event: i64,
+    /// When the last rollback happened.
+    pub at: i64,
+}
+
+impl RecomputeOffer {
+    /// How many events the rolled-back versions handled.
+    pub fn events(&self) -> i64 {
+        self.last_event - self.first_event + 1
+    }
+}
+
+/// The open recompute offer in `conn`'s forum, if any.
+pub fn recompute_offer(conn: &rusqlite::Connection) -> Result<Option<RecomputeOffer>, ForumError> {
+    let json: Option<String> =
+        conn.query_row("SELECT recompute_offer FROM program", [], |row| row.get(0)).optional()?.flatten();
+    Ok(json.and_then(|json| serde_json::from_str(&json).ok()))
 }

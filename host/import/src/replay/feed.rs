@@ -20,7 +20,8 @@ use super::dump::{ANSWER, PostIndex, PostInfo, QUESTION, VoteEvent, VoteKind, da
 use super::progress::Progress;
 use super::source::{DumpFile, Rows};
 use super::summary::Counts;
-use cadre_core::forum::{Forum, ForumError, ImportedPost, MemberId};
+use cadre_core::Forum;
+use cadre_core::forum::{ForumError, ImportedPost, MemberId};
 use cadre_model::PostKind;
 
 /// Items per transaction by default: large enough that commits cost little, small enough that a crash redoes little.

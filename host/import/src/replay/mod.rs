@@ -23,7 +23,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use cadre_core::forum::{Forum, ForumError, MemberId};
+use cadre_core::Forum;
+use cadre_core::forum::{ForumError, MemberId};
 use cadre_runtime::Runtime;
 use source::DumpFile;
 

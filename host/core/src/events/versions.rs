@@ -3,8 +3,12 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::Forum;
 use super::Preview;
-use crate::forum::{Forum, ForumError, Installed};
+use crate::error::ForumError;
+pub use crate::program::reports::RecomputeOffer;
+use crate::program::reports::recompute_offer;
+use cadre_runtime::Plugin;
 
 /// What changed in what a program declares (shown before an upgrade takes effect).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -29,6 +33,14 @@ pub enum Installation {
     /// It would replace the installed program and declares other badges or tiers: nothing changed; install it
     /// again confirmed to go ahead.
     NeedsConfirmation(DeclarationChange),
+}
+
+/// The installed program, loaded.
+pub(crate) struct Installed {
+    pub(crate) plugin: Plugin,
+    pub(crate) version_id: i64,
+    /// How the audit log names it: `program cadre-superuser 0.1.0`.
+    pub(crate) actor: String,
 }
 
 impl Forum {
@@ -412,35 +424,4 @@ pub struct RolledBack {
     pub to: String,
     /// The recompute offered now, if any events were handled by rolled-back versions.
     pub offer: Option<RecomputeOffer>,
-}
-
-/// A recompute offered after a rollback: the events the rolled-back versions handled (all of them, failed or not)
-/// were seen by a program that is no longer in force, so what it made of them (or did not) stays until history is
-/// recomputed under the restored one. Kept in `program.recompute_offer` until a recompute is applied.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct RecomputeOffer {
-    /// The versions rolled back since the last recompute (name and version), in order.
-    pub rolled_back: Vec<String>,
-    /// The version the last rollback restored.
-    pub restored: String,
-    /// The first event a rolled-back version handled.
-    pub first_event: i64,
-    /// The last event in the log when it was rolled back.
-    pub last_event: i64,
-    /// When the last rollback happened.
-    pub at: i64,
-}
-
-impl RecomputeOffer {
-    /// How many events the rolled-back versions handled.
-    pub fn events(&self) -> i64 {
-        self.last_event - self.first_event + 1
-    }
-}
-
-/// The open recompute offer in `conn`'s forum, if any.
-pub(crate) fn recompute_offer(conn: &rusqlite::Connection) -> Result<Option<RecomputeOffer>, ForumError> {
-    let json: Option<String> =
-        conn.query_row("SELECT recompute_offer FROM program", [], |row| row.get(0)).optional()?.flatten();
-    Ok(json.and_then(|json| serde_json::from_str(&json).ok()))
 }

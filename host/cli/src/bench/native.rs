@@ -1,37 +1,17 @@
-//! The bundled program's rules called natively (the `cadre-rules` crate linked into the host), behind the same
-//! call shape as a component [`Plugin`](cadre_runtime::Plugin): the model's events in, its effects out (no conversion: the rules speak the host's model).
+//! The bundled program's rules linked natively (the `cadre-rules` crate), for benchmarks only: they measure what
+//! the sandbox costs by running the same rules on the same events without it.
 //!
-//! It exists to measure what the sandbox costs (benchmarks compare it with the component on the same events,
-//! conversions included, as the component does them too). Production always runs the component.
-//!
-//! [`Rules`] is the program as the event pipeline calls it: the component ([`Plugin`](cadre_runtime::Plugin)) or,
-//! for `cadre bench replay` only, [`NativeRules`] (these rules over the forum's own key/value table, with the same
-//! all-or-nothing writes and effect validation), so that both pay for exactly the same database work.
+//! [`NativeRules`] stands in for the installed component in the forum's pipeline (`Forum::use_stand_in`): these
+//! rules over the forum's own key/value store, with the same all-or-nothing writes and effect validation, so that
+//! both pay for exactly the same database work. [`NativeProgram`] is the rules over an in-memory map, for timing
+//! calls alone. Production always runs the component; nothing outside `bench` uses this module.
 
 use std::collections::HashMap;
 
+use cadre_core::events::ProgramCalls;
 use cadre_model::{Declaration, Effect, Event};
 use cadre_rules::{Kv, Program};
-
-use cadre_runtime::{KvBackend, Limits, Plugin};
-
-/// The program as the event pipeline calls it: one event in, validated effects out; the program's store writes
-/// are committed only when the call succeeds.
-pub trait Rules {
-    /// Deliver one event; an error is the program's failure (the pipeline dead-letters the event).
-    fn deliver(&mut self, event: &Event) -> Result<Vec<Effect>, String>;
-    /// The badges and tiers its effects may name.
-    fn declared(&self) -> &Declaration;
-}
-
-impl Rules for Plugin {
-    fn deliver(&mut self, event: &Event) -> Result<Vec<Effect>, String> {
-        self.call(event).map_err(|e| e.to_string())
-    }
-    fn declared(&self) -> &Declaration {
-        self.declaration()
-    }
-}
+use cadre_runtime::{CallError, CallErrorKind, KvBackend, Limits, PluginName};
 
 /// A call's view of a [`KvBackend`]: reads fall through, writes wait until the call succeeded.
 struct Overlay<'a> {
@@ -58,8 +38,9 @@ impl Kv for Overlay<'_> {
     }
 }
 
-/// The rules called natively over a host key/value backend (the forum's `kv` table), behind [`Rules`].
+/// The rules called natively over a host key/value backend (the forum's store), standing in for the component.
 pub struct NativeRules {
+    name: PluginName,
     program: Program,
     backend: Box<dyn KvBackend>,
     declaration: Declaration,
@@ -73,21 +54,35 @@ impl NativeRules {
         declaration: Declaration,
         backend: Box<dyn KvBackend>,
     ) -> Result<NativeRules, Vec<cadre_rules::ConfigError>> {
-        Ok(NativeRules { program: Program::configure(settings)?, backend, declaration, limits: Limits::default() })
+        let name = PluginName { name: cadre_rules::PLUGIN_NAME.into(), version: "native".into() };
+        Ok(NativeRules {
+            name,
+            program: Program::configure(settings)?,
+            backend,
+            declaration,
+            limits: Limits::default(),
+        })
     }
 }
 
-impl Rules for NativeRules {
-    fn deliver(&mut self, event: &Event) -> Result<Vec<Effect>, String> {
+impl NativeRules {
+    fn error(&self, kind: CallErrorKind) -> CallError {
+        CallError { plugin: self.name.clone(), kind }
+    }
+}
+
+impl ProgramCalls for NativeRules {
+    fn deliver(&mut self, event: &Event) -> Result<Vec<Effect>, CallError> {
         let mut overlay = Overlay { backend: self.backend.as_mut(), writes: HashMap::new(), failed: None };
         let effects: Vec<Effect> = self.program.handle(&mut overlay, event);
-        if let Some(error) = overlay.failed {
-            return Err(format!("store backend failed: {error}"));
+        let (failed, writes) = (overlay.failed, overlay.writes);
+        if let Some(detail) = failed {
+            return Err(self.error(CallErrorKind::Backend { detail }));
         }
         cadre_runtime::validate::validate_effects(&effects, &self.declaration, &self.limits)
-            .map_err(|kind| format!("{kind}"))?;
-        let writes = overlay.writes.into_iter().collect();
-        self.backend.apply(writes).map_err(|e| format!("store backend failed: {e}"))?;
+            .map_err(|kind| self.error(kind))?;
+        let writes = writes.into_iter().collect();
+        self.backend.apply(writes).map_err(|e| self.error(CallErrorKind::Backend { detail: e.to_string() }))?;
         Ok(effects)
     }
     fn declared(&self) -> &Declaration {

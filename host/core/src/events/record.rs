@@ -1,0 +1,375 @@
+//! Recording and delivering events: the transaction around each forum action, the exactly-once mark, running the
+//! program on the event, dead letters and the quarantine.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Delivery, DeliveryError, Forum, LoggedEvent, Outcome, ProgramCalls};
+use crate::error::ForumError;
+use crate::program::apply::{self, Origin};
+use cadre_runtime::CallError;
+use cadre_runtime::Event;
+
+fn load_event(conn: &Connection, id: i64) -> Result<LoggedEvent, ForumError> {
+    let (at, payload): (i64, String) =
+        conn.query_row("SELECT at, payload FROM events WHERE id = ?1", params![id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    parse_event(id, at, &payload)
+}
+
+/// An event of the log from its stored columns.
+pub(crate) fn parse_event(id: i64, at: i64, payload: &str) -> Result<LoggedEvent, ForumError> {
+    let event = serde_json::from_str(payload)
+        .map_err(|e| ForumError::Invalid(format!("event {id} in the log cannot be read: {e}")))?;
+    Ok(LoggedEvent { id, at, event })
+}
+
+/// Run one statement without parsing it again on every event (savepoints, commits: the hot path of a replay).
+fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
+/// Run the program on one event and apply its effects, in `conn`'s open transaction. The program's failure
+/// (trap, limit, invalid effects) is `Ok(Err)`: it wrote nothing, because a call's store writes are staged only
+/// when it succeeds and its effects validate. `Err` is the database failing while applying validated effects,
+/// which the caller rolls back with the rest of the event.
+pub(crate) fn run_program(
+    conn: &Connection,
+    plugin: &mut dyn ProgramCalls,
+    actor: &str,
+    logged: &LoggedEvent,
+) -> Result<Result<usize, CallError>, ForumError> {
+    match plugin.deliver(&logged.event) {
+        Ok(effects) => {
+            let origin = Origin { event_id: logged.id, at: logged.at, actor };
+            apply::apply(conn, &origin, plugin.declared(), &effects)?;
+            Ok(Ok(effects.len()))
+        }
+        Err(error) => Ok(Err(error)),
+    }
+}
+
+/// The program's bookkeeping row (`program`), as the open transaction sees it: read once per transaction and
+/// written back right before it commits, instead of once or twice per event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bookkeeping {
+    /// Every event up to this one was delivered (or dead-lettered).
+    processed_up_to: i64,
+    /// Events queue up instead of being delivered.
+    quarantined: bool,
+    /// Consecutive failed deliveries.
+    failures_in_row: u32,
+    /// False only when the dead letters are known to be empty (the usual case: no event can be blocked).
+    may_have_dead_letters: bool,
+    /// Differs from the row.
+    changed: bool,
+}
+
+impl Forum {
+    /// The program's bookkeeping in the open transaction (`None`: no program installed).
+    fn bookkeeping(&mut self) -> Result<Option<&mut Bookkeeping>, ForumError> {
+        if self.program.is_none() {
+            return Ok(None);
+        }
+        if self.bookkeeping.is_none() {
+            let row = self
+                .conn
+                .prepare_cached(
+                    "SELECT processed_up_to, quarantined, failures_in_row, EXISTS (SELECT 1 FROM dead_letters) \
+                     FROM program",
+                )?
+                .query_row([], |row| {
+                    Ok(Bookkeeping {
+                        processed_up_to: row.get(0)?,
+                        quarantined: row.get(1)?,
+                        failures_in_row: row.get(2)?,
+                        may_have_dead_letters: row.get(3)?,
+                        changed: false,
+                    })
+                })
+                .optional()?;
+            self.bookkeeping = row;
+        }
+        Ok(self.bookkeeping.as_mut())
+    }
+
+    /// Write what the transaction kept in memory (the program's store, its bookkeeping) and commit.
+    fn commit_transaction(&mut self) -> Result<(), ForumError> {
+        let written = (|| -> Result<(), ForumError> {
+            self.kv.flush()?;
+            if let Some(b) = self.bookkeeping.filter(|b| b.changed) {
+                self.conn
+                    .prepare_cached("UPDATE program SET processed_up_to = ?1, quarantined = ?2, failures_in_row = ?3")?
+                    .execute(params![b.processed_up_to, b.quarantined, b.failures_in_row])?;
+            }
+            statement(&self.conn, "COMMIT")?;
+            Ok(())
+        })();
+        if written.is_err() {
+            self.rollback_transaction();
+        }
+        self.bookkeeping = None;
+        written
+    }
+
+    /// Roll the open transaction back, with what it kept in memory.
+    fn rollback_transaction(&mut self) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+        self.kv.discard();
+        self.bookkeeping = None;
+    }
+
+    /// Record one forum action: run `change` (which changes the forum's tables and returns the event, if any, the
+    /// program must see) and deliver the event, all in one transaction. A repeated `external_id` is a no-op.
+    pub fn record(
+        &mut self,
+        external_id: &str,
+        at: i64,
+        change: impl FnOnce(&Connection) -> Result<Option<Event>, ForumError>,
+    ) -> Result<Outcome, ForumError> {
+        if !self.in_batch {
+            return self.batch(|forum| forum.record(external_id, at, change));
+        }
+        // Inside a batch the event is a savepoint of the batch's transaction: refused, it rolls back alone.
+        statement(&self.conn, "SAVEPOINT event")?;
+        let (kv_mark, bookkeeping) = (self.kv.mark(), self.bookkeeping);
+        let result = self.record_in_transaction(external_id, at, change);
+        match &result {
+            Ok(_) => {
+                statement(&self.conn, "RELEASE event")?;
+                self.kv.release(kv_mark);
+            }
+            Err(_) => {
+                let _ = self.conn.execute_batch("ROLLBACK TO event; RELEASE event");
+                self.kv.rollback_to(kv_mark);
+                self.bookkeeping = bookkeeping;
+            }
+        }
+        result
+    }
+
+    /// Record many events in one transaction (much faster than one transaction each). Exactly-once still holds:
+    /// the batch commits atomically with its processed mark, and a crash inside the batch loses the whole batch,
+    /// which the caller redoes (its events' external ids were not committed, so nothing is repeated). An action
+    /// refused inside the batch rolls back only itself.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Forum) -> Result<T, ForumError>) -> Result<T, ForumError> {
+        if self.in_batch {
+            return f(self);
+        }
+        statement(&self.conn, "BEGIN IMMEDIATE")?;
+        if let Err(error) = self.kv.revalidate() {
+            self.rollback_transaction();
+            return Err(error.into());
+        }
+        // Another process may have upgraded, rolled back or reconfigured the program: events go to the one in force.
+        self.follow_program_in_force();
+        self.in_batch = true;
+        let result = f(self);
+        self.in_batch = false;
+        match result {
+            Ok(value) => self.commit_transaction().map(|()| value),
+            Err(error) => {
+                self.rollback_transaction();
+                Err(error)
+            }
+        }
+    }
+
+    fn record_in_transaction(
+        &mut self,
+        external_id: &str,
+        at: i64,
+        change: impl FnOnce(&Connection) -> Result<Option<Event>, ForumError>,
+    ) -> Result<Outcome, ForumError> {
+        let existing: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM events WHERE external_id = ?1")?
+            .query_row(params![external_id], |row| row.get(0))
+            .optional()?;
+        if let Some(event_id) = existing {
+            return Ok(Outcome { event_id, duplicate: true, delivery: Delivery::NoProgram });
+        }
+        let Some(event) = change(&self.conn)? else {
+            return Ok(Outcome { event_id: 0, duplicate: false, delivery: Delivery::NoProgram });
+        };
+        let payload = serde_json::to_string(&event).expect("events serialize");
+        self.conn
+            .prepare_cached("INSERT INTO events (external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![external_id, event.kind(), at, payload])?;
+        let event_id = self.conn.last_insert_rowid();
+        let delivery = match self.bookkeeping()?.copied() {
+            None => Delivery::NoProgram,
+            Some(state) if state.quarantined => Delivery::Queued,
+            // The usual case: nothing is queued, deliver the event in hand without reading it back.
+            Some(state) if state.processed_up_to + 1 == event_id => {
+                let delivery = self.deliver(&LoggedEvent { id: event_id, at, event })?;
+                self.mark_processed(event_id)?;
+                delivery
+            }
+            Some(_) => self.deliver_pending_through(event_id)?,
+        };
+        Ok(Outcome { event_id, duplicate: false, delivery })
+    }
+
+    fn mark_processed(&mut self, event_id: i64) -> Result<(), ForumError> {
+        if let Some(b) = self.bookkeeping()? {
+            b.processed_up_to = event_id;
+            b.changed = true;
+        }
+        Ok(())
+    }
+
+    /// Deliver, in order, every event after the processed mark up to `last` (normally just `last`); returns what
+    /// happened to `last`.
+    fn deliver_pending_through(&mut self, last: i64) -> Result<Delivery, ForumError> {
+        let Some(state) = self.bookkeeping()?.copied() else { return Ok(Delivery::NoProgram) };
+        if state.quarantined {
+            return Ok(Delivery::Queued);
+        }
+        let mut delivery = Delivery::NoProgram;
+        for id in (state.processed_up_to + 1)..=last {
+            let exists: Option<i64> =
+                self.conn.query_row("SELECT id FROM events WHERE id = ?1", params![id], |row| row.get(0)).optional()?;
+            if exists.is_none() {
+                continue;
+            }
+            let logged = load_event(&self.conn, id)?;
+            delivery = self.deliver(&logged)?;
+            self.mark_processed(id)?;
+            if delivery == Delivery::Queued {
+                break;
+            }
+        }
+        Ok(delivery)
+    }
+
+    /// Run the program on one event; if it fails, dead-letter the event (nothing of the program's part is kept).
+    fn deliver(&mut self, logged: &LoggedEvent) -> Result<Delivery, ForumError> {
+        if let Some(blocker) = self.blocking_dead_letter(logged)? {
+            return self.dead_letter(logged, DeliveryError::WaitingBehind { blocker });
+        }
+        let installed = self.program.as_mut().expect("the bookkeeping found a program");
+        // A stand-in is set only by `cadre bench replay`, to compare the sandbox with the same rules linked in.
+        let rules: &mut dyn ProgramCalls = match self.stand_in.as_mut() {
+            Some(stand_in) => stand_in.as_mut(),
+            None => &mut installed.plugin,
+        };
+        match run_program(&self.conn, rules, &installed.actor, logged)? {
+            Ok(count) => {
+                if let Some(b) = self.bookkeeping()?
+                    && b.failures_in_row != 0
+                {
+                    b.failures_in_row = 0;
+                    b.changed = true;
+                }
+                Ok(Delivery::Applied { effects: count })
+            }
+            Err(error) => self.dead_letter(logged, error.into()),
+        }
+    }
+
+    /// The earliest unresolved dead letter concerning one of the event's members, if any.
+    fn blocking_dead_letter(&mut self, logged: &LoggedEvent) -> Result<Option<i64>, ForumError> {
+        // The usual case: no dead letter at all, known without a query.
+        if !self.bookkeeping()?.is_some_and(|b| b.may_have_dead_letters) {
+            return Ok(None);
+        }
+        let mut earliest: Option<i64> = None;
+        for member in logged.event.members() {
+            let blocker: Option<i64> = self
+                .conn
+                .prepare_cached(
+                    "SELECT event_id FROM dead_letter_members WHERE member_id = ?1 AND event_id < ?2 \
+                     ORDER BY event_id LIMIT 1",
+                )?
+                .query_row(params![member as i64, logged.id], |row| row.get(0))
+                .optional()?;
+            if let Some(blocker) = blocker {
+                earliest = Some(earliest.map_or(blocker, |e| e.min(blocker)));
+            }
+        }
+        Ok(earliest)
+    }
+
+    /// Record the event as a dead letter. Only the program's own failure counts towards the quarantine; an event
+    /// waiting behind another is not the program's fault.
+    fn dead_letter(&mut self, logged: &LoggedEvent, error: DeliveryError) -> Result<Delivery, ForumError> {
+        let counts_as_failure = matches!(error, DeliveryError::Program(_));
+        self.conn.execute(
+            "INSERT INTO dead_letters (event_id, error, failed_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(event_id) DO UPDATE SET error = ?2, failed_at = ?3, attempts = attempts + 1",
+            params![logged.id, error.to_string(), logged.at],
+        )?;
+        for member in logged.event.members() {
+            self.conn
+                .prepare_cached("INSERT OR IGNORE INTO dead_letter_members (member_id, event_id) VALUES (?1, ?2)")?
+                .execute(params![member as i64, logged.id])?;
+        }
+        let quarantine_after = self.quarantine_after;
+        let Some(b) = self.bookkeeping()? else { return Ok(Delivery::DeadLettered { error }) };
+        b.may_have_dead_letters = true;
+        b.changed = true;
+        if counts_as_failure {
+            b.failures_in_row += 1;
+            let failures = b.failures_in_row;
+            if failures >= quarantine_after && !b.quarantined {
+                b.quarantined = true;
+                let actor = self.program.as_ref().map(|p| p.actor.clone()).unwrap_or_default();
+                let message = format!(
+                    "{actor} failed {failures} times in a row and is quarantined: new events queue up until a moderator \
+                     lifts the quarantine (cadre deadletters retry). Last error: {error}"
+                );
+                self.conn.execute(
+                    "INSERT INTO notices (member_id, topic, message, at, event_id) VALUES (NULL, 'quarantine', ?1, ?2, ?3)",
+                    params![message, logged.at, logged.id],
+                )?;
+                crate::program::audit(
+                    &self.conn,
+                    logged.at,
+                    "system",
+                    "quarantine",
+                    None,
+                    &actor,
+                    &message,
+                    Some(logged.id),
+                )?;
+            }
+        }
+        Ok(Delivery::DeadLettered { error })
+    }
+
+    /// Retry every dead letter in log order, then deliver whatever queued up behind a quarantine, and lift the
+    /// quarantine. Returns how many dead letters were resolved and how many remain. Each retry is a transaction
+    /// of its own, so what was resolved stays resolved if a later one fails.
+    pub fn retry_dead_letters(&mut self) -> Result<(usize, usize), ForumError> {
+        self.batch(|forum| {
+            let b = forum.bookkeeping()?.ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
+            b.quarantined = false;
+            b.failures_in_row = 0;
+            b.changed = true;
+            Ok(())
+        })?;
+        let ids: Vec<i64> = self
+            .conn
+            .prepare("SELECT event_id FROM dead_letters ORDER BY event_id")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut resolved = 0;
+        for id in ids {
+            let applied = self.batch(|forum| {
+                let logged = load_event(&forum.conn, id)?;
+                // Clear its own dead letter first, so it is not blocked by itself.
+                forum.conn.execute("DELETE FROM dead_letters WHERE event_id = ?1", params![id])?;
+                let delivery = forum.deliver(&logged)?;
+                Ok(matches!(delivery, Delivery::Applied { .. }))
+            })?;
+            resolved += usize::from(applied);
+        }
+        // Events that queued while quarantined.
+        let last: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
+        self.batch(|forum| forum.deliver_pending_through(last))?;
+        let remaining: i64 = self.conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get(0))?;
+        Ok((resolved, remaining as usize))
+    }
+}
