@@ -1,11 +1,11 @@
 //! The forum shim over a real SQLite file with the real program component: the exactly-once pipeline, ledger,
 //! dead letters, quarantine, the review queue and private-forum visibility.
 
-use cadre::Forum;
 use cadre::events::{Delivery, DeliveryError};
 use cadre::forum::NewPost;
 use cadre::forum::visibility::{Viewer, can_see_category};
 use cadre::runtime::{CallErrorKind, Limits, Runtime};
+use cadre::{Forum, ForumError};
 use cadre_model::PostKind;
 use rusqlite::params;
 
@@ -44,7 +44,7 @@ fn world(settings: &str) -> World {
     let path = dir.path().join("forum.db");
     let mut forum = open(&path);
     forum.install(cadre::bundled::PROGRAM_WASM, "system", day(0)).unwrap();
-    forum.configure(settings, "system", day(0)).unwrap().unwrap();
+    forum.configure(settings, "system", day(0)).unwrap();
     let moderator = forum.register("mod", 0, true).unwrap();
     let asker = forum.register("asker", 0, false).unwrap();
     let helper = forum.register("helper", 0, false).unwrap();
@@ -402,7 +402,7 @@ fn an_ingested_accept_of_another_answer_first_unaccepts_the_one_it_replaces() {
     let report = cadre::ingest::ingest(&mut w.forum, &file).unwrap();
     assert_eq!(report.applied, 0, "{report:?}");
     check(&mut w);
-    let preview = w.forum.preview(cadre_rules::presets::STACKEXCHANGE).unwrap().unwrap();
+    let preview = w.forum.preview(cadre_rules::presets::STACKEXCHANGE).unwrap();
     assert!(preview.is_empty(), "replaying the log gives the same points: {preview:?}");
 }
 
@@ -493,7 +493,7 @@ fn snapshot(forum: &Forum) -> Snapshot {
 #[test]
 fn previewing_the_settings_in_force_shows_no_change() {
     let mut w = busy_world();
-    let preview = w.forum.preview(TIERED).unwrap().unwrap();
+    let preview = w.forum.preview(TIERED).unwrap();
     assert!(preview.is_empty(), "{preview:?}");
     assert_eq!((preview.events, preview.failures), (10, 0), "1 question, 3 answers and 6 likes replayed");
 }
@@ -503,12 +503,14 @@ fn a_preview_shows_the_diff_and_changes_nothing() {
     let mut w = busy_world();
     let before = snapshot(&w.forum);
     let richer = TIERED.replace("[caps]", "[points]\nanswer-liked = 20\n\n[caps]");
-    let preview = w.forum.preview(&richer).unwrap().unwrap();
+    let preview = w.forum.preview(&richer).unwrap();
     let helper = preview.points.iter().find(|c| c.member_id == w.helper).expect("the helper's points move");
     assert_eq!((helper.before, helper.after), (60, 75), "20 + 5 (capped at 25) per day, three days");
     assert_eq!(snapshot(&w.forum), before, "a preview writes nothing");
-    let errors = w.forum.preview("[points]\nanswer-liked = \"lots\"\n").unwrap().unwrap_err();
-    assert!(errors.contains("line 2: points.answer-liked"), "{errors}");
+    let Err(ForumError::Settings(errors)) = w.forum.preview("[points]\nanswer-liked = \"lots\"\n") else {
+        panic!("refused settings are a typed refusal")
+    };
+    assert_eq!((errors[0].line, errors[0].path.as_str()), (Some(2), "points.answer-liked"), "{errors:?}");
 }
 
 #[test]
@@ -517,12 +519,12 @@ fn applying_changes_exactly_what_the_preview_showed_and_later_events_continue_fr
     let stricter = TIERED
         .replace("likes-received-per-day = 25", "likes-received-per-day = 10")
         .replace("points = 30", "points = 1000");
-    let preview = w.forum.preview(&stricter).unwrap().unwrap();
-    let applied = w.forum.apply(&stricter, "moderator mod (#1)", day(5)).unwrap().unwrap();
+    let preview = w.forum.preview(&stricter).unwrap();
+    let applied = w.forum.apply(&stricter, "moderator mod (#1)", day(5)).unwrap();
     assert_eq!(applied, preview);
     assert_eq!(total(&w.forum, w.helper), 30, "10 a day for three days");
     assert_eq!(points(&w.forum, w.helper), 30, "the ledger explains the new total line by line");
-    assert!(w.forum.preview(&stricter).unwrap().unwrap().is_empty(), "nothing left to change");
+    assert!(w.forum.preview(&stricter).unwrap().is_empty(), "nothing left to change");
     let recompute_rows: i64 = w
         .forum
         .conn()

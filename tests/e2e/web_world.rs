@@ -63,7 +63,7 @@ pub fn world(private: bool) -> World {
     let forum = ForumHandle::spawn(move || {
         let mut forum = Forum::open(&path, Runtime::new(Limits::default(), None)?)?;
         forum.install(cadre::bundled::PROGRAM_WASM, "system", day(0))?;
-        forum.configure(SETTINGS, "system", day(0))?.map_err(anyhow::Error::msg)?;
+        forum.configure(SETTINGS, "system", day(0))?;
         let moderator = forum.register("moderator", day(0), true)?;
         let insider = forum.register("insider", day(0), false)?;
         let plain = forum.register("plain", day(0), false)?;

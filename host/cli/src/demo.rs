@@ -223,7 +223,7 @@ pub fn fill(
     set_password: impl Fn(&Forum, MemberId) -> Result<(), ForumError>,
 ) -> Result<Demo, ForumError> {
     let start = now - 42 * DAY;
-    forum.configure(SETTINGS, "system (demo)", start)?.map_err(ForumError::Settings)?;
+    forum.configure(SETTINGS, "system (demo)", start)?;
     let moderator = forum.register("mod", start - 90 * DAY, true)?;
     let mut members = vec![("mod".to_owned(), moderator)];
     for (i, name) in EXPERTS.iter().chain(OTHERS.iter()).enumerate() {

@@ -3,7 +3,8 @@
 //! A program's own failure is not a `ForumError`: it is a [`cadre_runtime::CallError`] that the pipeline records
 //! as a dead letter (see `events::Delivery`), and the forum action that caused it still commits.
 
-use cadre_runtime::LoadError;
+use cadre_model::ConfigError;
+use cadre_runtime::{CallError, LoadError};
 
 /// Why a forum action was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +24,22 @@ pub enum ForumError {
     /// The program component could not be loaded.
     #[error(transparent)]
     Plugin(#[from] LoadError),
-    /// The program refused its settings.
-    #[error("the settings are invalid:\n{0}")]
-    Settings(String),
+    /// The program refused its settings: every error, with its path and line.
+    #[error("the settings are invalid:\n{}", render_errors(.0))]
+    Settings(Vec<ConfigError>),
+    /// The program failed while it was asked something (configuring, describing): the typed error of the call.
+    /// (Boxed: a call error is large, and every `Result` in the core carries this type.)
+    #[error(transparent)]
+    Program(Box<CallError>),
+}
+
+impl From<CallError> for ForumError {
+    fn from(error: CallError) -> ForumError {
+        ForumError::Program(Box::new(error))
+    }
+}
+
+/// Settings errors one per line, `line N: path: message`, as moderators read them in the terminal.
+pub fn render_errors(errors: &[ConfigError]) -> String {
+    errors.iter().map(ConfigError::to_string).collect::<Vec<_>>().join("\n")
 }

@@ -97,7 +97,7 @@ impl From<ForumError> for WebError {
             // something that does not exist; either way its text (it names ids) is not sent.
             ForumError::NotFound(_) => WebError::NotFound,
             ForumError::Invalid(message) => WebError::Invalid(message),
-            ForumError::Settings(message) => WebError::Invalid(message),
+            ForumError::Settings(errors) => WebError::Invalid(cadre_core::error::render_errors(&errors)),
             other => WebError::Internal(other.to_string()),
         }
     }

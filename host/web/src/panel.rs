@@ -212,14 +212,12 @@ pub async fn configure(
         let actor = forum.moderator_label(id)?;
         let (preview, applied) = match action {
             SettingsAction::Check => (None, false),
-            SettingsAction::Preview => (Some(forum.preview(&text)?.map_err(WebError::Invalid)?), false),
+            SettingsAction::Preview => (Some(forum.preview(&text)?), false),
             SettingsAction::Apply => {
-                forum.configure(&text, &actor, now_ms())?.map_err(WebError::Invalid)?;
+                forum.configure(&text, &actor, now_ms())?;
                 (None, true)
             }
-            SettingsAction::Recompute => {
-                (Some(forum.apply(&text, &actor, now_ms())?.map_err(WebError::Invalid)?), true)
-            }
+            SettingsAction::Recompute => (Some(forum.apply(&text, &actor, now_ms())?), true),
         };
         Ok(SettingsOutcome { errors: Vec::new(), preview, applied })
     })

@@ -162,7 +162,7 @@ fn forum(dir: &std::path::Path, name: &str, settings: &str, program: Program) ->
         return Ok(forum);
     }
     forum.install(PROGRAM_WASM, "bench", 0)?;
-    forum.configure(settings, "bench", 0)?.map_err(|e| anyhow::anyhow!("settings refused: {e}"))?;
+    forum.configure(settings, "bench", 0).context("the bench's settings")?;
     if program == Program::Native {
         forum.use_stand_in(|settings, declaration, store| {
             let rules = NativeRules::new(settings, declaration.clone(), store).expect("the component accepted them");

@@ -195,7 +195,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
         }
         match cause.downcast_ref::<ForumError>() {
             Some(ForumError::NotFound(_)) => return exit::NOT_FOUND,
-            Some(ForumError::Invalid(_) | ForumError::Settings(_) | ForumError::Plugin(_)) => {
+            Some(ForumError::Invalid(_) | ForumError::Settings(_) | ForumError::Plugin(_) | ForumError::Program(_)) => {
                 return exit::INVALID_INPUT;
             }
             _ => {}

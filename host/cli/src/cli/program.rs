@@ -99,8 +99,12 @@ pub fn render_preview(preview: &Preview) -> String {
     out
 }
 
-fn settings_errors(file: &Path, errors: String) -> anyhow::Error {
-    anyhow::Error::new(ForumError::Settings(errors)).context(format!("settings file {}", file.display()))
+/// A settings refusal names the file it came from; other failures pass through as they are.
+fn name_settings_file(file: &Path) -> impl FnOnce(ForumError) -> anyhow::Error + '_ {
+    move |error| match error {
+        ForumError::Settings(_) => anyhow::Error::new(error).context(format!("settings file {}", file.display())),
+        other => other.into(),
+    }
 }
 
 /// The program a settings file is checked against, and how to name it: `--plugin FILE`, else the program installed
@@ -149,7 +153,7 @@ fn check(cli: &Resolved, file: &Path, plugin: Option<&Path>, json: bool) -> anyh
             eprintln!("checked against {against}");
             Ok(exit::INVALID_INPUT)
         }
-        Err(errors) => Err(anyhow::Error::new(ForumError::Settings(cadre_core::events::render_errors(&errors)))
+        Err(errors) => Err(anyhow::Error::new(ForumError::Settings(errors))
             .context(format!("settings file {} (checked against {against})", file.display()))),
     }
 }
@@ -177,19 +181,15 @@ pub fn run(cli: &Resolved, command: &ProgramCommand) -> anyhow::Result<u8> {
                 )
             })?;
         }
-        ProgramCommand::Preview { file, json } => match open_forum(cli)?.preview(&read(file)?)? {
-            Ok(preview) => print(*json, &preview, render_preview)?,
-            Err(errors) => return Err(settings_errors(file, errors)),
-        },
+        ProgramCommand::Preview { file, json } => {
+            let preview = open_forum(cli)?.preview(&read(file)?).map_err(name_settings_file(file))?;
+            print(*json, &preview, render_preview)?
+        }
         ProgramCommand::Apply { file, json } => {
             let mut forum = open_forum(cli)?;
             let actor = cli.actor(&forum)?;
-            match forum.apply(&read(file)?, &actor, now())? {
-                Ok(preview) => {
-                    print(*json, &preview, |p| format!("applied {}\n{}", file.display(), render_preview(p)))?
-                }
-                Err(errors) => return Err(settings_errors(file, errors)),
-            }
+            let preview = forum.apply(&read(file)?, &actor, now()).map_err(name_settings_file(file))?;
+            print(*json, &preview, |p| format!("applied {}\n{}", file.display(), render_preview(p)))?
         }
     }
     Ok(exit::OK)

@@ -34,11 +34,12 @@ use cadre_model::Event;
 use cadre_model::{Declaration, Effect};
 use cadre_runtime::{CallError, KvBackend, Plugin, Runtime};
 
+pub use crate::error::render_errors;
 pub use history::replaced_accept_id;
 pub use recompute::{Grant, PointsChange, Preview};
 pub(crate) use record::{Bookkeeping, parse_event, run_program};
 pub(crate) use versions::Installed;
-pub use versions::{DeclarationChange, Installation, RecomputeOffer, RolledBack, VersionRow, render_errors};
+pub use versions::{DeclarationChange, Installation, RecomputeOffer, RolledBack, VersionRow};
 
 /// The program as the pipeline calls it: one event in, validated effects out, the program's store writes committed
 /// only when the call succeeds; or the program's failure, kept typed until it is shown. Implemented by the

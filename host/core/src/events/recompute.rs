@@ -194,29 +194,24 @@ const PENDING: &str = "SELECT member_id, tier FROM nominations WHERE status = 'p
 
 impl Forum {
     /// Replay the whole log through the installed program with `settings` into a scratch database.
-    fn recompute(&mut self, settings: &str) -> Result<Result<Recomputed, String>, ForumError> {
+    fn recompute(&mut self, settings: &str) -> Result<Recomputed, ForumError> {
         let installed = self.program.as_ref().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
         let mut plugin = installed.plugin.fork();
         let actor = installed.actor.clone();
-        match plugin.configure(settings).map_err(|e| ForumError::Settings(e.to_string()))? {
-            Ok(_) => {}
-            Err(errors) => return Ok(Err(super::versions::render_errors(&errors))),
-        }
+        plugin.configure(settings)?.map_err(ForumError::Settings)?;
         let scratch = Rc::new(crate::db::open_in_memory()?);
         let kv = KvCache::new(scratch.clone());
         plugin.set_backend(kv.backend());
         let mut recomputed = Recomputed { scratch, kv, plugin, actor, through: 0, events: 0, failures: 0 };
         recomputed.catch_up(&self.conn)?;
-        Ok(Ok(recomputed))
+        Ok(recomputed)
     }
 
-    /// What `settings` would change if they had been in force from the start. Changes nothing.
-    pub fn preview(&mut self, settings: &str) -> Result<Result<Preview, String>, ForumError> {
-        let recomputed = match self.recompute(settings)? {
-            Ok(recomputed) => recomputed,
-            Err(errors) => return Ok(Err(errors)),
-        };
-        Ok(Ok(self.diff(&recomputed)?))
+    /// What `settings` would change if they had been in force from the start. Changes nothing; settings the
+    /// program refuses are [`ForumError::Settings`].
+    pub fn preview(&mut self, settings: &str) -> Result<Preview, ForumError> {
+        let recomputed = self.recompute(settings)?;
+        self.diff(&recomputed)
     }
 
     fn diff(&self, recomputed: &Recomputed) -> Result<Preview, ForumError> {
@@ -262,12 +257,10 @@ impl Forum {
     }
 
     /// Adopt `settings` as if they had been in force from the start: recompute history and write only what
-    /// differs. Returns what changed (the same as `preview` showed), or every settings error (nothing changed).
-    pub fn apply(&mut self, settings: &str, actor: &str, at: i64) -> Result<Result<Preview, String>, ForumError> {
-        let mut recomputed = match self.recompute(settings)? {
-            Ok(recomputed) => recomputed,
-            Err(errors) => return Ok(Err(errors)),
-        };
+    /// differs. Returns what changed (the same as `preview` showed); settings the program refuses are
+    /// [`ForumError::Settings`], and nothing changed.
+    pub fn apply(&mut self, settings: &str, actor: &str, at: i64) -> Result<Preview, ForumError> {
+        let mut recomputed = self.recompute(settings)?;
         // From here on no other connection writes until this transaction ends: the live projections and the log
         // stand still while they are compared with the recomputed ones and replaced.
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -393,11 +386,7 @@ impl Forum {
         };
         // The live plugin adopts the settings (they validated above) and starts a fresh instance.
         let installed = self.program.as_mut().expect("recompute found the program");
-        installed
-            .plugin
-            .configure(settings)
-            .map_err(|e| ForumError::Settings(e.to_string()))?
-            .map_err(|e| ForumError::Settings(super::versions::render_errors(&e)))?;
-        Ok(Ok(preview))
+        installed.plugin.configure(settings)?.map_err(ForumError::Settings)?;
+        Ok(preview)
     }
 }

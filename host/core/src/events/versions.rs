@@ -72,9 +72,7 @@ impl Forum {
                 if installed.plugin.settings() == settings {
                     false
                 } else {
-                    let configured =
-                        installed.plugin.configure(&settings).map_err(|e| ForumError::Settings(e.to_string()))?;
-                    configured.map_err(|errors| ForumError::Settings(render_errors(&errors)))?;
+                    installed.plugin.configure(&settings)?.map_err(ForumError::Settings)?;
                     true
                 }
             }
@@ -105,10 +103,7 @@ impl Forum {
     fn load_version(&self, version_id: i64, wasm: &[u8], settings: &str) -> Result<Installed, ForumError> {
         let (mut plugin, _) =
             self.runtime.load_bytes(&format!("installed program (version row {version_id})"), wasm)?;
-        let configured = plugin.configure(settings).map_err(|e| ForumError::Settings(e.to_string()))?;
-        if let Err(errors) = configured {
-            return Err(ForumError::Settings(render_errors(&errors)));
-        }
+        plugin.configure(settings)?.map_err(ForumError::Settings)?;
         plugin.set_backend(self.kv.backend());
         let actor = format!("program {}", plugin.name());
         Ok(Installed { plugin, version_id, actor })
@@ -201,15 +196,13 @@ impl Forum {
         Ok(Installation::Installed(change))
     }
 
-    /// Adopt new settings if the program accepts them; otherwise change nothing and return every error.
-    pub fn configure(&mut self, settings: &str, actor: &str, at: i64) -> Result<Result<(), String>, ForumError> {
+    /// Adopt new settings if the program accepts them; otherwise change nothing and refuse with every error
+    /// ([`ForumError::Settings`]).
+    pub fn configure(&mut self, settings: &str, actor: &str, at: i64) -> Result<(), ForumError> {
         // Validate against the program in force, whichever process installed it.
         self.sync_program()?;
         let installed = self.program.as_mut().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
-        let outcome = installed.plugin.configure(settings).map_err(|e| ForumError::Settings(e.to_string()))?;
-        if let Err(errors) = outcome {
-            return Ok(Err(render_errors(&errors)));
-        }
+        installed.plugin.configure(settings)?.map_err(ForumError::Settings)?;
         let tx = self.conn.unchecked_transaction()?;
         tx.execute("UPDATE program SET settings = ?1", params![settings])?;
         crate::program::audit(
@@ -223,20 +216,8 @@ impl Forum {
             None,
         )?;
         tx.commit()?;
-        Ok(Ok(()))
+        Ok(())
     }
-}
-
-/// Config errors, one per line: `line 2: points.answer-liked: expected …`.
-pub fn render_errors(errors: &[cadre_model::ConfigError]) -> String {
-    errors
-        .iter()
-        .map(|e| match e.line {
-            Some(line) => format!("line {line}: {}: {}", e.path, e.message),
-            None => format!("{}: {}", e.path, e.message),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn declaration_change(old: &cadre_model::Declaration, new: &cadre_model::Declaration) -> DeclarationChange {
@@ -391,7 +372,7 @@ impl Forum {
             .optional()?
             .ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
         if !apply {
-            return self.preview(&settings)?.map_err(ForumError::Settings);
+            return self.preview(&settings);
         }
         let last: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
         if dead_letters > 0 || processed < last {
@@ -401,7 +382,7 @@ impl Forum {
                 last - processed
             )));
         }
-        self.apply(&settings, actor, at)?.map_err(ForumError::Settings)
+        self.apply(&settings, actor, at)
     }
 }
 

@@ -225,7 +225,10 @@ fn stopped(forum: &Forum, db: &Path, error: ReplayError) -> ReplayError {
 fn install(forum: &mut Forum, settings: &str, db: &Path) -> Result<(), ReplayError> {
     if forum.program_name().is_none() {
         forum.install(cadre_bundled::PROGRAM_WASM, "cadre replay", 0)?;
-        forum.configure(settings, "cadre replay", 0)?.map_err(ReplayError::Settings)?;
+        forum.configure(settings, "cadre replay", 0).map_err(|error| match error {
+            ForumError::Settings(errors) => ReplayError::Settings(cadre_core::error::render_errors(&errors)),
+            other => other.into(),
+        })?;
         return Ok(());
     }
     let current: String = forum.conn().query_row("SELECT settings FROM program", [], |r| r.get(0))?;
