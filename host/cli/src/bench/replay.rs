@@ -195,13 +195,13 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The child of the RSS measurement: replay `events` with the component and print the peak RSS.
-pub fn rss_child(events: u64, settings: &str) -> anyhow::Result<u8> {
+/// The child of the RSS measurement: replay `events` with the component; returns this process's peak RSS in KiB
+/// (the command prints it for the parent).
+pub fn rss_child(events: u64, settings: &str) -> anyhow::Result<u64> {
     let dir = tempfile::tempdir()?;
     let mut forum = forum(dir.path(), "rss.db", settings, Program::Component)?;
     replay(&mut forum, events)?;
-    println!("{}", peak_rss_kib().context("reading VmHWM from /proc/self/status")?);
-    Ok(crate::cli::exit::OK)
+    peak_rss_kib().context("reading VmHWM from /proc/self/status")
 }
 
 fn child_rss(events: u64, preset: &str) -> anyhow::Result<u64> {
@@ -214,24 +214,35 @@ fn child_rss(events: u64, preset: &str) -> anyhow::Result<u64> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
 }
 
-/// The measurements.
+/// The measurements of one run (the command prints them as a table or JSON).
 #[derive(Debug, Serialize)]
-struct Figures {
-    events: u64,
-    preset: String,
-    component_sqlite_events_per_s: f64,
-    native_sqlite_events_per_s: f64,
-    forum_and_log_only_events_per_s: f64,
-    ratio_component_vs_native: f64,
-    component_alone_events_per_s: f64,
-    native_alone_events_per_s: f64,
-    refused_events: u64,
-    peak_rss_mib_at_n: Option<f64>,
-    peak_rss_mib_at_10n: Option<f64>,
+pub struct Figures {
+    /// Events replayed per row.
+    pub events: u64,
+    /// The program's preset.
+    pub preset: String,
+    /// End to end: the component, SQLite, the ledger.
+    pub component_sqlite_events_per_s: f64,
+    /// The same with the rules linked natively (the same database work).
+    pub native_sqlite_events_per_s: f64,
+    /// The forum's change and the event log, no program.
+    pub forum_and_log_only_events_per_s: f64,
+    /// Native end to end over component end to end.
+    pub ratio_component_vs_native: f64,
+    /// The component's calls alone, no database.
+    pub component_alone_events_per_s: f64,
+    /// The native rules alone, no database.
+    pub native_alone_events_per_s: f64,
+    /// Events the forum refused (the generator's double likes, …).
+    pub refused_events: u64,
+    /// Peak RSS replaying N events, when measured.
+    pub peak_rss_mib_at_n: Option<f64>,
+    /// Peak RSS replaying 10·N events, when measured.
+    pub peak_rss_mib_at_10n: Option<f64>,
 }
 
-/// Run the benchmark and print the table (or JSON). `rss` measures peak memory at N and 10·N in child processes.
-pub fn run(events: u64, preset: &str, json: bool, rss: bool) -> anyhow::Result<u8> {
+/// Run the benchmark. `rss` measures peak memory at N and 10·N in child processes.
+pub fn measure(events: u64, preset: &str, rss: bool) -> anyhow::Result<Figures> {
     let events = events.max(10_000);
     let settings = cadre_rules::presets::by_name(preset).with_context(|| format!("no preset {preset:?}"))?;
     let dir = tempfile::tempdir()?;
@@ -286,32 +297,58 @@ pub fn run(events: u64, preset: &str, json: bool, rss: bool) -> anyhow::Result<u
         peak_rss_mib_at_n: rss_n,
         peak_rss_mib_at_10n: rss_10n,
     };
-    if json {
-        println!("{}", serde_json::to_string_pretty(&figures)?);
-        return Ok(crate::cli::exit::OK);
+    Ok(figures)
+}
+
+impl Figures {
+    /// The table a person reads.
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let (f, events, mut out) = (self, self.events, String::new());
+        let preset = &self.preset;
+        let _ = writeln!(
+            out,
+            "cadre bench replay ({events} synthetic events, preset {preset}, batches of {BATCH}, durable SQLite)\n"
+        );
+        let _ = writeln!(out, "{:<52} {:>14}", "measurement", "events/s");
+        let _ = writeln!(
+            out,
+            "{:<52} {:>14.0}",
+            "component + SQLite + ledger (end to end)", f.component_sqlite_events_per_s
+        );
+        let _ = writeln!(
+            out,
+            "{:<52} {:>14.0}",
+            "native rules + SQLite + ledger (same database work)", f.native_sqlite_events_per_s
+        );
+        let _ = writeln!(
+            out,
+            "{:<52} {:>14.0}",
+            "forum change + event log only (no program)", f.forum_and_log_only_events_per_s
+        );
+        let _ = writeln!(out, "{:<52} {:>14.0}", "component alone (no database)", f.component_alone_events_per_s);
+        let _ = writeln!(out, "{:<52} {:>14.0}", "native rules alone (no database)", f.native_alone_events_per_s);
+        let _ = writeln!(out, "\n{:<52} {:>14.2}", "ratio component / native, end to end", f.ratio_component_vs_native);
+        // Where the time of one event goes: the forum's change and the log, the program's call, and the rest (its
+        // store in SQLite, savepoints, effects into the ledger), in microseconds per event.
+        let micros = |rate: f64| 1e6 / rate;
+        let total = micros(f.component_sqlite_events_per_s);
+        let (forum_part, call_part) =
+            (micros(f.forum_and_log_only_events_per_s), micros(f.component_alone_events_per_s));
+        let _ = writeln!(out, "\nwhere the time of one event goes (µs; end to end {total:.1})");
+        let _ = writeln!(out, "  {:<50} {:>14.1}", "forum change + event log", forum_part);
+        let _ = writeln!(out, "  {:<50} {:>14.1}", "the component's call", call_part);
+        let _ = writeln!(
+            out,
+            "  {:<50} {:>14.1}",
+            "its store in SQLite, savepoints, ledger",
+            (total - forum_part - call_part).max(0.0)
+        );
+        let _ = writeln!(out, "{:<52} {:>14}", "events refused by the forum (double likes, …)", f.refused_events);
+        if let (Some(n), Some(ten)) = (f.peak_rss_mib_at_n, f.peak_rss_mib_at_10n) {
+            let _ = writeln!(out, "{:<52} {:>11.1} MiB", format!("peak RSS replaying {events} events"), n);
+            let _ = writeln!(out, "{:<52} {:>11.1} MiB", format!("peak RSS replaying {} events", events * 10), ten);
+        }
+        out
     }
-    let f = &figures;
-    println!("cadre bench replay ({events} synthetic events, preset {preset}, batches of {BATCH}, durable SQLite)\n");
-    println!("{:<52} {:>14}", "measurement", "events/s");
-    println!("{:<52} {:>14.0}", "component + SQLite + ledger (end to end)", f.component_sqlite_events_per_s);
-    println!("{:<52} {:>14.0}", "native rules + SQLite + ledger (same database work)", f.native_sqlite_events_per_s);
-    println!("{:<52} {:>14.0}", "forum change + event log only (no program)", f.forum_and_log_only_events_per_s);
-    println!("{:<52} {:>14.0}", "component alone (no database)", f.component_alone_events_per_s);
-    println!("{:<52} {:>14.0}", "native rules alone (no database)", f.native_alone_events_per_s);
-    println!("\n{:<52} {:>14.2}", "ratio component / native, end to end", f.ratio_component_vs_native);
-    // Where the time of one event goes: the forum's change and the log, the program's call, and the rest (its
-    // store in SQLite, savepoints, effects into the ledger), in microseconds per event.
-    let micros = |rate: f64| 1e6 / rate;
-    let total = micros(f.component_sqlite_events_per_s);
-    let (forum_part, call_part) = (micros(f.forum_and_log_only_events_per_s), micros(f.component_alone_events_per_s));
-    println!("\nwhere the time of one event goes (µs; end to end {total:.1})");
-    println!("  {:<50} {:>14.1}", "forum change + event log", forum_part);
-    println!("  {:<50} {:>14.1}", "the component's call", call_part);
-    println!("  {:<50} {:>14.1}", "its store in SQLite, savepoints, ledger", (total - forum_part - call_part).max(0.0));
-    println!("{:<52} {:>14}", "events refused by the forum (double likes, …)", f.refused_events);
-    if let (Some(n), Some(ten)) = (f.peak_rss_mib_at_n, f.peak_rss_mib_at_10n) {
-        println!("{:<52} {:>11.1} MiB", format!("peak RSS replaying {events} events"), n);
-        println!("{:<52} {:>11.1} MiB", format!("peak RSS replaying {} events", events * 10), ten);
-    }
-    Ok(crate::cli::exit::OK)
 }

@@ -17,12 +17,13 @@ use cadre_runtime::{ArtifactCache, Event, Limits, Runtime};
 
 /// One measured row.
 #[derive(Debug, Serialize)]
-struct Row {
-    what: &'static str,
-    /// Microseconds per operation.
-    micros: f64,
+pub struct Row {
+    /// What was timed (and its unit).
+    pub what: &'static str,
+    /// Microseconds per operation (milliseconds where `what` says so).
+    pub micros: f64,
     /// Operations timed.
-    count: u64,
+    pub count: u64,
 }
 
 /// A like stream: 1,000 authors, likers rotating, days advancing so that caps are hit and reset.
@@ -60,8 +61,21 @@ fn component_calls(fuel: bool, events: &[Event]) -> anyhow::Result<f64> {
     Ok(per_op(started.elapsed(), events.len() as u64))
 }
 
-/// Run the benchmark and print the table (or JSON).
-pub fn run(calls: u64, json: bool) -> anyhow::Result<u8> {
+/// The measurements of one run (the command prints them as a table or JSON).
+#[derive(Debug, Serialize)]
+pub struct Figures {
+    /// Like hooks per row.
+    pub calls: u64,
+    /// One row per measurement.
+    pub rows: Vec<Row>,
+    /// The component's like hook over the native rules' (fuel on).
+    pub ratio_component_vs_native: f64,
+    /// Fuel metering on over off.
+    pub ratio_fuel_on_vs_off: f64,
+}
+
+/// Run the benchmark.
+pub fn measure(calls: u64) -> anyhow::Result<Figures> {
     let calls = calls.max(1_000);
     let events = events(calls);
     let mut rows = Vec::new();
@@ -111,23 +125,27 @@ pub fn run(calls: u64, json: bool) -> anyhow::Result<u8> {
     let native_micros = per_op(started.elapsed(), calls);
     rows.push(Row { what: "like hook, native rules (µs)", micros: native_micros, count: calls });
 
-    let component_vs_native = with_fuel / native_micros;
-    let fuel_cost = with_fuel / without_fuel;
-    if json {
-        let value = serde_json::json!({
-            "rows": rows,
-            "ratio_component_vs_native": component_vs_native,
-            "ratio_fuel_on_vs_off": fuel_cost,
-        });
-        println!("{}", serde_json::to_string_pretty(&value)?);
-    } else {
-        println!("cadre bench runtime ({calls} like hooks per row, bundled program, default limits)\n");
-        println!("{:<40} {:>12} {:>10}", "measurement", "time", "count");
-        for row in &rows {
-            println!("{:<40} {:>12.3} {:>10}", row.what, row.micros, row.count);
+    Ok(Figures {
+        calls,
+        rows,
+        ratio_component_vs_native: with_fuel / native_micros,
+        ratio_fuel_on_vs_off: with_fuel / without_fuel,
+    })
+}
+
+impl Figures {
+    /// The table a person reads.
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ =
+            writeln!(out, "cadre bench runtime ({} like hooks per row, bundled program, default limits)\n", self.calls);
+        let _ = writeln!(out, "{:<40} {:>12} {:>10}", "measurement", "time", "count");
+        for row in &self.rows {
+            let _ = writeln!(out, "{:<40} {:>12.3} {:>10}", row.what, row.micros, row.count);
         }
-        println!("\n{:<40} {:>12.2}", "ratio component / native", component_vs_native);
-        println!("{:<40} {:>12.2}", "ratio fuel on / fuel off", fuel_cost);
+        let _ = writeln!(out, "\n{:<40} {:>12.2}", "ratio component / native", self.ratio_component_vs_native);
+        let _ = writeln!(out, "{:<40} {:>12.2}", "ratio fuel on / fuel off", self.ratio_fuel_on_vs_off);
+        out
     }
-    Ok(super::super::cli::exit::OK)
 }

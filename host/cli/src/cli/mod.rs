@@ -158,7 +158,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Tick => moderation::tick(&cli),
         Command::Ingest { file, json } => moderation::ingest(&cli, file, *json),
         Command::Serve(args) => serve::run(&cli, args),
-        Command::Bench(BenchCommand::Runtime { calls, json }) => crate::bench::runtime::run(*calls, *json),
+        Command::Bench(BenchCommand::Runtime { calls, json }) => bench_runtime(*calls, *json),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),
@@ -171,6 +171,13 @@ pub fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(code)
         }
     }
+}
+
+/// `cadre bench runtime`: measure, then print the figures.
+fn bench_runtime(calls: u64, json: bool) -> anyhow::Result<u8> {
+    let figures = crate::bench::runtime::measure(calls)?;
+    output::print(json, &figures, crate::bench::runtime::Figures::render)?;
+    Ok(exit::OK)
 }
 
 /// The exit code an error stands for.

@@ -101,7 +101,10 @@ pub struct BenchReplayArgs {
 pub fn bench(args: &BenchReplayArgs) -> anyhow::Result<u8> {
     if args.rss_child {
         let settings = cadre_rules::presets::by_name(&args.preset).context("no such preset")?;
-        return crate::bench::replay::rss_child(args.events, settings);
+        println!("{}", crate::bench::replay::rss_child(args.events, settings)?);
+        return Ok(super::exit::OK);
     }
-    crate::bench::replay::run(args.events, &args.preset, args.json, !args.no_rss)
+    let figures = crate::bench::replay::measure(args.events, &args.preset, !args.no_rss)?;
+    super::output::print(args.json, &figures, crate::bench::replay::Figures::render)?;
+    Ok(super::exit::OK)
 }
