@@ -1,4 +1,4 @@
-//! End-to-end tests: the real host with the real compiled components (built by host/build.rs).
+//! End-to-end tests: the real host with the real compiled components (built by host/bundled/build.rs).
 //!
 //! One test binary, one module per area (as wasmtime's `tests/all`):
 
@@ -19,6 +19,9 @@ mod forum;
 
 /// The moderator command line: walkthrough, ingest, exit codes, upgrade and rollback, kill -9.
 mod moderator_cli;
+
+/// README.md and docs/: every relative link and named source path exists.
+mod docs;
 
 /// Program and settings changed by another process while the forum runs; install, upgrade, rollback, recompute.
 mod program_change;

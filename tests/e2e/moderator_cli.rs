@@ -1,5 +1,5 @@
-//! The moderator's command line, run as a moderator would: the README walkthrough, ingest refusals, exit codes,
-//! upgrades that change declarations, rollback — and exactly-once under `kill -9`.
+//! The moderator's command line, run as a moderator would: the walkthrough in docs/walkthrough.md, ingest refusals,
+//! exit codes, upgrades that change declarations, rollback — and exactly-once under `kill -9`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -27,9 +27,9 @@ fn text(output: &Output) -> (String, String) {
 }
 
 #[test]
-fn the_readme_walkthrough_works_when_pasted_into_a_shell() {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let block = readme.split("<!-- walkthrough -->").nth(1).unwrap().split("<!-- /walkthrough -->").next().unwrap();
+fn the_walkthrough_page_works_when_pasted_into_a_shell() {
+    let page = std::fs::read_to_string(repo_root().join("docs/walkthrough.md")).unwrap();
+    let block = page.split("<!-- walkthrough -->").nth(1).unwrap().split("<!-- /walkthrough -->").next().unwrap();
     // The test builds the binary itself and points the database at a temporary directory.
     let script: String = block
         .lines()

@@ -8,7 +8,7 @@
 //! db = "forum.db"            # the SQLite database (default ./cadre.db)
 //! cache-dir = ".cadre/cache" # compiled plugin artifacts
 //!
-//! [limits]                   # per plugin call; see host/src/runtime/limits.rs
+//! [limits]                   # per plugin call; see host/runtime/src/limits.rs
 //! fuel-per-call = 10000000
 //! deadline-ms = 1000
 //! memory-mib = 64

@@ -2,7 +2,8 @@
 //!
 //! A bad line is refused with its line number and the reason, and then **nothing** from the file is applied.
 //! Every line has an `id` (its external id): ingesting the same file again, or resuming after a crash, is a
-//! no-op for what was already applied. The format is documented in the README (and `tests/ingest-example.jsonl`).
+//! no-op for what was already applied. The format is documented in docs/walkthrough.md (with
+//! `tests/walkthrough/community.jsonl` as an example).
 //! The check foresees every refusal the forum can make, and the lines are then applied in one transaction, so a
 //! file is applied whole or not at all.
 

@@ -2,7 +2,7 @@
 //! peer is a reverse proxy the host trusts (`[web] trusted-proxies` in `cadre.toml`), in which case it is the
 //! address that proxy says it forwarded for (`X-Forwarded-For`, read from the right: each trusted hop vouches for
 //! the entry it appended, nothing further left is believed). Behind a proxy that is not listed, every request
-//! would come from the proxy and share one limit, so the README tells operators to list it.
+//! would come from the proxy and share one limit, so docs/web-forum.md tells operators to list it.
 //!
 //! IPv6 clients are grouped by their /64 network (what one household or server is given), so rotating through
 //! addresses inside it does not escape a limit. Does not limit anything itself: that is `limits`.

@@ -1,4 +1,4 @@
-//! Print every setting with its default as a Markdown table (for the README):
+//! Print every setting with its default as a Markdown table (for docs/configuring.md):
 //! `cargo run -p cadre-rules --example settings_table`.
 
 fn main() {

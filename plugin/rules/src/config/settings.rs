@@ -1,8 +1,8 @@
 //! Every setting the program understands, with its default and what it does.
 //!
-//! This list is what `describe` reports (the host's `cadre plugin inspect` prints it, and the README documents it
-//! from there). A test parses each scalar default back through [`super::Config::parse`] and checks it equals the
-//! built-in default, so the list cannot drift from the parser.
+//! This list is what `describe` reports (the host's `cadre plugin inspect` prints it, and docs/configuring.md
+//! documents it from there). A test parses each scalar default back through [`super::Config::parse`] and checks it
+//! equals the built-in default, so the list cannot drift from the parser.
 
 /// One documented setting: `(path, default as TOML, description)`.
 pub type SettingDoc = (&'static str, &'static str, &'static str);
