@@ -232,6 +232,32 @@ fn repeated_failures_quarantine_the_plugin_and_lifting_it_replays_the_queue() {
 }
 
 #[test]
+fn applying_settings_while_events_wait_as_dead_letters_or_in_the_queue_counts_each_once_after_the_retry() {
+    // Applying settings recomputes the history that was applied; events waiting for the program (dead letters,
+    // a quarantine's queue) are still delivered once, by the retry, not also by the recompute.
+    let mut w = world("");
+    w.forum.set_quarantine_after(2);
+    let hostile = std::fs::read(component_path("panic")).unwrap();
+    w.forum.install(&hostile, "system", day(1)).unwrap();
+    let q = question(&mut w, "q1", day(1));
+    let a = answer(&mut w, "a1", q, day(1));
+    w.forum.like("l1", w.likers[0], a, day(1)).unwrap();
+    w.forum.like("l2", w.likers[1], q, day(1)).unwrap();
+    let queued = w.forum.like("l3", w.likers[2], a, day(1)).unwrap();
+    assert_eq!(queued.delivery, Delivery::Queued);
+    w.forum.install(cadre::bundled::PROGRAM_WASM, "system", day(2)).unwrap();
+
+    let preview = w.forum.preview("").unwrap();
+    assert!(preview.points.is_empty(), "nothing waiting was applied, so nothing moves yet: {preview:?}");
+    w.forum.apply("", "moderator mod (#1)", day(2)).unwrap();
+    assert_eq!(points(&w.forum, w.helper), 0, "the recompute does not apply what waits for the retry");
+    w.forum.retry_dead_letters().unwrap();
+    assert_eq!(points(&w.forum, w.helper), 20, "the dead letter and the queued like, each once");
+    assert_eq!(points(&w.forum, w.asker), 10);
+    assert!(w.forum.preview("").unwrap().is_empty(), "live and recomputed agree after the retry");
+}
+
+#[test]
 fn a_nomination_reaches_the_queue_with_evidence_and_approval_opens_the_private_forum() {
     let mut w = busy_world();
     let (id, evidence): (i64, String) = w

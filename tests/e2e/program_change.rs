@@ -252,7 +252,9 @@ fn a_rollback_shows_what_a_recompute_would_change_and_the_recompute_restores_wha
 
     let rollback = ok(&db, &["plugin", "rollback"]);
     assert!(rollback.contains("Panics 0.0.1 handled events #") && rollback.contains("(3 events)"), "{rollback}");
-    assert!(rollback.contains("would change:") && rollback.contains("bob"), "the preview: {rollback}");
+    // The preview covers what the restored program missed (the posts, in its own records); the failed like is not
+    // in it, because the retry delivers it once, not the recompute too.
+    assert!(rollback.contains("would change:") && rollback.contains("key(s) of its store differ"), "{rollback}");
     assert!(
         rollback.contains("cadre deadletters retry") && rollback.contains("cadre plugin recompute --yes"),
         "{rollback}"

@@ -113,12 +113,19 @@ impl Recomputed {
     fn catch_up(&mut self, live: &Connection) -> Result<(), ForumError> {
         let scratch = self.scratch.clone();
         scratch.execute_batch("BEGIN")?;
-        let mut events =
-            live.prepare("SELECT id, external_id, kind, at, payload FROM events WHERE id > ?1 ORDER BY id")?;
+        // Every event goes into the scratch log, but only those the live program was delivered go through the
+        // program: an event waiting as a dead letter or in a quarantine's queue is delivered later, once, by the
+        // retry, so the recompute must not count it now too.
+        let mut events = live.prepare(
+            "SELECT e.id, e.external_id, e.kind, e.at, e.payload, \
+                    e.id <= COALESCE((SELECT processed_up_to FROM program), 0) \
+                    AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.event_id = e.id) \
+             FROM events e WHERE e.id > ?1 ORDER BY e.id",
+        )?;
         let mut rows = events.query(params![self.through])?;
         while let Some(row) = rows.next()? {
-            let (id, external_id, kind, at, payload): (i64, String, String, i64, String) =
-                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?);
+            let (id, external_id, kind, at, payload, delivered): (i64, String, String, i64, String, bool) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?);
             let logged = parse_event(id, at, &payload)?;
             // The scratch projections reference their events, as the live ones do.
             scratch
@@ -126,6 +133,10 @@ impl Recomputed {
                 .execute(params![id, external_id, kind, at, payload])?;
             if let Event::Moderator(action) = &logged.event {
                 crate::program::moderation::apply_moderator_action(&scratch, action)?;
+            }
+            if !delivered {
+                self.through = id;
+                continue;
             }
             if run_program(&scratch, &mut self.plugin, &self.actor, &logged)?.is_err() {
                 self.failures += 1;
