@@ -8,6 +8,7 @@
 mod actions;
 mod import;
 pub mod names;
+pub mod outbox;
 pub mod read;
 pub mod visibility;
 
