@@ -1,0 +1,342 @@
+//! The adapter against the Discourse simulator, over real HTTP on 127.0.0.1, a real SQLite file and the real
+//! bundled program component: webhooks in (signature, filters, dedup, the moved accept), points equal to Cadre's
+//! own forum for the same day, and the outbox out (badges, groups, already-done answers, a crash mid-grant, the
+//! shared rate limit).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cadre_core::forum::{Forum, NewPost};
+use cadre_discourse::api::{Api, Budget};
+use cadre_discourse::outbox::Writer;
+use cadre_discourse::server::{ForumThread, HookState, router};
+use cadre_discourse::simulator::{SimPost, Simulator};
+use cadre_discourse::{DiscourseSettings, Secret};
+use cadre_model::PostKind;
+use cadre_runtime::{Limits, Runtime};
+use serde_json::json;
+
+const SETTINGS: &str = r#"
+[[badges]]
+id = "helper"
+name = "Helper"
+level = "bronze"
+description = "Earned 20 points"
+when = { points = 20 }
+
+[[tiers]]
+id = "insiders"
+name = "Insiders"
+description = "Members who help others"
+mode = "auto"
+when = { points = 25 }
+"#;
+
+fn open(path: &std::path::Path) -> Forum {
+    let runtime = Runtime::new(Limits::default(), None).unwrap();
+    let mut forum = Forum::open(path, runtime).unwrap();
+    if forum.conn().query_row("SELECT COUNT(*) FROM program", [], |r| r.get::<_, i64>(0)).unwrap() == 0 {
+        forum.install(cadre_bundled::PROGRAM_WASM, "test", 0).unwrap();
+        forum.configure(SETTINGS, "test", 0).unwrap().unwrap();
+    }
+    forum
+}
+
+fn points(forum: &Forum) -> BTreeMap<String, i64> {
+    forum
+        .conn()
+        .prepare("SELECT m.name, p.total FROM points p JOIN members m ON m.id = p.member_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    sim: Simulator,
+    cadre: String,
+    forum: ForumThread,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cadre.db");
+    open(&db);
+    let sim = Simulator::start(60, Duration::from_secs(1)).await;
+    let path = db.clone();
+    let forum = ForumThread::spawn(move || Ok(open(&path))).unwrap();
+    let settings = DiscourseSettings { url: sim.url.clone(), ..DiscourseSettings::default() };
+    let state = HookState {
+        forum: forum.clone(),
+        settings: Arc::new(settings),
+        secret: Arc::new(Secret::new(sim.secret.clone())),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let cadre = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    World { _dir: dir, db, sim, cadre, forum }
+}
+
+const ALICE: (i64, &str) = (11, "alice");
+const BOB: (i64, &str) = (12, "bob");
+const CAROL: (i64, &str) = (13, "carol");
+const DAVE: (i64, &str) = (14, "dave");
+
+impl World {
+    async fn send(&self, event: &str, event_type: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.sim.deliver(&self.cadre, event, event_type, &body).await.expect("Cadre is up")
+    }
+
+    async fn declaration(&self) -> cadre_model::Declaration {
+        self.forum.run(|f| f.plugin_mut().unwrap().declaration().clone()).await.unwrap()
+    }
+
+    async fn points(&self) -> BTreeMap<String, i64> {
+        self.forum.run(|forum| points(forum)).await.unwrap()
+    }
+
+    async fn events(&self) -> i64 {
+        self.forum
+            .run(|f| f.conn().query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0)).unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// A community's day: a question, two answers, likes, an accept moved to the other answer.
+    async fn day(&self) {
+        let question = SimPost::new(1000, ALICE, 100, 1);
+        let (bob_answer, carol_answer) = (SimPost::new(1001, BOB, 100, 2), SimPost::new(1002, CAROL, 100, 3));
+        for post in [&question, &bob_answer, &carol_answer] {
+            assert_eq!(self.send("post_created", "post", post.created()).await.0, 200);
+        }
+        for (post, liker) in [(&bob_answer, DAVE), (&bob_answer, CAROL), (&carol_answer, ALICE), (&carol_answer, DAVE)]
+        {
+            let (status, body) = self.send("post_liked", "like", post.liked(liker)).await;
+            assert_eq!(status, 200, "{body}");
+            assert!(body.get("recorded").is_some(), "{body}");
+        }
+        self.send("accepted_solution", "solved", bob_answer.solved()).await;
+        // Discourse sends no unaccepted_solution for bob's answer when alice accepts carol's instead.
+        self.send("accepted_solution", "solved", carol_answer.solved()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_day_of_webhooks_gives_the_points_cadres_own_forum_gives_for_the_same_events() {
+    let world = world().await;
+    world.day().await;
+    let via_discourse = world.points().await;
+
+    // The same day in Cadre's own forum.
+    let dir = tempfile::tempdir().unwrap();
+    let mut own = open(&dir.path().join("own.db"));
+    let ids: Vec<u64> =
+        ["alice", "bob", "carol", "dave"].iter().map(|name| own.register(name, 0, false).unwrap()).collect();
+    let (alice, bob, carol, dave) = (ids[0], ids[1], ids[2], ids[3]);
+    let category = own.create_category("general", "General", None).unwrap();
+    let post = |kind, author, parent, category| NewPost {
+        kind,
+        author,
+        category,
+        parent,
+        title: (kind == PostKind::Question).then(|| "q".to_owned()),
+        body: "text".into(),
+        at: 1,
+    };
+    let q = own.create_post("q", post(PostKind::Question, alice, None, Some(category))).unwrap().0;
+    let a1 = own.create_post("a1", post(PostKind::Answer, bob, Some(q), None)).unwrap().0;
+    let a2 = own.create_post("a2", post(PostKind::Answer, carol, Some(q), None)).unwrap().0;
+    own.like("l1", dave, a1, 2).unwrap();
+    own.like("l2", carol, a1, 2).unwrap();
+    own.like("l3", alice, a2, 2).unwrap();
+    own.like("l4", dave, a2, 2).unwrap();
+    own.accept("c1", alice, a1, 3).unwrap();
+    own.unaccept("u1", alice, a1, 3).unwrap();
+    own.accept("c2", alice, a2, 3).unwrap();
+    assert_eq!(via_discourse, points(&own));
+    assert_eq!(
+        via_discourse["carol"],
+        10 + 10 + 15,
+        "two likes (the one she gave earns nothing), the accept that stayed"
+    );
+    assert_eq!(via_discourse["bob"], 20, "bob's accept was taken back when the accept moved");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_signatures_malformed_bodies_unknown_events_and_redeliveries_record_nothing() {
+    let world = world().await;
+    let question = SimPost::new(1000, ALICE, 100, 1);
+    world.send("post_created", "post", question.created()).await;
+    let before = world.events().await;
+    assert_eq!(before, 1);
+
+    let body = serde_json::to_vec(&question.created()).unwrap();
+    let forged = cadre_discourse::signature::sign(b"not-the-secret-at-all", &body);
+    let (status, answer) =
+        world.sim.deliver_raw(&world.cadre, "post_created", "post", body.clone(), Some(forged)).await.unwrap();
+    assert_eq!((status, answer["error"].as_str().unwrap().contains("Signature")), (401, true));
+    let (status, _) =
+        world.sim.deliver_raw(&world.cadre, "post_created", "post", body, Some(String::new())).await.unwrap();
+    assert_eq!(status, 401, "an unsigned delivery");
+
+    let (status, answer) =
+        world.sim.deliver_raw(&world.cadre, "post_created", "post", b"{not json".to_vec(), None).await.unwrap();
+    assert_eq!(status, 400, "{answer}");
+    let (status, answer) = world.send("post_liked", "like", json!({"like": {"post": {"id": 1}}})).await;
+    assert_eq!(status, 400, "a like without its fields: {answer}");
+    let (status, answer) = world.send("topic_edited", "topic", json!({"topic": {}})).await;
+    assert_eq!((status, answer["skipped"].is_string()), (200, true), "{answer}");
+
+    // A redelivery (Discourse gives it a new X-Discourse-Event-Id) and a replayed like change nothing.
+    let (status, answer) = world.send("post_created", "post", question.created()).await;
+    assert_eq!((status, answer), (200, json!({"duplicate": true})));
+    let answer_post = SimPost::new(1001, BOB, 100, 2);
+    world.send("post_created", "post", answer_post.created()).await;
+    world.send("post_liked", "like", answer_post.liked(DAVE)).await;
+    let (_, answer) = world.send("post_liked", "like", answer_post.liked(DAVE)).await;
+    assert_eq!(answer, json!({"duplicate": true}));
+    assert_eq!(world.events().await, before + 2);
+    assert_eq!(world.points().await.get("bob"), Some(&10), "one like, counted once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn private_messages_whispers_small_actions_and_destroyed_posts_earn_nothing_and_wiki_likes_earn_nothing() {
+    let world = world().await;
+    world.send("post_created", "post", SimPost::new(1000, ALICE, 100, 1).created()).await;
+    let mut whisper = SimPost::new(1001, BOB, 100, 2);
+    whisper.post_type = 4;
+    let mut small = SimPost::new(1002, BOB, 100, 3);
+    small.post_type = 3;
+    let mut pm = SimPost::new(2000, BOB, 200, 1);
+    pm.archetype = "private_message";
+    for post in [&whisper, &small, &pm] {
+        let (status, answer) = world.send("post_created", "post", post.created()).await;
+        assert_eq!(status, 200);
+        assert!(answer["skipped"].is_string(), "{answer}");
+        let (_, answer) = world.send("post_liked", "like", post.liked(DAVE)).await;
+        assert!(answer["skipped"].is_string(), "{answer}");
+    }
+    let mut wiki = SimPost::new(1003, BOB, 100, 4);
+    wiki.wiki = true;
+    world.send("post_created", "post", wiki.created()).await;
+    world.send("post_liked", "like", wiki.liked(DAVE)).await;
+    let destroyed = SimPost::new(1004, CAROL, 100, 5);
+    world.send("post_created", "post", destroyed.created()).await;
+    let (_, answer) = world.send("post_destroyed", "post", destroyed.created()).await;
+    assert!(answer["noted"].is_string(), "{answer}");
+    let (_, answer) = world.send("post_liked", "like", destroyed.liked(DAVE)).await;
+    assert!(answer["skipped"].as_str().unwrap().contains("destroyed"), "{answer}");
+    world.send("post_recovered", "post", destroyed.created()).await;
+    world.send("post_liked", "like", destroyed.liked(DAVE)).await;
+    let points = world.points().await;
+    assert_eq!(points.get("bob").copied().unwrap_or(0), 0, "a wiki post's like earns nothing: {points:?}");
+    assert_eq!(points.get("carol"), Some(&10), "a recovered post counts again");
+}
+
+fn writer(sim: &Simulator, per_window: u32) -> Writer {
+    let api =
+        Api::new(&sim.url, "system", Secret::new(sim.api_key.clone()), Budget::new(per_window, Duration::from_secs(1)))
+            .unwrap();
+    let groups = BTreeMap::from([("insiders".to_owned(), "cadre-insiders".to_owned())]);
+    Writer { api, groups, backoff: Duration::from_millis(50) }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn badges_and_group_membership_reach_discourse_once_and_a_crash_mid_grant_grants_nothing_twice() {
+    let world = world().await;
+    for user in [ALICE, BOB, CAROL, DAVE] {
+        world.sim.add_user(user.0, user.1);
+    }
+    world.sim.add_group("cadre-insiders", false);
+    // Write-back is off: the day queues nothing.
+    world.day().await;
+    let conn = cadre_core::db::open(&world.db).unwrap();
+    let queued: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0)).unwrap();
+    assert_eq!(queued, 0, "write-back stays off until a moderator turns it on");
+    let w = writer(&world.sim, 60);
+    assert_eq!(w.drain(&conn, &world.declaration().await).await.unwrap().done, 0);
+    assert!(world.sim.site.lock().unwrap().user_badges.is_empty());
+
+    // carol (35) and bob (20 now, 35 while his answer was accepted) hold the badge and the tier (tiers are not
+    // taken back when points fall): turning write-back on sends that state.
+    let queued = world.forum.run(|f| f.set_write_back(true, 5).unwrap()).await.unwrap();
+    assert_eq!(queued, 4);
+    // carol is already in the group by an admin's hand: Discourse answers 422, which is done.
+    {
+        let mut site = world.sim.site.lock().unwrap();
+        site.groups.get_mut("cadre-insiders").unwrap().2.insert(CAROL.0);
+    }
+    let report = w.drain(&conn, &world.declaration().await).await.unwrap();
+    assert_eq!((report.done, report.failed), (4, 0), "{report:?}");
+    {
+        let site = world.sim.site.lock().unwrap();
+        assert_eq!(site.badges_of("bob"), vec!["Helper"]);
+        assert_eq!(site.badges_of("carol"), vec!["Helper"]);
+        assert_eq!(site.group_members("cadre-insiders").into_iter().collect::<Vec<_>>(), vec!["bob", "carol"]);
+        assert_eq!(site.badges.values().next().unwrap().badge_type_id, 3, "bronze");
+    }
+    // A crash after Discourse granted and before Cadre stored the grant: the row is pending again, the id unknown.
+    conn.execute_batch(
+        "DELETE FROM discourse_user_badges; UPDATE outbox SET state = 'pending' WHERE change = 'grant-badge';",
+    )
+    .unwrap();
+    let report = w.drain(&conn, &world.declaration().await).await.unwrap();
+    assert_eq!(report.done, 2);
+    assert_eq!(world.sim.site.lock().unwrap().grants_created, 2, "each badge granted exactly once on Discourse");
+    let stored: i64 = conn.query_row("SELECT COUNT(*) FROM discourse_user_badges", [], |r| r.get(0)).unwrap();
+    assert_eq!(stored, 2, "the user_badge ids are known again, for a later revoke");
+
+    // A revoke: a moderator takes carol's tier away; the group follows.
+    world.forum.run(|f| f.conn().execute("DELETE FROM access WHERE tier = 'insiders'", []).unwrap()).await.unwrap();
+    w.drain(&conn, &world.declaration().await).await.unwrap();
+    assert!(world.sim.site.lock().unwrap().group_members("cadre-insiders").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_grants_at_once_stay_within_the_sites_rate_limit_and_no_request_is_refused_twice_in_a_row() {
+    let world = world().await;
+    const MEMBERS: i64 = 150;
+    let conn = cadre_core::db::open(&world.db).unwrap();
+    world.forum.run(|f| f.set_write_back(true, 0).unwrap()).await.unwrap();
+    world
+        .forum
+        .run(|f| {
+            for user in 1..=MEMBERS {
+                let member = f.import_member(&format!("discourse:user:{user}"), &format!("u{user}"), 0).unwrap();
+                f.conn()
+                    .execute(
+                        "INSERT INTO badges (member_id, badge, name, level, description, granted_at) VALUES (?1, 'helper', 'Helper', 'bronze', '', 0)",
+                        [member as i64],
+                    )
+                    .unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    for user in 1..=MEMBERS {
+        world.sim.add_user(user, &format!("u{user}"));
+    }
+    // Cadre's budget is more than the site's 60 a window (as if its budget were misconfigured): 429s happen, each
+    // is waited out as Retry-After says, none twice in a row.
+    let w = writer(&world.sim, 90);
+    let started = std::time::Instant::now();
+    let report = w.drain(&conn, &world.declaration().await).await.unwrap();
+    let errors: Vec<String> = conn
+        .prepare("SELECT DISTINCT last_error FROM outbox WHERE last_error IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(report.done as i64, MEMBERS, "{report:?} {errors:?}");
+    let site = world.sim.site.lock().unwrap();
+    assert_eq!(site.grants_created as i64, MEMBERS);
+    assert!(site.refused > 0, "the site's limit was reached");
+    assert_eq!(w.api.refused_twice.load(std::sync::atomic::Ordering::Relaxed), 0);
+    // 150 grants + usernames looked up once each + listing and creating the badge: ~302 requests at 60 a second.
+    assert!(started.elapsed() < Duration::from_secs(12), "{:?}", started.elapsed());
+}
