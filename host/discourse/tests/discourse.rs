@@ -340,3 +340,26 @@ async fn many_grants_at_once_stay_within_the_sites_rate_limit_and_no_request_is_
     // 150 grants + usernames looked up once each + listing and creating the badge: ~302 requests at 60 a second.
     assert!(started.elapsed() < Duration::from_secs(12), "{:?}", started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reports_a_wrong_key_missing_or_automatic_groups_and_the_badges_it_will_create() {
+    let world = world().await;
+    let declaration = world.declaration().await;
+    let groups = BTreeMap::from([("insiders".to_owned(), "cadre-insiders".to_owned())]);
+
+    let wrong =
+        Api::new(&world.sim.url, "system", Secret::new("wrong-key"), Budget::new(60, Duration::from_secs(1))).unwrap();
+    let findings = cadre_discourse::check::check(&wrong, &declaration, &groups).await;
+    assert!(!findings[0].ok && findings[0].message.contains("badges:create"), "{findings:?}");
+
+    let w = writer(&world.sim, 60);
+    let findings = cadre_discourse::check::check(&w.api, &declaration, &groups).await;
+    let text: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
+    assert!(text.iter().any(|m| m.contains("\"Helper\" will be created (badge type 3)")), "{text:?}");
+    assert!(findings.iter().any(|f| !f.ok && f.message.contains("\"cadre-insiders\" does not exist")), "{text:?}");
+
+    world.sim.add_group("cadre-insiders", true);
+    let findings = cadre_discourse::check::check(&w.api, &declaration, &groups).await;
+    assert!(findings.iter().any(|f| !f.ok && f.message.contains("automatic")), "{findings:?}");
+    assert!(world.sim.site.lock().unwrap().badges.is_empty(), "check changes nothing");
+}
