@@ -49,6 +49,8 @@ pub struct Site {
     pub user_badges: BTreeMap<i64, (i64, i64)>,
     /// Groups: name → (id, automatic, members).
     pub groups: BTreeMap<String, (i64, bool, BTreeSet<i64>)>,
+    /// Likes: post id → users who like it now (an unlike removes the user and sends no webhook, as Discourse).
+    pub likes: BTreeMap<i64, BTreeSet<i64>>,
     /// Grant requests that created a grant (a second grant of a single-grant badge creates none).
     pub grants_created: u64,
     /// Admin requests answered (429s included).
@@ -136,6 +138,7 @@ impl Simulator {
             .route("/groups/{name}", get(show_group))
             .route("/groups/{id}/members.json", axum::routing::put(add_members).delete(remove_members))
             .route("/admin/users/{id}", get(show_user))
+            .route("/post_action_users.json", get(post_action_users))
             .with_state(SimState { sim: sim.clone() });
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -146,6 +149,17 @@ impl Simulator {
     /// Add a user.
     pub fn add_user(&self, id: i64, username: &str) {
         self.site.lock().unwrap().users.insert(id, username.to_owned());
+    }
+
+    /// A like (`true`) or its removal on the site's side; the caller sends the `post_liked` webhook if any.
+    pub fn set_like(&self, post: i64, user: i64, liked: bool) {
+        let mut site = self.site.lock().unwrap();
+        let likers = site.likes.entry(post).or_default();
+        if liked {
+            likers.insert(user);
+        } else {
+            likers.remove(&user);
+        }
     }
 
     /// Add a group (automatic groups refuse members).
@@ -486,4 +500,35 @@ async fn show_user(State(s): State<SimState>, headers: HeaderMap, Path(id): Path
         Some(name) => axum::Json(json!({"id": id, "username": name})).into_response(),
         None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
     }
+}
+
+async fn post_action_users(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<BTreeMap<String, String>>,
+) -> Response {
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let site = s.sim.site.lock().unwrap();
+    let post: i64 = query.get("id").and_then(|p| p.parse().ok()).unwrap_or(0);
+    if query.get("post_action_type_id").map(String::as_str) != Some("2") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &["You supplied invalid parameters to the request: post_action_type_id"],
+            Some("invalid_parameters"),
+        );
+    }
+    let users: Vec<Value> = site
+        .likes
+        .get(&post)
+        .map(|likers| {
+            likers
+                .iter()
+                .filter_map(|u| site.users.get(u).map(|name| json!({"id": u, "username": name, "name": name})))
+                .collect()
+        })
+        .unwrap_or_default();
+    let total = users.len();
+    axum::Json(json!({"post_action_users": users, "total_rows_post_action_users": total})).into_response()
 }

@@ -115,6 +115,7 @@ impl World {
         }
         for (post, liker) in [(&bob_answer, DAVE), (&bob_answer, CAROL), (&carol_answer, ALICE), (&carol_answer, DAVE)]
         {
+            self.sim.set_like(post.id, liker.0, true);
             let (status, body) = self.send("post_liked", "like", post.liked(liker)).await;
             assert_eq!(status, 200, "{body}");
             assert!(body.get("recorded").is_some(), "{body}");
@@ -362,4 +363,47 @@ async fn check_reports_a_wrong_key_missing_or_automatic_groups_and_the_badges_it
     let findings = cadre_discourse::check::check(&w.api, &declaration, &groups).await;
     assert!(findings.iter().any(|f| !f.ok && f.message.contains("automatic")), "{findings:?}");
     assert!(world.sim.site.lock().unwrap().badges.is_empty(), "check changes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reconciliation_recovers_likes_sent_while_cadre_was_down_and_the_unlikes_discourse_never_sends() {
+    let world = world().await;
+    for user in [ALICE, BOB, CAROL, DAVE] {
+        world.sim.add_user(user.0, user.1);
+    }
+    world.day().await;
+    let before = world.points().await;
+    let w = writer(&world.sim, 60);
+
+    // Nothing changed on Discourse: a reconcile records nothing.
+    let events = world.events().await;
+    let report = cadre_discourse::reconcile::reconcile_likes(&w.api, &world.forum, 50).await.unwrap();
+    assert_eq!((report.posts, report.likes_added, report.likes_removed), (3, 0, 0));
+    assert_eq!(world.events().await, events, "a reconcile that finds nothing changes nothing");
+
+    // Cadre is down: alice's like of bob's answer is delivered to a closed port, and Discourse never retries it.
+    let bob_answer = SimPost::new(1001, BOB, 100, 2);
+    world.sim.set_like(1001, ALICE.0, true);
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let down = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    assert!(world.sim.deliver(&down, "post_liked", "like", &bob_answer.liked(ALICE)).await.is_none());
+    // dave takes his like of carol's answer back: Discourse sends nothing.
+    world.sim.set_like(1002, DAVE.0, false);
+
+    let report = cadre_discourse::reconcile::reconcile_likes(&w.api, &world.forum, 50).await.unwrap();
+    assert_eq!((report.likes_added, report.likes_removed), (1, 1), "{report:?}");
+    let after = world.points().await;
+    assert_eq!(after["bob"], before["bob"] + 10, "the missed like");
+    assert_eq!(after["carol"], before["carol"] - 10, "the unlike refunds exactly what the like gave");
+    // The late webhook of the recovered like, if staff redeliver it, is a duplicate; a second reconcile is a no-op.
+    let (_, answer) = world.send("post_liked", "like", bob_answer.liked(ALICE)).await;
+    assert_eq!(answer, json!({"duplicate": true}));
+    let report = cadre_discourse::reconcile::reconcile_likes(&w.api, &world.forum, 50).await.unwrap();
+    assert_eq!((report.likes_added, report.likes_removed), (0, 0));
+    // dave likes it again later: a new like, counted again.
+    world.sim.set_like(1002, DAVE.0, true);
+    let (_, answer) = world.send("post_liked", "like", SimPost::new(1002, CAROL, 100, 3).liked(DAVE)).await;
+    assert!(answer["recorded"].is_number(), "{answer}");
+    assert_eq!(world.points().await["carol"], before["carol"]);
 }

@@ -1,7 +1,7 @@
 //! `cadre discourse …`: Cadre beside a Discourse forum (see docs/discourse.md).
 //!
 //! `check` prints what Cadre would do on the site (read-only); `serve` receives Discourse's webhooks on their own
-//! address and drains the write-back outbox; `write-back on|off` is the moderator's switch; `outbox` shows what is
+//! address, drains the write-back outbox and reconciles recent likes every 10 minutes; `reconcile` does that once; `write-back on|off` is the moderator's switch; `outbox` shows what is
 //! pending or failed, and `outbox --retry` queues the failed rows again. A dedicated `serve` rather than a route of
 //! `cadre serve`: a community on Discourse does not need Cadre's member-facing forum, the webhook port is the only
 //! one Discourse must reach, and cadre-discourse stays free of cadre-web. Both may run at once on the same database
@@ -16,6 +16,7 @@ use clap::Subcommand;
 use super::{Resolved, exit, open_forum};
 use cadre_discourse::api::{Api, Budget};
 use cadre_discourse::outbox::Writer;
+use cadre_discourse::reconcile::reconcile_likes;
 use cadre_discourse::server::{ForumThread, HOOK_PATH, HookState};
 use cadre_discourse::{DiscourseSettings, check};
 
@@ -26,6 +27,12 @@ pub enum DiscourseCommand {
     Check,
     /// Receive Discourse's webhooks (POST /hooks/discourse) and drain the write-back outbox, until interrupted.
     Serve,
+    /// Compare the likes of the most recent posts with Discourse's and record missed likes and unlikes.
+    Reconcile {
+        /// How many recent posts (one admin API request each).
+        #[arg(long, default_value_t = 50)]
+        posts: usize,
+    },
     /// Turn write-back to Discourse on (queues the current badges and tier members once) or off.
     WriteBack {
         /// `on` or `off`.
@@ -118,22 +125,43 @@ pub fn run(cli: &Resolved, command: &DiscourseCommand) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         DiscourseCommand::Serve => serve(cli),
+        DiscourseCommand::Reconcile { posts } => {
+            let settings = settings(cli)?;
+            let api = api(&settings)?;
+            let forum = forum_thread(cli)?;
+            let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let report = tokio.block_on(reconcile_likes(&api, &forum, *posts))?;
+            println!(
+                "{} posts compared: {} missed likes recorded, {} unlikes recorded, {} posts skipped.",
+                report.posts, report.likes_added, report.likes_removed, report.skipped
+            );
+            Ok(exit::OK)
+        }
     }
 }
+
+/// The forum on a thread of its own (the webhook handler and reconciliation send it jobs).
+fn forum_thread(cli: &Resolved) -> anyhow::Result<ForumThread> {
+    let (db, cache, limits) = (cli.db(), cli.cache_dir(), cli.settings.limits());
+    ForumThread::spawn(move || {
+        let runtime = cadre_runtime::Runtime::new(limits, Some(cadre_runtime::ArtifactCache::new(&cache)))
+            .map_err(anyhow::Error::from)
+            .context("starting the plugin runtime")?;
+        cadre_core::forum::Forum::open(&db, runtime).with_context(|| format!("opening the forum {}", db.display()))
+    })
+}
+
+/// How often `serve` reconciles likes, and over how many recent posts (one request each: 20 every 10 minutes is a
+/// thirtieth of the site's budget).
+const RECONCILE_EVERY: Duration = Duration::from_secs(600);
+const RECONCILE_POSTS: usize = 20;
 
 fn serve(cli: &Resolved) -> anyhow::Result<u8> {
     let settings = settings(cli)?;
     let secret = settings.webhook_secret()?;
     let writer = Writer { api: api(&settings)?, groups: settings.groups.clone(), backoff: Duration::from_secs(1) };
-    let (db, cache, limits) = (cli.db(), cli.cache_dir(), cli.settings.limits());
-    let forum_db = db.clone();
-    let forum = ForumThread::spawn(move || {
-        let runtime = cadre_runtime::Runtime::new(limits, Some(cadre_runtime::ArtifactCache::new(&cache)))
-            .map_err(anyhow::Error::from)
-            .context("starting the plugin runtime")?;
-        cadre_core::forum::Forum::open(&forum_db, runtime)
-            .with_context(|| format!("opening the forum {}", forum_db.display()))
-    })?;
+    let db = cli.db();
+    let forum = forum_thread(cli)?;
     let conn = cadre_core::db::open(&db).with_context(|| format!("opening {} for the outbox", db.display()))?;
     let state = HookState { forum: forum.clone(), settings: Arc::new(settings.clone()), secret: Arc::new(secret) };
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
@@ -144,7 +172,15 @@ fn serve(cli: &Resolved) -> anyhow::Result<u8> {
         println!("Receiving Discourse webhooks at http://{}{HOOK_PATH} (Ctrl-C to stop)", listener.local_addr()?);
         let server = tokio::spawn(cadre_discourse::server::serve(listener, state));
         let drain = async {
+            let mut last_reconcile = std::time::Instant::now();
             loop {
+                if last_reconcile.elapsed() >= RECONCILE_EVERY {
+                    last_reconcile = std::time::Instant::now();
+                    match reconcile_likes(&writer.api, &forum, RECONCILE_POSTS).await {
+                        Ok(report) => tracing::info!(?report, "likes reconciled"),
+                        Err(error) => tracing::warn!(%error, "reconciling likes"),
+                    }
+                }
                 let declaration = match forum.run(|f| f.plugin_mut().map(|p| p.declaration().clone())).await {
                     Ok(declaration) => declaration.unwrap_or_default(),
                     Err(_) => break,
