@@ -57,6 +57,8 @@ pub struct Site {
     pub requests: u64,
     /// 429s answered.
     pub refused: u64,
+    /// How long each admin request takes to answer (a real site's latency; 0 by default).
+    pub latency: Duration,
     next_id: i64,
     window_start: Option<Instant>,
     in_window: u32,
@@ -168,6 +170,14 @@ impl Simulator {
         let id = site.id();
         site.groups.insert(name.to_owned(), (id, automatic, BTreeSet::new()));
         id
+    }
+
+    /// Wait as long as the site's latency says.
+    async fn pause(&self) {
+        let latency = self.site.lock().unwrap().latency;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
     }
 
     /// Count an admin request against the budget: `Some(429)` past it.
@@ -325,6 +335,7 @@ impl SimPost {
 }
 
 async fn list_badges(State(s): State<SimState>, headers: HeaderMap) -> Response {
+    s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
@@ -342,6 +353,7 @@ async fn create_badge(
     headers: HeaderMap,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
+    s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
@@ -363,6 +375,7 @@ async fn create_badge(
 }
 
 async fn grant(State(s): State<SimState>, headers: HeaderMap, Form(form): Form<BTreeMap<String, String>>) -> Response {
+    s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
@@ -389,6 +402,7 @@ async fn grant(State(s): State<SimState>, headers: HeaderMap, Form(form): Form<B
 }
 
 async fn revoke(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
@@ -400,6 +414,7 @@ async fn revoke(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<St
 }
 
 async fn show_group(State(s): State<SimState>, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
@@ -435,6 +450,7 @@ async fn add_members(
     Path(id): Path<i64>,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
+    s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
@@ -475,6 +491,7 @@ async fn remove_members(
     Path(id): Path<i64>,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
+    s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
@@ -492,6 +509,7 @@ async fn remove_members(
 }
 
 async fn show_user(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
@@ -507,6 +525,7 @@ async fn post_action_users(
     headers: HeaderMap,
     axum::extract::Query(query): axum::extract::Query<BTreeMap<String, String>>,
 ) -> Response {
+    s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
