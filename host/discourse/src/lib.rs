@@ -8,10 +8,11 @@
 //!
 //! Does not own: the forum, the pipeline or the outbox rows (cadre-core writes them, in the transaction of the
 //! grant), the command line (the `cadre` crate), the web forum (cadre-web; this crate does not depend on it).
-//! Reconciliation of likes and unlikes ([`reconcile`]). Not built yet: reconciling missed posts and group/badge drift,
-//! the backup import, HTTPS to Discourse (see docs/discourse.md).
+//! Reconciliation of likes and unlikes ([`reconcile`]); the history import from a backup ([`backup`]). Not built
+//! yet: reconciling missed posts and group/badge drift, HTTPS to Discourse (see docs/discourse.md).
 
 pub mod api;
+pub mod backup;
 pub mod check;
 pub mod outbox;
 pub mod reconcile;

@@ -17,6 +17,7 @@ use cadre_core::forum::Forum;
 use crate::api::{Api, ApiError};
 use crate::server::{ForumThread, Stopped};
 use crate::tables;
+use crate::webhook::{self, Handled, WebhookError};
 
 /// What a reconcile did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,6 +44,9 @@ pub enum ReconcileError {
     /// Discourse could not be reached.
     #[error(transparent)]
     Api(#[from] ApiError),
+    /// A like could not be recorded.
+    #[error(transparent)]
+    Webhook(#[from] WebhookError),
 }
 
 fn now_ms() -> i64 {
@@ -66,46 +70,44 @@ fn apply(
     cadre_post: u64,
     likers: &[(i64, String)],
     now: i64,
-) -> Result<(usize, usize), cadre_core::forum::ForumError> {
-    forum.batch(|forum| {
-        let held: Vec<(i64, String, i64)> = forum
-            .conn()
-            .prepare(
-                "SELECT CAST(substr(m.external_id, 16) AS INTEGER), l.external_id, \
-                        (SELECT COUNT(*) FROM likes r WHERE r.post_id = l.post_id AND r.liker_id = l.liker_id AND r.removed_at IS NOT NULL) \
-                 FROM likes l JOIN members m ON m.id = l.liker_id \
-                 WHERE l.post_id = ?1 AND l.removed_at IS NULL AND m.external_id LIKE 'discourse:user:%' AND l.external_id IS NOT NULL",
-            )?
-            .query_map(params![cadre_post as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        let mut removed = 0;
-        for (user, like_key, generation) in &held {
-            if !likers.iter().any(|(id, _)| id == user) {
-                let key = format!("discourse:post_unliked:{post}:{user}#{generation}");
-                if !forum.import_unlike(&key, like_key, now)?.duplicate {
+) -> Result<(usize, usize), WebhookError> {
+    let mut refused = None;
+    let result = forum.batch(|forum| {
+        let run = |forum: &mut Forum| -> Result<(usize, usize), WebhookError> {
+            let held: Vec<i64> = forum
+                .conn()
+                .prepare(
+                    "SELECT CAST(substr(m.external_id, 16) AS INTEGER) FROM likes l JOIN members m ON m.id = l.liker_id \
+                     WHERE l.post_id = ?1 AND l.removed_at IS NULL AND m.external_id LIKE 'discourse:user:%'",
+                )?
+                .query_map(params![cadre_post as i64], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut removed = 0;
+            for user in held.iter().filter(|user| !likers.iter().any(|(id, _)| id == *user)) {
+                if matches!(webhook::unlike_by_id(forum, post, *user, now)?, Handled::Recorded { .. }) {
                     removed += 1;
                 }
             }
-        }
-        let mut added = 0;
-        for (user, name) in likers {
-            if *user < 1 || held.iter().any(|(id, _, _)| id == user) {
-                continue;
+            let mut added = 0;
+            for (user, name) in likers.iter().filter(|(user, _)| !held.contains(user)) {
+                if matches!(webhook::like_by_id(forum, post, *user, name, now)?, Handled::Recorded { .. }) {
+                    added += 1;
+                }
             }
-            let liker = forum.import_member(&tables::member_key(*user), name, now)?;
-            tables::remember_username(forum.conn(), *user, name)?;
-            let generation: i64 = forum.conn().query_row(
-                "SELECT COUNT(*) FROM likes WHERE post_id = ?1 AND liker_id = ?2 AND removed_at IS NOT NULL",
-                params![cadre_post as i64, liker as i64],
-                |r| r.get(0),
-            )?;
-            let key = format!("discourse:post_liked:{post}:{user}#{generation}");
-            if !forum.import_like(&key, Some(liker), cadre_post, now)?.duplicate {
-                added += 1;
+            Ok((added, removed))
+        };
+        run(forum).map_err(|error| match error {
+            WebhookError::Forum(error) => error,
+            other => {
+                refused = Some(other);
+                cadre_core::forum::ForumError::Invalid("refused".into())
             }
-        }
-        Ok((added, removed))
-    })
+        })
+    });
+    match (result, refused) {
+        (_, Some(error)) => Err(error),
+        (result, None) => Ok(result?),
+    }
 }
 
 /// Compare the likes of the `posts` most recent recorded posts with Discourse's and record the difference.

@@ -212,11 +212,11 @@ fn dispatch(
                 let user = like.get("user").ok_or_else(|| malformed(event, "no `like.user`"))?;
                 let liker_id = int(user, "id", event)?;
                 let liker_name = text(user, "username").ok_or_else(|| malformed(event, "`like.user.username`"))?;
-                liked(forum, &post, liker_id, &liker_name, now)
+                like_by_id(forum, post.id, liker_id, &liker_name, now)
             }
             "accepted_solution" | "unaccepted_solution" => {
                 let post = parse_post(body.get("solved").unwrap_or(&Value::Null), event)?;
-                solved(forum, &post, event == "accepted_solution", now)
+                solved_by_id(forum, post.id, event == "accepted_solution", now)
             }
             "user_created" => {
                 let user = body.get("user").ok_or_else(|| malformed(event, "no `user` object"))?;
@@ -300,16 +300,36 @@ fn post_seen(
 }
 
 /// The recorded, live Cadre post of a Discourse post, or why there is none.
-fn live_post(forum: &Forum, post: &Post) -> Result<Result<u64, String>, WebhookError> {
-    Ok(match tables::post(forum.conn(), post.id)? {
-        None => Err(format!("post {} was never recorded (filtered, or its webhook was missed)", post.id)),
-        Some((_, _, true)) => Err(format!("post {} was destroyed", post.id)),
+fn live_post(forum: &Forum, post: i64) -> Result<Result<u64, String>, WebhookError> {
+    Ok(match tables::post(forum.conn(), post)? {
+        None => Err(format!("post {post} was never recorded (filtered, or its webhook was missed)")),
+        Some((_, _, true)) => Err(format!("post {post} was destroyed")),
         Some((id, _, false)) => Ok(id),
     })
 }
 
-fn liked(forum: &mut Forum, post: &Post, liker_id: i64, liker_name: &str, now: i64) -> Result<Handled, WebhookError> {
-    let cadre_post = match live_post(forum, post)? {
+/// Record that Discourse user `liker_id` likes Discourse post `post_id` (a webhook, reconciliation).
+pub fn like_by_id(
+    forum: &mut Forum,
+    post_id: i64,
+    liker_id: i64,
+    liker_name: &str,
+    now: i64,
+) -> Result<Handled, WebhookError> {
+    like_with_generation(forum, post_id, liker_id, liker_name, now, None)
+}
+
+/// As [`like_by_id`], with the like's generation (how many likes of this pair were removed before it) given by the
+/// caller — the backup knows it from its rows, so importing again finds the same keys — instead of counted.
+pub fn like_with_generation(
+    forum: &mut Forum,
+    post_id: i64,
+    liker_id: i64,
+    liker_name: &str,
+    now: i64,
+    generation: Option<i64>,
+) -> Result<Handled, WebhookError> {
+    let cadre_post = match live_post(forum, post_id)? {
         Ok(id) => id,
         Err(reason) => return Ok(Handled::Skipped(reason)),
     };
@@ -325,26 +345,53 @@ fn liked(forum: &mut Forum, post: &Post, liker_id: i64, liker_name: &str, now: i
     if active > 0 {
         return Ok(Handled::Duplicate);
     }
-    let key = format!("discourse:post_liked:{}:{liker_id}#{removed}", post.id);
+    let key = format!("discourse:post_liked:{post_id}:{liker_id}#{}", generation.unwrap_or(removed));
     Ok(outcome(forum.import_like(&key, Some(liker), cadre_post, now)?))
+}
+
+/// Record that Discourse user `liker_id` no longer likes Discourse post `post_id` (reconciliation, the backup).
+pub fn unlike_by_id(forum: &mut Forum, post_id: i64, liker_id: i64, at: i64) -> Result<Handled, WebhookError> {
+    let Some((cadre_post, _, _)) = tables::post(forum.conn(), post_id)? else {
+        return Ok(Handled::Skipped(format!("post {post_id} was never recorded")));
+    };
+    let Some(liker) = tables::member_of(forum.conn(), liker_id)? else {
+        return Ok(Handled::Skipped(format!("user {liker_id} is not known")));
+    };
+    let active: Option<(String, i64)> = forum
+        .conn()
+        .query_row(
+            "SELECT l.external_id, (SELECT COUNT(*) FROM likes r WHERE r.post_id = l.post_id AND r.liker_id = l.liker_id              AND r.removed_at IS NOT NULL) FROM likes l WHERE l.post_id = ?1 AND l.liker_id = ?2 AND l.removed_at IS NULL              AND l.external_id IS NOT NULL",
+            params![cadre_post as i64, liker as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok();
+    let Some((like_key, generation)) = active else {
+        return Ok(Handled::Duplicate);
+    };
+    let key = format!("discourse:post_unliked:{post_id}:{liker_id}#{generation}");
+    Ok(outcome(forum.import_unlike(&key, &like_key, at)?))
 }
 
 fn accept_generation_key(post_id: i64) -> String {
     format!("accept:{post_id}")
 }
 
-fn solved(forum: &mut Forum, post: &Post, accepted: bool, now: i64) -> Result<Handled, WebhookError> {
-    let cadre_post = match live_post(forum, post)? {
+/// Record that Discourse post `post_id` was accepted as its topic's solution (`accepted`) or no longer is (a webhook,
+/// the backup).
+pub fn solved_by_id(forum: &mut Forum, post_id: i64, accepted: bool, now: i64) -> Result<Handled, WebhookError> {
+    let cadre_post = match live_post(forum, post_id)? {
         Ok(id) => id,
         Err(reason) => return Ok(Handled::Skipped(reason)),
     };
-    if post.post_number == 1 {
+    let conn = forum.conn();
+    let kind: String =
+        conn.query_row("SELECT kind FROM posts WHERE id = ?1", params![cadre_post as i64], |r| r.get(0))?;
+    if kind == "question" {
         return Ok(Handled::Skipped("a topic's first post cannot be its solution".into()));
     }
-    let conn = forum.conn();
     let is_accepted =
         conn.query_row("SELECT 1 FROM accepts WHERE answer_id = ?1", params![cadre_post as i64], |_| Ok(())).is_ok();
-    let generation = tables::generation(conn, &accept_generation_key(post.id))?;
+    let generation = tables::generation(conn, &accept_generation_key(post_id))?;
     if accepted {
         if is_accepted {
             return Ok(Handled::Duplicate);
@@ -358,7 +405,7 @@ fn solved(forum: &mut Forum, post: &Post, accepted: bool, now: i64) -> Result<Ha
                 |row| row.get(0),
             )
             .ok();
-        let key = format!("discourse:accepted_solution:{}#{generation}", post.id);
+        let key = format!("discourse:accepted_solution:{post_id}#{generation}");
         let result = forum.import_accept(&key, cadre_post, now)?;
         if let Some(replaced) = replaced
             && !result.duplicate
@@ -368,12 +415,12 @@ fn solved(forum: &mut Forum, post: &Post, accepted: bool, now: i64) -> Result<Ha
         Ok(outcome(result))
     } else {
         if !is_accepted {
-            return Ok(Handled::Skipped(format!("post {} is not the accepted answer", post.id)));
+            return Ok(Handled::Skipped(format!("post {post_id} is not the accepted answer")));
         }
-        let key = format!("discourse:unaccepted_solution:{}#{generation}", post.id);
+        let key = format!("discourse:unaccepted_solution:{post_id}#{generation}");
         let result = forum.import_unaccept(&key, cadre_post, now)?;
         if !result.duplicate {
-            tables::bump_generation(forum.conn(), &accept_generation_key(post.id))?;
+            tables::bump_generation(forum.conn(), &accept_generation_key(post_id))?;
         }
         Ok(outcome(result))
     }

@@ -1,7 +1,7 @@
 //! `cadre discourse …`: Cadre beside a Discourse forum (see docs/discourse.md).
 //!
 //! `check` prints what Cadre would do on the site (read-only); `serve` receives Discourse's webhooks on their own
-//! address, drains the write-back outbox and reconciles recent likes every 10 minutes; `reconcile` does that once; `write-back on|off` is the moderator's switch; `outbox` shows what is
+//! address, drains the write-back outbox and reconciles recent likes every 10 minutes; `reconcile` does that once; `import` reads a backup; `write-back on|off` is the moderator's switch; `outbox` shows what is
 //! pending or failed, and `outbox --retry` queues the failed rows again. A dedicated `serve` rather than a route of
 //! `cadre serve`: a community on Discourse does not need Cadre's member-facing forum, the webhook port is the only
 //! one Discourse must reach, and cadre-discourse stays free of cadre-web. Both may run at once on the same database
@@ -32,6 +32,12 @@ pub enum DiscourseCommand {
         /// How many recent posts (one admin API request each).
         #[arg(long, default_value_t = 50)]
         posts: usize,
+    },
+    /// Import a community's history from a Discourse backup (.tar.gz): users, categories, topics, posts, likes and
+    /// their removals, accepted answers. Resumable: run it again after an interruption.
+    Import {
+        /// The backup, as downloaded from Admin → Backups.
+        backup: std::path::PathBuf,
     },
     /// Turn write-back to Discourse on (queues the current badges and tier members once) or off.
     WriteBack {
@@ -125,6 +131,22 @@ pub fn run(cli: &Resolved, command: &DiscourseCommand) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         DiscourseCommand::Serve => serve(cli),
+        DiscourseCommand::Import { backup } => {
+            // Filters only: the import needs neither the API key nor the webhook secret.
+            let settings = cli.settings.discourse.clone().unwrap_or_default();
+            let mut forum = open_forum(cli)?;
+            let report = cadre_discourse::backup::import(&mut forum, &settings, backup, false)
+                .with_context(|| format!("importing {}", backup.display()))?;
+            println!(
+                "{} rows read: {} events recorded, {} already recorded, {} skipped (filtered). Write-back is {}.",
+                report.rows,
+                report.recorded,
+                report.duplicates,
+                report.skipped,
+                if forum.write_back_enabled()? { "on" } else { "off" }
+            );
+            Ok(exit::OK)
+        }
         DiscourseCommand::Reconcile { posts } => {
             let settings = settings(cli)?;
             let api = api(&settings)?;
