@@ -6,7 +6,11 @@
 //! the webhook's own dedup key, so the late webhook, if it comes, is a duplicate), a like Cadre holds that Discourse no
 //! longer shows is recorded as an unlike. A reconcile that finds nothing changes nothing. One request per post at the
 //! site's 60 a minute is why it covers recent posts only (history comes from the backup import, not built yet).
-//! Not built yet either: posts whose `post_created` was missed (`GET /posts.json`), and group and badge drift.
+//!
+//! Group drift ([`reconcile_groups`]): each mapped group's members (`GET /groups/{name}/members.json`) against the
+//! tier members Cadre holds. A tier member missing from the group (an admin removed them by hand) is queued again in
+//! the outbox; a group member Cadre never put there (an admin added them by hand) is **reported** to moderators (a
+//! notice), never removed. Not built yet: posts whose `post_created` was missed (`GET /posts.json`), badge drift.
 
 use hyper::Method;
 use rusqlite::params;
@@ -138,4 +142,103 @@ pub async fn reconcile_likes(api: &Api, forum: &ForumThread, posts: usize) -> Re
         report.likes_removed += removed;
     }
     Ok(report)
+}
+
+/// What a group reconcile found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupDrift {
+    /// Tier members missing from their group, queued again: (group, username).
+    pub requeued: Vec<(String, String)>,
+    /// Group members Cadre did not put there, reported: (group, username).
+    pub reported: Vec<(String, String)>,
+}
+
+/// Compare each mapped group with the tier's members and repair or report the drift. Reads `conn` (the forum's
+/// database) directly; writes outbox rows and moderators' notices, and only when something drifted. Needs write-back
+/// on (off, Cadre does not manage the groups yet and reports nothing).
+pub async fn reconcile_groups(
+    api: &Api,
+    conn: &rusqlite::Connection,
+    groups: &std::collections::BTreeMap<String, String>,
+    now: i64,
+) -> Result<GroupDrift, ReconcileError> {
+    tables::ensure(conn).map_err(cadre_core::forum::ForumError::from)?;
+    let mut drift = GroupDrift::default();
+    let on: bool = conn
+        .query_row("SELECT enabled FROM outbox_switch", [], |r| r.get(0))
+        .map_err(cadre_core::forum::ForumError::from)?;
+    if !on {
+        return Ok(drift);
+    }
+    for (tier, group) in groups {
+        let reply = api
+            .call(Method::GET, &format!("/groups/{}/members.json?limit=1000", crate::api::encode(group)), &[])
+            .await?;
+        if !reply.ok() {
+            tracing::warn!(group, status = reply.status, "reconcile: cannot list the group's members");
+            continue;
+        }
+        let present: Vec<(i64, String)> = reply
+            .body
+            .get("members")
+            .and_then(Value::as_array)
+            .map(|all| {
+                all.iter()
+                    .filter_map(|u| Some((u.get("id")?.as_i64()?, u.get("username")?.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let db = |e: rusqlite::Error| ReconcileError::Forum(e.into());
+        // Tier members Cadre put in the group (its mirror) that are no longer there: queue them again.
+        let mirrored: Vec<(i64, i64)> = conn
+            .prepare(
+                "SELECT g.member_id, CAST(substr(m.external_id, 16) AS INTEGER) FROM discourse_group_members g \
+                 JOIN members m ON m.id = g.member_id JOIN access a ON a.member_id = g.member_id AND a.tier = g.tier \
+                 WHERE g.tier = ?1",
+            )
+            .and_then(|mut s| s.query_map(params![tier], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(db)?;
+        for (member, user) in &mirrored {
+            if !present.iter().any(|(id, _)| id == user) {
+                conn.execute(
+                    "DELETE FROM discourse_group_members WHERE tier = ?1 AND member_id = ?2",
+                    params![tier, member],
+                )
+                .map_err(db)?;
+                conn.execute(
+                    "INSERT INTO outbox (change, member_id, subject, at) VALUES ('grant-access', ?1, ?2, ?3)",
+                    params![member, tier, now],
+                )
+                .map_err(db)?;
+                let name = tables::username(conn, *user).map_err(db)?.unwrap_or_else(|| user.to_string());
+                drift.requeued.push((group.clone(), name));
+            }
+        }
+        // Members nobody in Cadre put there: tell the moderators once per member, leave them in.
+        for (user, name) in &present {
+            if mirrored.iter().any(|(_, u)| u == user) {
+                continue;
+            }
+            let message = format!(
+                "{name} is in the Discourse group {group} (tier {tier}) but Cadre did not put them there: added by hand? \
+                 Cadre leaves them in; add them to the tier (cadre member add) or remove them in Discourse."
+            );
+            let known: bool = conn
+                .query_row(
+                    "SELECT COUNT(*) > 0 FROM notices WHERE topic = 'discourse-drift' AND message = ?1",
+                    params![message],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if !known {
+                conn.execute(
+                    "INSERT INTO notices (member_id, topic, message, at) VALUES (NULL, 'discourse-drift', ?1, ?2)",
+                    params![message, now],
+                )
+                .map_err(db)?;
+            }
+            drift.reported.push((group.clone(), name.clone()));
+        }
+    }
+    Ok(drift)
 }

@@ -138,7 +138,7 @@ impl Simulator {
             .route("/user_badges.json", post(grant))
             .route("/user_badges/{id}", delete(revoke))
             .route("/groups/{name}", get(show_group))
-            .route("/groups/{id}/members.json", axum::routing::put(add_members).delete(remove_members))
+            .route("/groups/{id}/members.json", get(list_members).put(add_members).delete(remove_members))
             .route("/admin/users/{id}", get(show_user))
             .route("/post_action_users.json", get(post_action_users))
             .with_state(SimState { sim: sim.clone() });
@@ -550,4 +550,22 @@ async fn post_action_users(
         .unwrap_or_default();
     let total = users.len();
     axum::Json(json!({"post_action_users": users, "total_rows_post_action_users": total})).into_response()
+}
+
+async fn list_members(State(s): State<SimState>, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let site = s.sim.site.lock().unwrap();
+    match site.groups.get(&name) {
+        Some((_, _, members)) => {
+            let members: Vec<Value> =
+                members.iter().filter_map(|u| site.users.get(u).map(|n| json!({"id": u, "username": n}))).collect();
+            let total = members.len();
+            axum::Json(json!({"members": members, "owners": [], "meta": {"total": total, "limit": 1000, "offset": 0}}))
+                .into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
+    }
 }

@@ -291,10 +291,34 @@ async fn badges_and_group_membership_reach_discourse_once_and_a_crash_mid_grant_
     let stored: i64 = conn.query_row("SELECT COUNT(*) FROM discourse_user_badges", [], |r| r.get(0)).unwrap();
     assert_eq!(stored, 2, "the user_badge ids are known again, for a later revoke");
 
+    // Drift: an admin removes bob from the group by hand, and adds dave, who has no tier.
+    {
+        let mut site = world.sim.site.lock().unwrap();
+        let members = &mut site.groups.get_mut("cadre-insiders").unwrap().2;
+        members.remove(&BOB.0);
+        members.insert(DAVE.0);
+    }
+    let groups = BTreeMap::from([("insiders".to_owned(), "cadre-insiders".to_owned())]);
+    let drift = cadre_discourse::reconcile::reconcile_groups(&w.api, &conn, &groups, 9).await.unwrap();
+    assert_eq!(drift.requeued, vec![("cadre-insiders".to_owned(), "bob".to_owned())]);
+    assert_eq!(drift.reported, vec![("cadre-insiders".to_owned(), "dave".to_owned())]);
+    w.drain(&conn, &world.declaration().await).await.unwrap();
+    let members: Vec<String> = world.sim.site.lock().unwrap().group_members("cadre-insiders").into_iter().collect();
+    assert_eq!(members, vec!["bob", "carol", "dave"], "bob is back; dave is reported, not removed");
+    let notices: i64 =
+        conn.query_row("SELECT COUNT(*) FROM notices WHERE topic = 'discourse-drift'", [], |r| r.get(0)).unwrap();
+    assert_eq!(notices, 1);
+    let again = cadre_discourse::reconcile::reconcile_groups(&w.api, &conn, &groups, 10).await.unwrap();
+    assert!(again.requeued.is_empty(), "nothing drifted since: nothing queued");
+    let notices: i64 =
+        conn.query_row("SELECT COUNT(*) FROM notices WHERE topic = 'discourse-drift'", [], |r| r.get(0)).unwrap();
+    assert_eq!(notices, 1, "reported once");
+
     // A revoke: a moderator takes carol's tier away; the group follows.
     world.forum.run(|f| f.conn().execute("DELETE FROM access WHERE tier = 'insiders'", []).unwrap()).await.unwrap();
     w.drain(&conn, &world.declaration().await).await.unwrap();
-    assert!(world.sim.site.lock().unwrap().group_members("cadre-insiders").is_empty());
+    let members: Vec<String> = world.sim.site.lock().unwrap().group_members("cadre-insiders").into_iter().collect();
+    assert_eq!(members, vec!["dave"], "the tier members left; the hand-added one stays");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -16,7 +16,7 @@ use clap::Subcommand;
 use super::{Resolved, exit, open_forum};
 use cadre_discourse::api::{Api, Budget};
 use cadre_discourse::outbox::Writer;
-use cadre_discourse::reconcile::reconcile_likes;
+use cadre_discourse::reconcile::{reconcile_groups, reconcile_likes};
 use cadre_discourse::server::{ForumThread, HOOK_PATH, HookState};
 use cadre_discourse::{DiscourseSettings, check};
 
@@ -27,7 +27,8 @@ pub enum DiscourseCommand {
     Check,
     /// Receive Discourse's webhooks (POST /hooks/discourse) and drain the write-back outbox, until interrupted.
     Serve,
-    /// Compare the likes of the most recent posts with Discourse's and record missed likes and unlikes.
+    /// Compare the likes of the most recent posts with Discourse's and record missed likes and unlikes; compare the
+    /// mapped groups with the tiers (re-add members removed by hand, report members added by hand).
     Reconcile {
         /// How many recent posts (one admin API request each).
         #[arg(long, default_value_t = 50)]
@@ -157,6 +158,15 @@ pub fn run(cli: &Resolved, command: &DiscourseCommand) -> anyhow::Result<u8> {
                 "{} posts compared: {} missed likes recorded, {} unlikes recorded, {} posts skipped.",
                 report.posts, report.likes_added, report.likes_removed, report.skipped
             );
+            let db = cli.db();
+            let conn = cadre_core::db::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            let drift = tokio.block_on(reconcile_groups(&api, &conn, &settings.groups, now_ms()))?;
+            for (group, name) in &drift.requeued {
+                println!("{name} was missing from {group}: queued to be added again.");
+            }
+            for (group, name) in &drift.reported {
+                println!("{name} is in {group} but not in its tier: reported to moderators, left in.");
+            }
             Ok(exit::OK)
         }
     }
@@ -201,6 +211,10 @@ fn serve(cli: &Resolved) -> anyhow::Result<u8> {
                     match reconcile_likes(&writer.api, &forum, RECONCILE_POSTS).await {
                         Ok(report) => tracing::info!(?report, "likes reconciled"),
                         Err(error) => tracing::warn!(%error, "reconciling likes"),
+                    }
+                    match reconcile_groups(&writer.api, &conn, &writer.groups, now_ms()).await {
+                        Ok(drift) => tracing::info!(?drift, "groups reconciled"),
+                        Err(error) => tracing::warn!(%error, "reconciling groups"),
                     }
                 }
                 let declaration = match forum.run(|f| f.plugin_mut().map(|p| p.declaration().clone())).await {
