@@ -69,9 +69,6 @@ pub struct ImportReport {
     pub skipped: u64,
 }
 
-/// One row's recording, run inside a batch.
-type Job = Box<dyn FnMut(&mut Forum, &mut ImportReport) -> Result<(), BackupError>>;
-
 /// The tables and columns kept, per table.
 const KEEP: &[(&str, &[&str])] = &[
     ("users", &["id", "username", "created_at"]),
@@ -223,6 +220,41 @@ fn post_payload(row: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
     }))
 }
 
+/// Record `rows` with `record`, [`BATCH`] per transaction. A row that fails stops the import (what was committed
+/// stays; the next run skips it by key).
+fn in_batches<T>(
+    forum: &mut Forum,
+    rows: impl Iterator<Item = rusqlite::Result<T>>,
+    bar: &indicatif::ProgressBar,
+    report: &mut ImportReport,
+    mut record: impl FnMut(&mut Forum, T, &mut ImportReport) -> Result<(), BackupError>,
+) -> Result<(), BackupError> {
+    let mut rows = rows.peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<T> = rows.by_ref().take(BATCH).collect::<Result<_, _>>()?;
+        let mut failure = None;
+        let mut counted = ImportReport::default();
+        let result = forum.batch(|forum| {
+            for row in chunk {
+                if let Err(error) = record(forum, row, &mut counted) {
+                    failure = Some(error);
+                    return Err(cadre_core::forum::ForumError::Invalid("a row of the backup was refused".into()));
+                }
+                bar.inc(1);
+            }
+            Ok(())
+        });
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        result?;
+        report.recorded += counted.recorded;
+        report.duplicates += counted.duplicates;
+        report.skipped += counted.skipped;
+    }
+    Ok(())
+}
+
 /// A PostgreSQL timestamp (`2023-02-09 10:19:46.324` UTC, as Discourse stores them) in ms.
 pub fn pg_time(text: &str) -> Option<i64> {
     let iso = format!("{}Z", text.replacen(' ', "T", 1).trim_end_matches("+00"));
@@ -255,132 +287,82 @@ pub fn import(
         "CREATE INDEX IF NOT EXISTS topics_id ON topics(id); CREATE INDEX IF NOT EXISTS users_id ON users(id);",
     )?;
 
-    // Users, then posts in time order, then likes and their removals, then accepted answers.
-    let users: Vec<(i64, String, i64)> = scratch
-        .prepare("SELECT id, username, created_at FROM users")?
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?.parse().unwrap_or(0),
-                r.get(1)?,
-                r.get::<_, Option<String>>(2)?.and_then(|t| pg_time(&t)).unwrap_or(0),
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
-    let posts: Vec<(i64, Value)> = scratch
-        .prepare(&format!("{POST_ROW} ORDER BY p.created_at, CAST(p.id AS INTEGER)"))?
-        .query_map([], |r| {
-            Ok((post_payload(r)?["created_at"].as_str().and_then(parse_time).unwrap_or(0), post_payload(r)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    let like_rows: Vec<(i64, i64, String, i64, Option<i64>)> = scratch
-        .prepare(
-            "SELECT CAST(a.post_id AS INTEGER), CAST(a.user_id AS INTEGER), u.username, a.created_at, a.deleted_at \
-             FROM post_actions a JOIN users u ON u.id = a.user_id WHERE a.post_action_type_id = '2' ORDER BY a.created_at",
-        )?
-        .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get::<_, Option<String>>(3)?.and_then(|t| pg_time(&t)).unwrap_or(0),
-                r.get::<_, Option<String>>(4)?.and_then(|t| pg_time(&t)),
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
+    // Users, then posts in time order, then likes and their removals, then accepted answers: each read from the
+    // scratch database as it is recorded, BATCH rows per transaction, so memory stays flat however large the forum.
     let has_answers: bool =
         scratch.query_row("SELECT COUNT(*) > 0 FROM discourse_solved_topic_answers", [], |r| r.get(0))?;
     let has_solved: bool =
         scratch.query_row("SELECT COUNT(*) > 0 FROM discourse_solved_solved_topics", [], |r| r.get(0))?;
     let accepts_sql = if has_answers {
-        "SELECT answer_post_id, created_at FROM discourse_solved_topic_answers"
+        "SELECT answer_post_id, created_at FROM discourse_solved_topic_answers ORDER BY created_at"
     } else if has_solved {
-        "SELECT answer_post_id, created_at FROM discourse_solved_solved_topics"
+        "SELECT answer_post_id, created_at FROM discourse_solved_solved_topics ORDER BY created_at"
     } else {
-        "SELECT value, created_at FROM topic_custom_fields WHERE name = 'accepted_answer_post_id'"
+        "SELECT value, created_at FROM topic_custom_fields WHERE name = 'accepted_answer_post_id' ORDER BY created_at"
     };
-    let accepts: Vec<(i64, i64)> = scratch
-        .prepare(accepts_sql)?
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, Option<String>>(0)?.and_then(|v| v.parse().ok()).unwrap_or(0),
-                r.get::<_, Option<String>>(1)?.and_then(|t| pg_time(&t)).unwrap_or(0),
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
-
-    let total = (users.len() + posts.len() + like_rows.len() + accepts.len()) as u64;
-    bar.set_length(total.max(1));
+    let total: i64 = scratch.query_row(
+        "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM posts) \
+         + (SELECT COUNT(*) FROM post_actions WHERE post_action_type_id = '2')",
+        [],
+        |r| r.get(0),
+    )?;
+    bar.set_length(total.max(1) as u64);
     bar.set_position(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg:12} [{bar:30}] {pos}/{len} ({eta})").expect("a valid template"),
     );
     bar.set_message("recording");
-    // Batches: one transaction per BATCH rows (what is committed stays; a re-run skips it by key).
-    let mut work: Vec<Job> = Vec::new();
-    for (id, name, joined) in users {
-        work.push(Box::new(move |forum, _| {
-            if id > 0 {
-                forum.import_member(&crate::tables::member_key(id), &name, joined)?;
-                crate::tables::remember_username(forum.conn(), id, &name)?;
-            }
-            Ok(())
-        }));
-    }
-    for (at, post) in posts {
-        let settings = settings.clone();
-        work.push(Box::new(move |forum, report| {
-            let handled = webhook::handle(forum, &settings, "post_created", &json!({"post": post}), at)?;
-            tally(report, &handled);
-            Ok(())
-        }));
-    }
-    let mut generations: std::collections::HashMap<(i64, i64), i64> = std::collections::HashMap::new();
-    for (post, user, name, at, removed) in like_rows {
-        // The how-many-th like of this pair, in the backup's order: the same key on every run.
-        let generation = generations.entry((post, user)).or_default();
-        let this = *generation;
-        *generation += 1;
-        work.push(Box::new(move |forum, report| {
-            let handled = webhook::like_with_generation(forum, post, user, &name, at, Some(this))?;
-            tally(report, &handled);
-            if let Some(removed) = removed {
-                let handled = webhook::unlike_by_id(forum, post, user, removed)?;
-                tally(report, &handled);
-            }
-            Ok(())
-        }));
-    }
-    for (post, at) in accepts {
-        work.push(Box::new(move |forum, report| {
-            let handled = webhook::solved_by_id(forum, post, true, at)?;
-            tally(report, &handled);
-            Ok(())
-        }));
-    }
-    let mut work = work.into_iter().peekable();
-    while work.peek().is_some() {
-        let chunk: Vec<_> = work.by_ref().take(BATCH).collect();
-        let mut failure = None;
-        let mut chunk_report = ImportReport::default();
-        forum
-            .batch(|forum| {
-                for mut job in chunk {
-                    if let Err(error) = job(forum, &mut chunk_report) {
-                        failure = Some(error);
-                        return Err(cadre_core::forum::ForumError::Invalid("import failed".into()));
-                    }
-                    bar.inc(1);
-                }
-                Ok(())
-            })
-            .or_else(|e| if failure.is_some() { Ok(()) } else { Err(e) })?;
-        if let Some(error) = failure {
-            return Err(error);
+    let time = |value: Option<String>| value.and_then(|t| pg_time(&t)).unwrap_or(0);
+    let number = |value: Option<String>| value.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+
+    let mut users = scratch.prepare("SELECT id, username, created_at FROM users")?;
+    let rows = users.query_map([], |r| Ok((number(r.get(0)?), r.get::<_, String>(1)?, time(r.get(2)?))))?;
+    in_batches(forum, rows, &bar, &mut report, |forum, (id, name, joined), _| {
+        if id > 0 {
+            forum.import_member(&crate::tables::member_key(id), &name, joined)?;
+            crate::tables::remember_username(forum.conn(), id, &name)?;
         }
-        report.recorded += chunk_report.recorded;
-        report.duplicates += chunk_report.duplicates;
-        report.skipped += chunk_report.skipped;
-    }
+        Ok(())
+    })?;
+
+    let mut posts = scratch.prepare(&format!("{POST_ROW} ORDER BY p.created_at, CAST(p.id AS INTEGER)"))?;
+    let rows = posts.query_map([], |r| Ok((time(r.get(6)?), post_payload(r)?)))?;
+    in_batches(forum, rows, &bar, &mut report, |forum, (at, post), report| {
+        tally(report, &webhook::handle(forum, settings, "post_created", &json!({ "post": post }), at)?);
+        Ok(())
+    })?;
+
+    // Each like's generation (the how-many-th like of this pair, in the backup's order): the same key on every run.
+    let mut likes = scratch.prepare(
+        "SELECT CAST(a.post_id AS INTEGER), CAST(a.user_id AS INTEGER), u.username, a.created_at, a.deleted_at, \
+                ROW_NUMBER() OVER (PARTITION BY a.post_id, a.user_id ORDER BY a.created_at) - 1 \
+         FROM post_actions a JOIN users u ON u.id = a.user_id WHERE a.post_action_type_id = '2' ORDER BY a.created_at",
+    )?;
+    let rows = likes.query_map([], |r| {
+        let removed: Option<String> = r.get(4)?;
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            time(r.get(3)?),
+            removed.and_then(|t| pg_time(&t)),
+            r.get::<_, i64>(5)?,
+        ))
+    })?;
+    in_batches(forum, rows, &bar, &mut report, |forum, (post, user, name, at, removed, generation), report| {
+        tally(report, &webhook::like_with_generation(forum, post, user, &name, at, Some(generation))?);
+        if let Some(removed) = removed {
+            tally(report, &webhook::unlike_by_id(forum, post, user, removed)?);
+        }
+        Ok(())
+    })?;
+
+    let mut accepts = scratch.prepare(accepts_sql)?;
+    let rows = accepts.query_map([], |r| Ok((number(r.get(0)?), time(r.get(1)?))))?;
+    in_batches(forum, rows, &bar, &mut report, |forum, (post, at), report| {
+        tally(report, &webhook::solved_by_id(forum, post, true, at)?);
+        Ok(())
+    })?;
     bar.finish_and_clear();
     Ok(report)
 }
