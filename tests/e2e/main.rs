@@ -54,3 +54,6 @@ mod browser;
 mod replay;
 /// `cadre serve --demo` as a newcomer runs it.
 mod serve;
+
+/// `cadre discourse serve` killed with SIGKILL while draining the outbox to the Discourse simulator.
+mod discourse;

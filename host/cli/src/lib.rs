@@ -21,6 +21,7 @@ pub mod settings;
 
 pub use cadre_bundled as bundled;
 pub use cadre_core::{Forum, ForumError, db, events, forum, program};
+pub use cadre_discourse as discourse;
 pub use cadre_import::{ingest, replay};
 pub use cadre_model as model;
 pub use cadre_runtime as runtime;

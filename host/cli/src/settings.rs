@@ -18,6 +18,12 @@
 //! [web]                      # cadre serve
 //! secure-cookies = true      # behind a TLS proxy: every cookie is marked Secure (default false)
 //! trusted-proxies = ["127.0.0.1", "10.0.0.0/8"]  # whose X-Forwarded-For names the client (default none)
+//!
+//! [discourse]                # cadre discourse …: secrets only from env vars or files (see cadre_discourse::settings)
+//! url = "http://127.0.0.1:3000"
+//! webhook-secret-file = "/run/secrets/discourse-webhook"
+//! [discourse.groups]
+//! insiders = "cadre-insiders"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -41,6 +47,8 @@ pub struct HostSettings {
     /// How the web forum is served.
     #[serde(default)]
     pub web: WebSettings,
+    /// Cadre beside a Discourse forum (`cadre discourse …`); see docs/discourse.md.
+    pub discourse: Option<cadre_discourse::DiscourseSettings>,
 }
 
 /// The `[limits]` table: each key overrides one default of [`Limits`].
@@ -83,6 +91,22 @@ pub enum SettingsError {
     },
 }
 
+/// Refuse a secret written into `[discourse]` by name only: TOML's own error would quote the line, value included.
+fn refuse_secrets(text: &str) -> Result<(), String> {
+    let Ok(table) = text.parse::<toml::Table>() else { return Ok(()) };
+    let Some(discourse) = table.get("discourse").and_then(|d| d.as_table()) else { return Ok(()) };
+    for key in discourse.keys() {
+        let secretish = key.contains("key") || key.contains("secret") || key.contains("password");
+        if secretish && !key.ends_with("-env") && !key.ends_with("-file") {
+            return Err(format!(
+                "discourse.{key}: secrets are never read from this file (it is often shared or committed); name an \
+                 environment variable ({key}-env) or a file ({key}-file) instead"
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl HostSettings {
     /// Read `path`; a missing file is fine when it was not asked for by name (`required = false`).
     pub fn load(path: &Path, required: bool) -> Result<HostSettings, SettingsError> {
@@ -91,12 +115,18 @@ impl HostSettings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(HostSettings::default()),
             Err(source) => return Err(SettingsError::Read { path: path.to_owned(), source }),
         };
+        refuse_secrets(&text).map_err(|message| SettingsError::Invalid { path: path.to_owned(), message })?;
         let settings: HostSettings = toml::from_str(&text)
             .map_err(|e| SettingsError::Invalid { path: path.to_owned(), message: e.to_string() })?;
         let proxies = settings.web.trusted_proxies.len();
         if proxies > MAX_TRUSTED_PROXIES {
             let message = format!("web.trusted-proxies: at most {MAX_TRUSTED_PROXIES} entries, found {proxies}");
             return Err(SettingsError::Invalid { path: path.to_owned(), message });
+        }
+        if let Some(discourse) = &settings.discourse {
+            discourse
+                .validate()
+                .map_err(|e| SettingsError::Invalid { path: path.to_owned(), message: e.to_string() })?;
         }
         Ok(settings)
     }
@@ -171,6 +201,20 @@ mod tests {
         std::fs::write(&path, "[limits]\nfuel = 5\n").unwrap();
         let error = HostSettings::load(&path, true).unwrap_err().to_string();
         assert!(error.contains("cadre.toml") && error.contains("fuel"), "{error}");
+    }
+
+    #[test]
+    fn a_discourse_table_is_read_and_a_secret_in_it_is_refused() {
+        let settings: HostSettings =
+            toml::from_str("[discourse]\nurl = \"http://127.0.0.1:3000\"\n[discourse.groups]\ninsiders = \"g\"\n")
+                .unwrap();
+        let discourse = settings.discourse.unwrap();
+        assert_eq!(discourse.groups["insiders"], "g");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cadre.toml");
+        std::fs::write(&path, "[discourse]\nurl = \"http://d\"\napi-key = \"sekrit-value\"\n").unwrap();
+        let error = HostSettings::load(&path, true).unwrap_err().to_string();
+        assert!(error.contains("api-key") && !error.contains("sekrit-value"), "{error}");
     }
 
     #[test]

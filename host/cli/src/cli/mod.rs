@@ -3,6 +3,7 @@
 //! Owns: flags, output formats (text and `--json`), exit codes. Does not own any rule: commands call the
 //! library modules (`runtime`, `bench`, …).
 
+mod discourse;
 mod moderation;
 mod output;
 mod plugin;
@@ -108,6 +109,9 @@ pub enum Command {
     },
     /// Serve the web forum, the moderator panel and the JSON API (`--demo` fills a demo community).
     Serve(serve::ServeArgs),
+    /// Cadre beside a Discourse forum: check, serve (webhooks in, write-back out), write-back on|off, outbox.
+    #[command(subcommand)]
+    Discourse(discourse::DiscourseCommand),
     /// Benchmarks, printed as tables of ratios measured in one run.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -158,6 +162,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Tick => moderation::tick(&cli),
         Command::Ingest { file, json } => moderation::ingest(&cli, file, *json),
         Command::Serve(args) => serve::run(&cli, args),
+        Command::Discourse(command) => discourse::run(&cli, command),
         Command::Bench(BenchCommand::Runtime { calls, json }) => bench_runtime(*calls, *json),
     };
     match result {

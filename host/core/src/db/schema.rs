@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// Version 1: the forum, the event log, the program's state and its projections (points, ledger, badges, access,
 /// queue), and the audit log.
@@ -228,4 +228,53 @@ ALTER TABLE plugin_versions ADD COLUMN installed_after INTEGER NOT NULL DEFAULT 
 ALTER TABLE program ADD COLUMN recompute_offer TEXT;                          -- JSON, set by a rollback; NULL: none
 UPDATE plugin_versions SET replaced = (SELECT MAX(o.id) FROM plugin_versions o WHERE o.id < plugin_versions.id);
 UPDATE program SET previous_version = (SELECT replaced FROM plugin_versions WHERE id = program.active_version);
+"#;
+
+/// Version 6: the write-back outbox, an extension point for adapters that mirror the forum's grants to another
+/// platform (Discourse badges and groups). While the switch is on, triggers on `badges` and `access` write one row per
+/// grant or revoke **in the transaction that changed them** — whatever changed them: a program's effect, a moderator,
+/// an approval, a recompute — so a crash can never apply an effect and lose its write-back, or the reverse. The
+/// adapter drains the rows; core only writes them. Off by default: an import or a replay queues nothing until a
+/// moderator turns write-back on (`forum::outbox`), which queues the current state once (`quiet = 1`).
+const V6: &str = r#"
+CREATE TABLE outbox_switch (
+    singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
+    enabled    INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO outbox_switch VALUES (1, 0);
+
+CREATE TABLE outbox (
+    id               INTEGER PRIMARY KEY,        -- the order changes happened in
+    change           TEXT NOT NULL CHECK (change IN ('grant-badge', 'revoke-badge', 'grant-access', 'revoke-access')),
+    member_id        INTEGER NOT NULL,
+    subject          TEXT NOT NULL,              -- the badge or tier
+    at               INTEGER NOT NULL,
+    quiet            INTEGER NOT NULL DEFAULT 0, -- 1: the state at switch-on, not news
+    state            TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  INTEGER NOT NULL DEFAULT 0, -- ms since epoch: not before (backoff)
+    last_error       TEXT,
+    remote_id        TEXT,                       -- what the other platform called it (a Discourse user_badge id)
+    done_at          INTEGER
+);
+CREATE INDEX outbox_pending ON outbox(state, id);
+
+CREATE TRIGGER outbox_badge_granted AFTER INSERT ON badges WHEN (SELECT enabled FROM outbox_switch) = 1
+BEGIN
+    INSERT INTO outbox (change, member_id, subject, at) VALUES ('grant-badge', NEW.member_id, NEW.badge, NEW.granted_at);
+END;
+CREATE TRIGGER outbox_badge_revoked AFTER DELETE ON badges WHEN (SELECT enabled FROM outbox_switch) = 1
+BEGIN
+    INSERT INTO outbox (change, member_id, subject, at)
+        VALUES ('revoke-badge', OLD.member_id, OLD.badge, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+END;
+CREATE TRIGGER outbox_access_granted AFTER INSERT ON access WHEN (SELECT enabled FROM outbox_switch) = 1
+BEGIN
+    INSERT INTO outbox (change, member_id, subject, at) VALUES ('grant-access', NEW.member_id, NEW.tier, NEW.granted_at);
+END;
+CREATE TRIGGER outbox_access_revoked AFTER DELETE ON access WHEN (SELECT enabled FROM outbox_switch) = 1
+BEGIN
+    INSERT INTO outbox (change, member_id, subject, at)
+        VALUES ('revoke-access', OLD.member_id, OLD.tier, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+END;
 "#;

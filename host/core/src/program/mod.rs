@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod moderation;
+pub mod outbox;
 pub mod reports;
 pub mod store_cache;
 

@@ -1,0 +1,571 @@
+//! A Discourse simulator for tests (feature `simulator`): an axum server on 127.0.0.1 implementing exactly the admin
+//! endpoints Cadre calls, with Discourse's status codes and bodies, and a webhook sender that builds deliveries from
+//! the payloads captured from a production Discourse (`tests/fixtures/*.fedora.json`), re-signed with the test
+//! secret, delivered as Discourse does: once, no retry after a connection failure, no event for an unlike or for the
+//! accept an accept of another answer replaces.
+//!
+//! Answers (from Discourse's controllers, see /work/shared/data/discourse/README.md): a wrong `Api-Key` is 403
+//! `invalid_access`; past `limit` admin requests in a window, 429 with `Retry-After` and `extras.wait_seconds`;
+//! `POST /user_badges.json` for an unknown user 404, a disabled badge 404, a single-grant badge already held returns
+//! the existing grant; `PUT /groups/{id}/members.json` all already members 422 `… is already a member of this
+//! group.`, no known name 400, automatic group 403. Owns only the test double; nothing in the binary uses it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde_json::{Value, json};
+
+use crate::signature::sign;
+
+/// A badge on the simulated site.
+#[derive(Debug, Clone)]
+pub struct SimBadge {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// 1 gold, 2 silver, 3 bronze.
+    pub badge_type_id: i64,
+    /// Enabled.
+    pub enabled: bool,
+    /// May be granted more than once.
+    pub multiple_grant: bool,
+}
+
+/// The simulated site's state.
+#[derive(Debug, Default)]
+pub struct Site {
+    /// Users: id → username.
+    pub users: BTreeMap<i64, String>,
+    /// Badges by id.
+    pub badges: BTreeMap<i64, SimBadge>,
+    /// Grants: user_badge id → (user id, badge id).
+    pub user_badges: BTreeMap<i64, (i64, i64)>,
+    /// Groups: name → (id, automatic, members).
+    pub groups: BTreeMap<String, (i64, bool, BTreeSet<i64>)>,
+    /// Likes: post id → users who like it now (an unlike removes the user and sends no webhook, as Discourse).
+    pub likes: BTreeMap<i64, BTreeSet<i64>>,
+    /// Grant requests that created a grant (a second grant of a single-grant badge creates none).
+    pub grants_created: u64,
+    /// Admin requests answered (429s included).
+    pub requests: u64,
+    /// 429s answered.
+    pub refused: u64,
+    /// How long each admin request takes to answer (a real site's latency; 0 by default).
+    pub latency: Duration,
+    next_id: i64,
+    window_start: Option<Instant>,
+    in_window: u32,
+}
+
+impl Site {
+    fn id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The usernames in a group.
+    pub fn group_members(&self, group: &str) -> BTreeSet<String> {
+        self.groups
+            .get(group)
+            .map(|(_, _, members)| members.iter().filter_map(|u| self.users.get(u).cloned()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The badge names a user holds.
+    pub fn badges_of(&self, username: &str) -> Vec<String> {
+        let Some((&user, _)) = self.users.iter().find(|(_, name)| *name == username) else { return Vec::new() };
+        let mut names: Vec<String> = self
+            .user_badges
+            .values()
+            .filter(|(u, _)| *u == user)
+            .filter_map(|(_, b)| self.badges.get(b).map(|b| b.name.clone()))
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// A running simulator.
+#[derive(Clone)]
+pub struct Simulator {
+    /// Its state.
+    pub site: Arc<Mutex<Site>>,
+    /// `http://127.0.0.1:port`.
+    pub url: String,
+    /// The admin API key it accepts.
+    pub api_key: String,
+    /// The webhook secret it signs with.
+    pub secret: String,
+    limit: u32,
+    window: Duration,
+}
+
+#[derive(Clone)]
+struct SimState {
+    sim: Simulator,
+}
+
+fn error(status: StatusCode, errors: &[&str], error_type: Option<&str>) -> Response {
+    let mut body = json!({ "errors": errors });
+    if let Some(t) = error_type {
+        body["error_type"] = json!(t);
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+impl Simulator {
+    /// Start a simulator on a free loopback port allowing `limit` admin requests per `window` (Discourse: 60 a minute).
+    pub async fn start(limit: u32, window: Duration) -> Simulator {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the simulator");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let sim = Simulator {
+            site: Arc::new(Mutex::new(Site::default())),
+            url,
+            api_key: "test-api-key-0123456789".into(),
+            secret: "test-webhook-secret".into(),
+            limit,
+            window,
+        };
+        let app = Router::new()
+            .route("/admin/badges.json", get(list_badges).post(create_badge))
+            .route("/user_badges.json", post(grant))
+            .route("/user_badges/{id}", delete(revoke))
+            .route("/groups/{name}", get(show_group))
+            .route("/groups/{id}/members.json", get(list_members).put(add_members).delete(remove_members))
+            .route("/admin/users/{id}", get(show_user))
+            .route("/post_action_users.json", get(post_action_users))
+            .with_state(SimState { sim: sim.clone() });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        sim
+    }
+
+    /// Add a user.
+    pub fn add_user(&self, id: i64, username: &str) {
+        self.site.lock().unwrap().users.insert(id, username.to_owned());
+    }
+
+    /// A like (`true`) or its removal on the site's side; the caller sends the `post_liked` webhook if any.
+    pub fn set_like(&self, post: i64, user: i64, liked: bool) {
+        let mut site = self.site.lock().unwrap();
+        let likers = site.likes.entry(post).or_default();
+        if liked {
+            likers.insert(user);
+        } else {
+            likers.remove(&user);
+        }
+    }
+
+    /// Add a group (automatic groups refuse members).
+    pub fn add_group(&self, name: &str, automatic: bool) -> i64 {
+        let mut site = self.site.lock().unwrap();
+        let id = site.id();
+        site.groups.insert(name.to_owned(), (id, automatic, BTreeSet::new()));
+        id
+    }
+
+    /// Wait as long as the site's latency says.
+    async fn pause(&self) {
+        let latency = self.site.lock().unwrap().latency;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+    }
+
+    /// Count an admin request against the budget: `Some(429)` past it.
+    fn admit(&self, headers: &HeaderMap) -> Option<Response> {
+        let key = headers.get("api-key").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mut site = self.site.lock().unwrap();
+        site.requests += 1;
+        if key != self.api_key {
+            return Some(error(
+                StatusCode::FORBIDDEN,
+                &["You are not permitted to view the requested resource."],
+                Some("invalid_access"),
+            ));
+        }
+        let now = Instant::now();
+        let start = *site.window_start.get_or_insert(now);
+        if now.duration_since(start) >= self.window {
+            site.window_start = Some(now);
+            site.in_window = 0;
+        }
+        if site.in_window >= self.limit {
+            site.refused += 1;
+            let left = self.window.saturating_sub(now.duration_since(site.window_start.unwrap()));
+            let seconds = left.as_secs_f64().ceil().max(1.0) as u64;
+            let body = json!({
+                "errors": [format!("You've performed this action too many times. Please wait {seconds} seconds before trying again.")],
+                "error_type": "rate_limit",
+                "extras": {"wait_seconds": seconds, "time_left": format!("{seconds} seconds")}
+            });
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+            // Discourse's Retry-After is whole seconds; a test's short window is honoured in fractions.
+            let retry = format!("{:.3}", left.as_secs_f64().max(0.001));
+            response.headers_mut().insert("retry-after", retry.parse().unwrap());
+            response
+                .headers_mut()
+                .insert("discourse-rate-limit-error-code", "admin_api_key_rate_limit".parse().unwrap());
+            return Some(response);
+        }
+        site.in_window += 1;
+        None
+    }
+
+    /// Deliver a webhook as Discourse does: the body signed with the secret, once. Returns the status, or `None`
+    /// when the connection failed (Discourse records that and never retries).
+    pub async fn deliver(&self, target: &str, event: &str, event_type: &str, body: &Value) -> Option<(u16, Value)> {
+        self.deliver_raw(target, event, event_type, serde_json::to_vec(body).unwrap(), None).await
+    }
+
+    /// Deliver raw bytes with a given signature (`None`: signed correctly).
+    pub async fn deliver_raw(
+        &self,
+        target: &str,
+        event: &str,
+        event_type: &str,
+        body: Vec<u8>,
+        signature: Option<String>,
+    ) -> Option<(u16, Value)> {
+        use http_body_util::{BodyExt, Full};
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .build_http::<Full<bytes::Bytes>>();
+        let signature = signature.unwrap_or_else(|| sign(self.secret.as_bytes(), &body));
+        let delivery = { self.site.lock().unwrap().id() };
+        let request = hyper::Request::post(format!("{target}/hooks/discourse"))
+            .header("content-type", "application/json")
+            .header("x-discourse-instance", self.url.as_str())
+            .header("x-discourse-event-id", delivery.to_string())
+            .header("x-discourse-event-type", event_type)
+            .header("x-discourse-event", event)
+            .header("x-discourse-event-signature", signature)
+            .body(Full::new(bytes::Bytes::from(body)))
+            .unwrap();
+        let response = client.request(request).await.ok()?;
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.ok()?.to_bytes();
+        Some((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+    }
+}
+
+fn fixture(text: &str, group: &str) -> Value {
+    let captured: Value = serde_json::from_str(text).expect("fixture");
+    captured["body"][group].clone()
+}
+
+/// A post's fields for a payload.
+#[derive(Debug, Clone)]
+pub struct SimPost {
+    /// posts.id
+    pub id: i64,
+    /// Author.
+    pub user_id: i64,
+    /// Author's name.
+    pub username: String,
+    /// topics.id
+    pub topic_id: i64,
+    /// 1 for the topic's first post.
+    pub post_number: i64,
+    /// Category.
+    pub category_id: i64,
+    /// 1 regular, 3 small action, 4 whisper.
+    pub post_type: i64,
+    /// `regular` or `private_message`.
+    pub archetype: &'static str,
+    /// Wiki.
+    pub wiki: bool,
+}
+
+impl SimPost {
+    /// A regular post.
+    pub fn new(id: i64, user: (i64, &str), topic_id: i64, post_number: i64) -> SimPost {
+        SimPost {
+            id,
+            user_id: user.0,
+            username: user.1.to_owned(),
+            topic_id,
+            post_number,
+            category_id: 7,
+            post_type: 1,
+            archetype: "regular",
+            wiki: false,
+        }
+    }
+
+    fn fill(&self, mut post: Value) -> Value {
+        post["id"] = json!(self.id);
+        post["user_id"] = json!(self.user_id);
+        post["username"] = json!(self.username);
+        post["topic_id"] = json!(self.topic_id);
+        post["post_number"] = json!(self.post_number);
+        post["category_id"] = json!(self.category_id);
+        post["post_type"] = json!(self.post_type);
+        post["topic_archetype"] = json!(self.archetype);
+        post["wiki"] = json!(self.wiki);
+        post["reply_to_post_number"] = if self.post_number > 1 { json!(1) } else { Value::Null };
+        post
+    }
+
+    /// The `post_created` body (the captured one, with these ids).
+    pub fn created(&self) -> Value {
+        json!({ "post": self.fill(fixture(include_str!("../tests/fixtures/post_created.fedora.json"), "post")) })
+    }
+
+    /// The `post_liked` body for a like by `liker`.
+    pub fn liked(&self, liker: (i64, &str)) -> Value {
+        let mut like = fixture(include_str!("../tests/fixtures/post_liked.fedora.json"), "like");
+        like["post"] = self.fill(like["post"].clone());
+        like["user"]["id"] = json!(liker.0);
+        like["user"]["username"] = json!(liker.1);
+        json!({ "like": like })
+    }
+
+    /// The `accepted_solution` / `unaccepted_solution` body.
+    pub fn solved(&self) -> Value {
+        json!({ "solved": self.fill(fixture(include_str!("../tests/fixtures/accepted_solution.fedora.json"), "solved")) })
+    }
+}
+
+async fn list_badges(State(s): State<SimState>, headers: HeaderMap) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let site = s.sim.site.lock().unwrap();
+    let badges: Vec<Value> = site
+        .badges
+        .values()
+        .map(|b| json!({"id": b.id, "name": b.name, "badge_type_id": b.badge_type_id, "enabled": b.enabled, "multiple_grant": b.multiple_grant}))
+        .collect();
+    axum::Json(json!({ "badges": badges })).into_response()
+}
+
+async fn create_badge(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let mut site = s.sim.site.lock().unwrap();
+    let name = form.get("name").cloned().unwrap_or_default();
+    if site.badges.values().any(|b| b.name == name) {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, &["Name has already been taken"], None);
+    }
+    let id = site.id();
+    let badge = SimBadge {
+        id,
+        name: name.clone(),
+        badge_type_id: form.get("badge_type_id").and_then(|t| t.parse().ok()).unwrap_or(3),
+        enabled: form.get("enabled").is_none_or(|e| e == "true"),
+        multiple_grant: form.get("multiple_grant").is_some_and(|m| m == "true"),
+    };
+    site.badges.insert(id, badge.clone());
+    axum::Json(json!({"badge": {"id": id, "name": name, "badge_type_id": badge.badge_type_id}})).into_response()
+}
+
+async fn grant(State(s): State<SimState>, headers: HeaderMap, Form(form): Form<BTreeMap<String, String>>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let mut site = s.sim.site.lock().unwrap();
+    let username = form.get("username").cloned().unwrap_or_default();
+    let Some((&user, _)) = site.users.iter().find(|(_, n)| **n == username) else {
+        return error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found"));
+    };
+    let badge_id: i64 = form.get("badge_id").and_then(|b| b.parse().ok()).unwrap_or(0);
+    let Some(badge) = site.badges.get(&badge_id).cloned().filter(|b| b.enabled) else {
+        return error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found"));
+    };
+    if !badge.multiple_grant
+        && let Some((&existing, _)) = site.user_badges.iter().find(|(_, (u, b))| *u == user && *b == badge_id)
+    {
+        return axum::Json(json!({"user_badge": {"id": existing, "badge_id": badge_id, "user_id": user}}))
+            .into_response();
+    }
+    let id = site.id();
+    site.user_badges.insert(id, (user, badge_id));
+    site.grants_created += 1;
+    axum::Json(json!({"user_badge": {"id": id, "badge_id": badge_id, "user_id": user, "granted_by_id": -1}}))
+        .into_response()
+}
+
+async fn revoke(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let id: i64 = id.trim_end_matches(".json").parse().unwrap_or(0);
+    match s.sim.site.lock().unwrap().user_badges.remove(&id) {
+        Some(_) => axum::Json(json!({"success": "OK"})).into_response(),
+        None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
+    }
+}
+
+async fn show_group(State(s): State<SimState>, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let name = name.trim_end_matches(".json");
+    match s.sim.site.lock().unwrap().groups.get(name) {
+        Some((id, automatic, members)) => {
+            axum::Json(json!({"group": {"id": id, "name": name, "automatic": automatic, "user_count": members.len()}}))
+                .into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
+    }
+}
+
+fn group_by_id(site: &mut Site, id: i64) -> Option<&mut (i64, bool, BTreeSet<i64>)> {
+    site.groups.values_mut().find(|(gid, _, _)| *gid == id)
+}
+
+fn named_users(site: &Site, form: &BTreeMap<String, String>) -> (Vec<(i64, String)>, Vec<String>) {
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for name in form.get("usernames").map(|u| u.split(',').map(str::trim).collect::<Vec<_>>()).unwrap_or_default() {
+        match site.users.iter().find(|(_, n)| *n == name) {
+            Some((&id, n)) => known.push((id, n.clone())),
+            None => unknown.push(name.to_owned()),
+        }
+    }
+    (known, unknown)
+}
+
+async fn add_members(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let mut site = s.sim.site.lock().unwrap();
+    let (known, _) = named_users(&site, &form);
+    let Some((_, automatic, members)) = group_by_id(&mut site, id) else {
+        return error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found"));
+    };
+    if *automatic {
+        return error(
+            StatusCode::FORBIDDEN,
+            &["You are not permitted to view the requested resource."],
+            Some("invalid_access"),
+        );
+    }
+    if known.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &["You supplied invalid parameters to the request: usernames"],
+            Some("invalid_parameters"),
+        );
+    }
+    let new: Vec<&(i64, String)> = known.iter().filter(|(u, _)| !members.contains(u)).collect();
+    if new.is_empty() {
+        let message = format!("'{}' is already a member of this group.", known[0].1);
+        return error(StatusCode::UNPROCESSABLE_ENTITY, &[message.as_str()], None);
+    }
+    let names: Vec<String> = new.iter().map(|(_, n)| n.clone()).collect();
+    for (u, _) in new {
+        members.insert(*u);
+    }
+    axum::Json(json!({"success": "OK", "usernames": names})).into_response()
+}
+
+async fn remove_members(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let mut site = s.sim.site.lock().unwrap();
+    let (known, unknown) = named_users(&site, &form);
+    let Some((_, _, members)) = group_by_id(&mut site, id) else {
+        return error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found"));
+    };
+    let mut removed = Vec::new();
+    let mut skipped = unknown;
+    for (u, n) in known {
+        if members.remove(&u) { removed.push(n) } else { skipped.push(n) }
+    }
+    axum::Json(json!({"success": "OK", "usernames": removed, "skipped_usernames": skipped})).into_response()
+}
+
+async fn show_user(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let id: i64 = id.trim_end_matches(".json").parse().unwrap_or(0);
+    match s.sim.site.lock().unwrap().users.get(&id) {
+        Some(name) => axum::Json(json!({"id": id, "username": name})).into_response(),
+        None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
+    }
+}
+
+async fn post_action_users(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<BTreeMap<String, String>>,
+) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let site = s.sim.site.lock().unwrap();
+    let post: i64 = query.get("id").and_then(|p| p.parse().ok()).unwrap_or(0);
+    if query.get("post_action_type_id").map(String::as_str) != Some("2") {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &["You supplied invalid parameters to the request: post_action_type_id"],
+            Some("invalid_parameters"),
+        );
+    }
+    let users: Vec<Value> = site
+        .likes
+        .get(&post)
+        .map(|likers| {
+            likers
+                .iter()
+                .filter_map(|u| site.users.get(u).map(|name| json!({"id": u, "username": name, "name": name})))
+                .collect()
+        })
+        .unwrap_or_default();
+    let total = users.len();
+    axum::Json(json!({"post_action_users": users, "total_rows_post_action_users": total})).into_response()
+}
+
+async fn list_members(State(s): State<SimState>, headers: HeaderMap, Path(name): Path<String>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let site = s.sim.site.lock().unwrap();
+    match site.groups.get(&name) {
+        Some((_, _, members)) => {
+            let members: Vec<Value> =
+                members.iter().filter_map(|u| site.users.get(u).map(|n| json!({"id": u, "username": n}))).collect();
+            let total = members.len();
+            axum::Json(json!({"members": members, "owners": [], "meta": {"total": total, "limit": 1000, "offset": 0}}))
+                .into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
+    }
+}
