@@ -195,6 +195,7 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
         .await
         .unwrap()
         .expect("the demo leaves bob a question without an accepted answer");
+    let bob_open_question = forum.ids().post(bob_open_question as u64);
 
     // A newcomer signs up and answers bob's question.
     s.open("/").await;
@@ -215,7 +216,7 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let url = client.current_url().await.unwrap();
-    let answer: u64 = url.fragment().and_then(|f| f.strip_prefix('p')).and_then(|id| id.parse().ok()).expect("#p<id>");
+    let answer: String = url.fragment().and_then(|f| f.strip_prefix('p')).map(str::to_owned).expect("#p<id>");
     assert!(s.page().await.contains("turn the sync option off and on again"));
     let profile_before = {
         s.open("/u/carol").await;

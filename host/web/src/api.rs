@@ -18,6 +18,7 @@ use super::client::ClientAddr;
 use super::error::{ApiError, WebError};
 use super::pages::SearchQuery;
 use super::panel;
+use super::post_ref::PostRef;
 use super::service::{self, PostAction};
 use cadre_core::forum::read;
 use cadre_model::PostKind;
@@ -41,58 +42,59 @@ fn check(who: &Who, headers: &HeaderMap) -> Result<(), WebError> {
     }
 }
 
+/// A read on a read-only connection (it does not wait behind writes); `None` is not found.
 async fn read<R: Send + 'static>(
     state: &AppState,
-    job: impl FnOnce(&cadre_core::forum::Forum) -> rusqlite::Result<Option<R>> + Send + 'static,
+    job: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<Option<R>> + Send + 'static,
 ) -> Result<R, ApiError> {
-    Ok(state.forum.run(move |forum| job(forum)).await??.ok_or(WebError::NotFound)?)
+    Ok(state.forum.read(job).await?.ok_or(WebError::NotFound)?)
 }
 
 /// `GET /api/categories`.
 pub async fn categories(State(state): State<AppState>, who: Who) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::categories(f.conn(), viewer).map(Some)).await?)
+    ok(read(&state, move |f| read::categories(f, viewer).map(Some)).await?)
 }
 
 /// `GET /api/latest`.
 pub async fn latest(State(state): State<AppState>, who: Who) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::topics(f.conn(), viewer, None).map(Some)).await?)
+    ok(read(&state, move |f| read::topics(f, viewer, None).map(Some)).await?)
 }
 
 /// `GET /api/c/{slug}`: the category and its topics.
 pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<String>) -> ApiResult {
     let viewer = who.viewer();
     ok(read(&state, move |f| {
-        let Some(category) = read::category(f.conn(), viewer, &slug)? else { return Ok(None) };
-        let topics = read::topics(f.conn(), viewer, Some(category.id))?;
+        let Some(category) = read::category(f, viewer, &slug)? else { return Ok(None) };
+        let topics = read::topics(f, viewer, Some(category.id))?;
         Ok(Some(json!({ "category": category, "topics": topics })))
     })
     .await?)
 }
 
 /// `GET /api/t/{topic}`.
-pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> ApiResult {
+pub async fn topic(State(state): State<AppState>, who: Who, id: PostRef) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::topic(f.conn(), viewer, id)).await?)
+    ok(read(&state, move |f| read::topic(f, viewer, id.number)).await?)
 }
 
 /// `GET /api/p/{post}`.
-pub async fn post(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> ApiResult {
+pub async fn post(State(state): State<AppState>, who: Who, id: PostRef) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::post(f.conn(), viewer, id)).await?)
+    ok(read(&state, move |f| read::post(f, viewer, id.number)).await?)
 }
 
 /// `GET /api/search?q=`.
 pub async fn search(State(state): State<AppState>, who: Who, Query(q): Query<SearchQuery>) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::search(f.conn(), viewer, &q.q).map(Some)).await?)
+    ok(read(&state, move |f| read::search(f, viewer, &q.q).map(Some)).await?)
 }
 
 /// `GET /api/u/{name}`: badges and visible activity.
 pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<String>) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::profile(f.conn(), viewer, &name)).await?)
+    ok(read(&state, move |f| read::profile(f, viewer, &name)).await?)
 }
 
 /// `GET /api/me`: who is logged in, and the CSRF token for writes.
@@ -172,7 +174,7 @@ pub async fn ask(
 ) -> ApiResult {
     check(&who, &headers)?;
     let topic = service::ask(&state, who.member()?, slug, p.title, p.body).await?;
-    ok(json!({ "topic": topic }))
+    ok(json!({ "topic": state.forum.ids().post(topic) }))
 }
 
 async fn respond(
@@ -185,7 +187,8 @@ async fn respond(
 ) -> ApiResult {
     check(&who, &headers)?;
     let (topic, post) = service::respond(&state, who.member()?, kind, parent, body).await?;
-    ok(json!({ "topic": topic, "post": post }))
+    let ids = state.forum.ids();
+    ok(json!({ "topic": ids.post(topic), "post": ids.post(post) }))
 }
 
 /// `POST /api/t/{topic}/answers`.
@@ -193,10 +196,10 @@ pub async fn answer(
     State(state): State<AppState>,
     who: Who,
     headers: HeaderMap,
-    Path(topic): Path<u64>,
+    topic: PostRef,
     Json(p): Json<NewPostBody>,
 ) -> ApiResult {
-    respond(state, who, headers, PostKind::Answer, topic, p.body).await
+    respond(state, who, headers, PostKind::Answer, topic.number, p.body).await
 }
 
 /// `POST /api/p/{post}/replies`.
@@ -204,35 +207,36 @@ pub async fn reply(
     State(state): State<AppState>,
     who: Who,
     headers: HeaderMap,
-    Path(post): Path<u64>,
+    post: PostRef,
     Json(p): Json<NewPostBody>,
 ) -> ApiResult {
-    respond(state, who, headers, PostKind::Reply, post, p.body).await
+    respond(state, who, headers, PostKind::Reply, post.number, p.body).await
 }
 
-async fn act(state: AppState, who: Who, headers: HeaderMap, post: u64, action: PostAction) -> ApiResult {
+async fn act(state: AppState, who: Who, headers: HeaderMap, post: PostRef, action: PostAction) -> ApiResult {
     check(&who, &headers)?;
-    let topic = service::act(&state, who.member()?, post, action).await?;
-    ok(json!({ "topic": topic, "post": post }))
+    let topic = service::act(&state, who.member()?, post.number, action).await?;
+    let ids = state.forum.ids();
+    ok(json!({ "topic": ids.post(topic), "post": ids.post(post.number) }))
 }
 
 /// `POST /api/p/{post}/like`.
-pub async fn like(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+pub async fn like(State(s): State<AppState>, who: Who, h: HeaderMap, p: PostRef) -> ApiResult {
     act(s, who, h, p, PostAction::Like).await
 }
 
 /// `POST /api/p/{post}/unlike`.
-pub async fn unlike(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+pub async fn unlike(State(s): State<AppState>, who: Who, h: HeaderMap, p: PostRef) -> ApiResult {
     act(s, who, h, p, PostAction::Unlike).await
 }
 
 /// `POST /api/p/{post}/accept`.
-pub async fn accept(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+pub async fn accept(State(s): State<AppState>, who: Who, h: HeaderMap, p: PostRef) -> ApiResult {
     act(s, who, h, p, PostAction::Accept).await
 }
 
 /// `POST /api/p/{post}/unaccept`.
-pub async fn unaccept(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+pub async fn unaccept(State(s): State<AppState>, who: Who, h: HeaderMap, p: PostRef) -> ApiResult {
     act(s, who, h, p, PostAction::Unaccept).await
 }
 

@@ -15,6 +15,7 @@ use super::AppState;
 use super::auth::Who;
 use super::error::WebError;
 use super::html::{badge, body_text, count, csrf, date, page};
+use super::post_ref::PostRef;
 use cadre_core::forum::read::{self, Post, TopicSummary};
 
 /// A rendered page.
@@ -74,7 +75,7 @@ fn topic_list(topics: &[TopicSummary]) -> Markup {
         table.topics {
             @for t in topics {
                 tr {
-                    td { a.topic-link href={ "/t/" (t.id) } { (t.title) } " "
+                    td { a.topic-link href={ "/t/" (t.public_id) } { (t.title) } " "
                          @if t.solved { span.solved { "✓ solved" } } }
                     td.muted { a href={ "/c/" (t.category) } { (t.category) } }
                     td.muted { @if let Some(a) = &t.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" } }
@@ -89,12 +90,8 @@ fn topic_list(topics: &[TopicSummary]) -> Markup {
 /// `GET /`: the categories the viewer may see, and the latest topics.
 pub async fn index(State(state): State<AppState>, who: Who) -> PageResult {
     let viewer = who.viewer();
-    let (categories, latest) = state
-        .forum
-        .run(move |forum| -> rusqlite::Result<_> {
-            Ok((read::categories(forum.conn(), viewer)?, read::topics(forum.conn(), viewer, None)?))
-        })
-        .await??;
+    let (categories, latest) =
+        state.forum.read(move |conn| Ok((read::categories(conn, viewer)?, read::topics(conn, viewer, None)?))).await?;
     respond(
         &who,
         "Forum",
@@ -118,7 +115,7 @@ pub async fn index(State(state): State<AppState>, who: Who) -> PageResult {
 /// `GET /latest`: the latest topics across the categories the viewer may see.
 pub async fn latest(State(state): State<AppState>, who: Who) -> PageResult {
     let viewer = who.viewer();
-    let topics = state.forum.run(move |forum| read::topics(forum.conn(), viewer, None)).await??;
+    let topics = state.forum.read(move |conn| read::topics(conn, viewer, None)).await?;
     respond(&who, "Latest", html! { h1 { "Latest topics" } (topic_list(&topics)) })
 }
 
@@ -132,12 +129,12 @@ pub async fn category_page(state: &AppState, who: &Who, slug: String, draft: Opt
     let viewer = who.viewer();
     let (category, topics) = state
         .forum
-        .run(move |forum| -> rusqlite::Result<_> {
-            let Some(category) = read::category(forum.conn(), viewer, &slug)? else { return Ok((None, vec![])) };
-            let topics = read::topics(forum.conn(), viewer, Some(category.id))?;
+        .read(move |conn| {
+            let Some(category) = read::category(conn, viewer, &slug)? else { return Ok((None, vec![])) };
+            let topics = read::topics(conn, viewer, Some(category.id))?;
             Ok((Some(category), topics))
         })
-        .await??;
+        .await?;
     let category = category.ok_or(WebError::NotFound)?;
     let ask = Draft::of(draft, DraftForm::Ask);
     let page = respond(
@@ -186,33 +183,33 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
     let own = me.is_some() && me == post.author_id;
     let reply = Draft::of(draft, DraftForm::Reply(post.id));
     html! {
-        article.card.post.(post.kind).accepted[post.accepted] id={ "p" (post.id) } {
+        article.card.post.(post.kind).accepted[post.accepted] id={ "p" (post.public_id) } {
             @if let Some(title) = &post.title { h1 { (title) } }
             div.meta {
                 (post.kind) " by "
                 @if let Some(a) = &post.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" }
                 " · " (date(post.created_at)) " · " span.likes { (count(post.likes, "like", "likes")) }
                 @if post.accepted { " · " span.solved { "✓ accepted answer" } }
-                " · " a href={ "/p/" (post.id) } { "link" }
+                " · " a href={ "/p/" (post.public_id) } { "link" }
             }
             div.body { (body_text(&post.body)) }
             @if who.member.is_some() {
                 div.actions {
                     @if !own {
-                        form method="post" action={ "/p/" (post.id) (if post.liked { "/unlike" } else { "/like" }) } {
+                        form method="post" action={ "/p/" (post.public_id) (if post.liked { "/unlike" } else { "/like" }) } {
                             (csrf(who))
                             button.like type="submit" { (if post.liked { "Unlike" } else { "Like" }) }
                         }
                     }
                     @if post.kind == "answer" && me.is_some() && me == asker {
-                        form method="post" action={ "/p/" (post.id) (if post.accepted { "/unaccept" } else { "/accept" }) } {
+                        form method="post" action={ "/p/" (post.public_id) (if post.accepted { "/unaccept" } else { "/accept" }) } {
                             (csrf(who))
                             button.accept.secondary type="submit" { (if post.accepted { "Unaccept" } else { "Accept this answer" }) }
                         }
                     }
                     details.reply open[reply.is_some()] {
                         summary { "Reply" }
-                        form method="post" action={ "/p/" (post.id) "/replies" } {
+                        form method="post" action={ "/p/" (post.public_id) "/replies" } {
                             (csrf(who))
                             @if let Some(d) = reply { (form_error(&d.error)) }
                             textarea name="body" rows="3" maxlength="65536" required autofocus[reply.is_some()]
@@ -223,7 +220,7 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
                 }
             }
             @for reply in replies {
-                div.reply.card id={ "p" (reply.id) } {
+                div.reply.card id={ "p" (reply.public_id) } {
                     div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (date(reply.created_at)) " · " (count(reply.likes, "like", "likes")) }
                     div.body { (body_text(&reply.body)) }
                 }
@@ -232,17 +229,23 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
     }
 }
 
-/// `GET /t/{topic}`: the question, its answers (the accepted one marked) and replies under what they answer.
-pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> PageResult {
-    topic_page(&state, &who, id, None).await
+/// `GET /t/{topic}`: the question, its answers (the accepted one marked) and replies under what they answer. An
+/// old numeric link to a topic the viewer may see is redirected to its public id.
+pub async fn topic(State(state): State<AppState>, who: Who, id: PostRef) -> PageResult {
+    if id.legacy {
+        let viewer = who.viewer();
+        let number = id.number;
+        state.forum.read(move |conn| read::topic_title(conn, viewer, number)).await?.ok_or(WebError::NotFound)?;
+        return Ok(Redirect::permanent(&format!("/t/{}", state.forum.ids().post(number))).into_response());
+    }
+    topic_page(&state, &who, id.number, None).await
 }
 
 /// A topic's page; with a draft, its answer form or a reply form shows the refused post again (and the page
 /// answers 400).
 pub async fn topic_page(state: &AppState, who: &Who, id: u64, draft: Option<&Draft>) -> PageResult {
     let viewer = who.viewer();
-    let topic =
-        state.forum.run(move |forum| read::topic(forum.conn(), viewer, id)).await??.ok_or(WebError::NotFound)?;
+    let topic = state.forum.read(move |conn| read::topic(conn, viewer, id)).await?.ok_or(WebError::NotFound)?;
     let parents: HashMap<u64, (Option<u64>, String)> =
         topic.posts.iter().map(|p| (p.id, (p.parent, p.kind.clone()))).collect();
     let replies_to = |root: u64| -> Vec<&Post> {
@@ -264,7 +267,7 @@ pub async fn topic_page(state: &AppState, who: &Who, id: u64, draft: Option<&Dra
             @if who.member.is_some() {
                 section.card #answer {
                     h2 { "Your answer" }
-                    form method="post" action={ "/t/" (topic.question.id) "/answers" } {
+                    form method="post" action={ "/t/" (topic.question.public_id) "/answers" } {
                         (csrf(who))
                         @if let Some(d) = answer { (form_error(&d.error)) }
                         textarea #answer-body name="body" rows="6" maxlength="65536" required
@@ -281,10 +284,10 @@ pub async fn topic_page(state: &AppState, who: &Who, id: u64, draft: Option<&Dra
 }
 
 /// `GET /p/{post}`: a permalink, redirected to its place in the topic.
-pub async fn permalink(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> PageResult {
+pub async fn permalink(State(state): State<AppState>, who: Who, id: PostRef) -> PageResult {
     let viewer = who.viewer();
-    let post = state.forum.run(move |forum| read::post(forum.conn(), viewer, id)).await??.ok_or(WebError::NotFound)?;
-    Ok(Redirect::to(&format!("/t/{}#p{}", post.topic, post.id)).into_response())
+    let post = state.forum.read(move |conn| read::post(conn, viewer, id.number)).await?.ok_or(WebError::NotFound)?;
+    Ok(Redirect::to(&format!("/t/{}#p{}", post.public_topic, post.public_id)).into_response())
 }
 
 /// The search form's query.
@@ -302,13 +305,13 @@ pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query
     let lookup = q.clone();
     let hits = state
         .forum
-        .run(move |forum| -> rusqlite::Result<Vec<(Post, Option<String>)>> {
-            read::search(forum.conn(), viewer, &lookup)?
+        .read(move |conn| -> rusqlite::Result<Vec<(Post, Option<String>)>> {
+            read::search(conn, viewer, &lookup)?
                 .into_iter()
-                .map(|p| Ok((p.clone(), read::topic_title(forum.conn(), viewer, p.topic)?)))
+                .map(|p| Ok((p.clone(), read::topic_title(conn, viewer, p.topic)?)))
                 .collect()
         })
-        .await??;
+        .await?;
     respond(
         &who,
         "Search",
@@ -330,7 +333,7 @@ fn post_line(post: &Post, title: Option<&str>) -> Markup {
     let excerpt: String = post.body.chars().take(160).collect();
     html! {
         div.card.hit {
-            a href={ "/p/" (post.id) } { (title.unwrap_or("(topic)")) } " "
+            a href={ "/p/" (post.public_id) } { (title.unwrap_or("(topic)")) } " "
             span.muted { (post.kind) " · " (date(post.created_at)) }
             p { (excerpt) }
         }
@@ -342,16 +345,16 @@ pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<S
     let viewer = who.viewer();
     let found = state
         .forum
-        .run(move |forum| -> rusqlite::Result<_> {
-            let Some(profile) = read::profile(forum.conn(), viewer, &name)? else { return Ok(None) };
+        .read(move |conn| {
+            let Some(profile) = read::profile(conn, viewer, &name)? else { return Ok(None) };
             let titles = profile
                 .recent
                 .iter()
-                .map(|p| read::topic_title(forum.conn(), viewer, p.topic))
+                .map(|p| read::topic_title(conn, viewer, p.topic))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some((profile, titles)))
         })
-        .await??;
+        .await?;
     let (profile, titles) = found.ok_or(WebError::NotFound)?;
     respond(
         &who,

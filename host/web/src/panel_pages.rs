@@ -252,7 +252,7 @@ pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
                         tr { td { (f.label) } td { (figure(f.value)) } td.muted { @if let Some(t) = f.threshold { "needs " (figure(t)) } } }
                     } }
                     @if !n.evidence.posts.is_empty() {
-                        p { "Best posts: " @for p in &n.evidence.posts { a href={ "/p/" (p) } { "#" (p) } " " } }
+                        p { "Best posts: " @for (i, p) in n.evidence.posts.iter().enumerate() { a href={ "/p/" (state.forum.ids().post(*p)) } { "post " (i + 1) } " " } }
                     }
                     @if !n.evidence.flags.is_empty() {
                         ul.error { @for f in &n.evidence.flags { li { (f) } } }

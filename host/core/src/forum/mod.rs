@@ -8,6 +8,7 @@
 mod actions;
 mod import;
 pub mod names;
+pub mod public_ids;
 pub mod read;
 pub mod visibility;
 
