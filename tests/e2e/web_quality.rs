@@ -111,3 +111,51 @@ async fn every_api_refusal_is_an_error_object_with_its_status_and_html_routes_an
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(page.starts_with("<!DOCTYPE html>") && page.contains("/static/style.css"), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn long_lists_come_in_pages_with_older_and_newest_links_that_name_no_numbers() {
+    let w = world(true);
+    w.state
+        .forum
+        .run(|forum| {
+            let general: i64 =
+                forum.conn().query_row("SELECT id FROM categories WHERE slug = 'general'", [], |r| r.get(0)).unwrap();
+            let author = forum.member_id("plain").unwrap();
+            for n in 0..70 {
+                let post = cadre::forum::NewPost {
+                    kind: cadre_model::PostKind::Question,
+                    author,
+                    category: Some(general as u64),
+                    parent: None,
+                    title: Some(format!("Paged topic {n:02}")),
+                    body: format!("Body of paged topic {n:02}"),
+                    at: crate::util::day(10) + n,
+                };
+                forum.create_post(&format!("paged-{n}"), post).unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    let plain = w.visitor(Some(w.plain)).await;
+    for first in ["/latest", "/c/general", "/search?q=paged+topic"] {
+        let (status, _, page1) = w.get(&plain, first).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        assert!(page1.contains("Paged topic 69") && !page1.contains("Newest"), "{first}: newest first");
+        let older = page1.split("rel=\"next\" href=\"").nth(1).expect("an Older link").split('"').next().unwrap();
+        let older = older.replace("&amp;", "&");
+        let after = older.split("after=").nth(1).unwrap();
+        let (_, id) = after.split_once('.').unwrap();
+        assert_eq!(id.len(), 16, "the cursor names a public id: {after}");
+        let (status, _, page2) = w.get(&plain, &older).await;
+        assert_eq!(status, StatusCode::OK, "{older}");
+        assert!(page2.contains("Newest"), "{older}: a link back");
+        for n in 0..70 {
+            let name = format!("Paged topic {n:02}<");
+            let on = [&page1, &page2].iter().filter(|p| p.contains(&name)).count();
+            assert_eq!(on, 1, "{first}: {name} on exactly one page");
+        }
+        assert!(!page2.contains("Paged topic 69<"), "{older}: page two starts after page one");
+    }
+    let (_, _, short) = w.get(&plain, "/search?q=pa").await;
+    assert!(short.contains("at least 3 letters"), "too short to look up");
+}

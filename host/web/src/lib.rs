@@ -20,6 +20,7 @@ pub mod forum_thread;
 mod html;
 pub mod limits;
 mod pages;
+mod paging;
 mod panel;
 mod panel_pages;
 mod post_ref;

@@ -15,6 +15,7 @@ use super::AppState;
 use super::auth::Who;
 use super::error::WebError;
 use super::html::{badge, body_text, count, csrf, date, page};
+use super::paging::{self, ListQuery};
 use super::post_ref::PostRef;
 use cadre_core::forum::read::{self, Post, TopicSummary};
 
@@ -112,30 +113,50 @@ pub async fn index(State(state): State<AppState>, who: Who) -> PageResult {
     )
 }
 
-/// `GET /latest`: the latest topics across the categories the viewer may see.
-pub async fn latest(State(state): State<AppState>, who: Who) -> PageResult {
+/// `GET /latest?after=`: the latest topics across the categories the viewer may see, a page at a time.
+pub async fn latest(State(state): State<AppState>, who: Who, Query(query): Query<ListQuery>) -> PageResult {
     let viewer = who.viewer();
-    let topics = state.forum.read(move |conn| read::topics(conn, viewer, None)).await?;
-    respond(&who, "Latest", html! { h1 { "Latest topics" } (topic_list(&topics)) })
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let topics = state.forum.read(move |conn| read::topics_page(conn, viewer, None, after)).await?;
+    let pager = paging::pager(state.forum.ids(), "/latest?", after.is_some(), topics.next);
+    respond(&who, "Latest", html! { h1 { "Latest topics" } (topic_list(&topics.items)) (pager) })
 }
 
-/// `GET /c/{slug}`: a category's topics and, for members, the form to ask a question.
-pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<String>) -> PageResult {
-    category_page(&state, &who, slug, None).await
+/// `GET /c/{slug}?after=`: a category's topics, a page at a time, and, for members, the form to ask a question.
+pub async fn category(
+    State(state): State<AppState>,
+    who: Who,
+    Path(slug): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> PageResult {
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    category_page_after(&state, &who, slug, None, after).await
 }
 
 /// A category's page; with a draft, its ask form shows the refused question again (and the page answers 400).
 pub async fn category_page(state: &AppState, who: &Who, slug: String, draft: Option<&Draft>) -> PageResult {
+    category_page_after(state, who, slug, draft, None).await
+}
+
+async fn category_page_after(
+    state: &AppState,
+    who: &Who,
+    slug: String,
+    draft: Option<&Draft>,
+    after: Option<read::Cursor>,
+) -> PageResult {
     let viewer = who.viewer();
-    let (category, topics) = state
+    let (category, page) = state
         .forum
         .read(move |conn| {
-            let Some(category) = read::category(conn, viewer, &slug)? else { return Ok((None, vec![])) };
-            let topics = read::topics(conn, viewer, Some(category.id))?;
-            Ok((Some(category), topics))
+            let Some(category) = read::category(conn, viewer, &slug)? else { return Ok((None, None)) };
+            let page = read::topics_page(conn, viewer, Some(category.id), after)?;
+            Ok((Some(category), Some(page)))
         })
         .await?;
-    let category = category.ok_or(WebError::NotFound)?;
+    let (Some(category), Some(page)) = (category, page) else { return Err(WebError::NotFound) };
+    let topics = page.items;
+    let pager = paging::pager(state.forum.ids(), &format!("/c/{}?", category.slug), after.is_some(), page.next);
     let ask = Draft::of(draft, DraftForm::Ask);
     let page = respond(
         who,
@@ -143,6 +164,7 @@ pub async fn category_page(state: &AppState, who: &Who, slug: String, draft: Opt
         html! {
             h1 { (category.name) @if category.private { " " span.private-tag { "private" } } }
             (topic_list(&topics))
+            (pager)
             @if who.member.is_some() {
                 section.card #ask {
                     h2 { "Ask a question" }
@@ -298,20 +320,27 @@ pub struct SearchQuery {
     pub q: String,
 }
 
-/// `GET /search?q=`: posts the viewer may see whose title or text contains the words.
-pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query<SearchQuery>) -> PageResult {
+/// `GET /search?q=&after=`: posts the viewer may see whose title or text contains the words, a page at a time.
+pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query<ListQuery>) -> PageResult {
     let viewer = who.viewer();
     let q = query.q.chars().take(read::MAX_QUERY).collect::<String>();
     let lookup = q.clone();
-    let hits = state
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let (hits, next) = state
         .forum
-        .read(move |conn| -> rusqlite::Result<Vec<(Post, Option<String>)>> {
-            read::search(conn, viewer, &lookup)?
+        .read(move |conn| -> rusqlite::Result<(Vec<(Post, Option<String>)>, Option<read::Cursor>)> {
+            let page = read::search_page(conn, viewer, &lookup, after)?;
+            let hits = page
+                .items
                 .into_iter()
                 .map(|p| Ok((p.clone(), read::topic_title(conn, viewer, p.topic)?)))
-                .collect()
+                .collect::<rusqlite::Result<_>>()?;
+            Ok((hits, page.next))
         })
         .await?;
+    let base = format!("/search?q={}&", form_urlencoded(&q));
+    let pager = paging::pager(state.forum.ids(), &base, after.is_some(), next);
+    let short = q.trim().chars().count() < read::MIN_QUERY;
     respond(
         &who,
         "Search",
@@ -322,11 +351,29 @@ pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query
                 button type="submit" { "Search" }
             }
             @if !q.trim().is_empty() {
-                p.muted { (hits.len()) " results for “" (q) "”" }
-                @for (post, title) in &hits { (post_line(post, title.as_deref())) }
+                @if short {
+                    p.muted { "Type at least " (read::MIN_QUERY) " letters to search." }
+                } @else {
+                    p.muted { (hits.len()) " results for “" (q) "”" @if next.is_some() { " on this page" } }
+                    @for (post, title) in &hits { (post_line(post, title.as_deref())) }
+                    (pager)
+                }
             }
         },
     )
+}
+
+/// `text` as a URL query value.
+fn form_urlencoded(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
 }
 
 fn post_line(post: &Post, title: Option<&str>) -> Markup {
