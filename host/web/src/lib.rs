@@ -19,6 +19,7 @@ mod forms;
 pub mod forum_thread;
 mod html;
 pub mod limits;
+mod markdown;
 mod pages;
 mod paging;
 mod panel;

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::Who;
 use super::error::WebError;
-use super::html::{badge, body_text, count, csrf, date, page};
+use super::html::{ago, badge, count, csrf, date, page};
+use super::markdown;
 use super::paging::{self, ListQuery};
 use super::post_ref::PostRef;
 use cadre_core::forum::read::{self, Post, TopicSummary};
@@ -81,7 +82,8 @@ fn topic_list(topics: &[TopicSummary]) -> Markup {
                     td.muted { a href={ "/c/" (t.category) } { (t.category) } }
                     td.muted { @if let Some(a) = &t.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" } }
                     td.muted { (count(t.answers, "answer", "answers")) }
-                    td.muted { (date(t.created_at)) }
+                    td.muted { (count(t.likes, "like", "likes")) }
+                    td.muted { "active " (ago(t.last_activity_at)) }
                 }
             }
         }
@@ -210,11 +212,11 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
             div.meta {
                 (post.kind) " by "
                 @if let Some(a) = &post.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" }
-                " · " (date(post.created_at)) " · " span.likes { (count(post.likes, "like", "likes")) }
+                " · " (ago(post.created_at)) " · " span.likes { (count(post.likes, "like", "likes")) }
                 @if post.accepted { " · " span.solved { "✓ accepted answer" } }
                 " · " a href={ "/p/" (post.public_id) } { "link" }
             }
-            div.body { (body_text(&post.body)) }
+            div.body { (markdown::render(&post.body)) }
             @if who.member.is_some() {
                 div.actions {
                     @if !own {
@@ -243,8 +245,8 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
             }
             @for reply in replies {
                 div.reply.card id={ "p" (reply.public_id) } {
-                    div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (date(reply.created_at)) " · " (count(reply.likes, "like", "likes")) }
-                    div.body { (body_text(&reply.body)) }
+                    div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (ago(reply.created_at)) " · " (count(reply.likes, "like", "likes")) }
+                    div.body { (markdown::render(&reply.body)) }
                 }
             }
         }
@@ -377,11 +379,11 @@ fn form_urlencoded(text: &str) -> String {
 }
 
 fn post_line(post: &Post, title: Option<&str>) -> Markup {
-    let excerpt: String = post.body.chars().take(160).collect();
+    let excerpt: String = markdown::plain(&post.body).chars().take(160).collect();
     html! {
         div.card.hit {
             a href={ "/p/" (post.public_id) } { (title.unwrap_or("(topic)")) } " "
-            span.muted { (post.kind) " · " (date(post.created_at)) }
+            span.muted { (post.kind) " · " (ago(post.created_at)) }
             p { (excerpt) }
         }
     }
