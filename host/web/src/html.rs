@@ -138,7 +138,7 @@ pub fn ago(ms: i64) -> Markup {
 }
 
 #[cfg(test)]
-mod tests {
+mod relative_time_tests {
     use super::ago_from;
 
     #[test]

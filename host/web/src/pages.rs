@@ -322,6 +322,9 @@ pub struct SearchQuery {
     pub q: String,
 }
 
+/// Search hits with the titles of their topics.
+type Hits = Vec<(Post, Option<String>)>;
+
 /// `GET /search?q=&after=`: posts the viewer may see whose title or text contains the words, a page at a time.
 pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query<ListQuery>) -> PageResult {
     let viewer = who.viewer();
@@ -330,7 +333,7 @@ pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query
     let after = paging::cursor(state.forum.ids(), query.after.as_deref());
     let (hits, next) = state
         .forum
-        .read(move |conn| -> rusqlite::Result<(Vec<(Post, Option<String>)>, Option<read::Cursor>)> {
+        .read(move |conn| -> rusqlite::Result<(Hits, Option<read::Cursor>)> {
             let page = read::search_page(conn, viewer, &lookup, after)?;
             let hits = page
                 .items
