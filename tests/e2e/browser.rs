@@ -1,6 +1,7 @@
 //! Browser tests: Debian's headless Chromium, driven through chromedriver (WebDriver, `fantoccini`), against the
 //! real server on a loopback port with the demo community. One story, step by step as members and moderators
-//! click through it; screenshots of the key pages go to `target/browser-screenshots/`.
+//! click through it; screenshots of the key pages go to `target/browser-screenshots/`, each at 390 px (a phone) and
+//! 1280 px wide, and every page visited must fit both widths without horizontal scrolling.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`apt-get install -y chromium chromium-driver`; `.ci/run`
 //! installs them). Without them the test fails and says so: it never passes silently.
@@ -105,6 +106,31 @@ struct Session<'a> {
 impl Session<'_> {
     async fn open(&self, path: &str) {
         self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+        self.fits(path).await;
+    }
+
+    /// The page is no wider than the window at 390 px (a phone) and at 1280 px: no horizontal scrolling.
+    async fn fits(&self, what: &str) {
+        for width in [390, 1280] {
+            self.client.set_window_size(width, 1000).await.unwrap();
+            let sizes = self
+                .client
+                .execute(
+                    "const wide = [...document.querySelectorAll('body *')]
+                         .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+                         .map(e => e.tagName + '.' + e.className).slice(0, 5).join(' ');
+                     return [document.documentElement.scrollWidth, window.innerWidth, wide];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let (scroll, inner) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
+            assert!(
+                scroll <= inner,
+                "{what} at {width} px: {scroll} px of content in a {inner} px window: {}",
+                sizes[2]
+            );
+        }
     }
 
     /// Wait for an element (the page a click started may still be loading): up to 30 s, as CI runs other tests beside.
@@ -146,7 +172,13 @@ impl Session<'_> {
         self.client.source().await.unwrap()
     }
 
+    /// Screenshots at 390 px and 1280 px (`name-390.png`, `name.png`), each width checked to fit.
     async fn shot(&self, name: &str) {
+        self.fits(name).await;
+        self.client.set_window_size(390, 1000).await.unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(screenshots().join(format!("{name}-390.png")), png).unwrap();
+        self.client.set_window_size(1280, 1000).await.unwrap();
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
     }
@@ -206,7 +238,11 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
     s.click("#submit").await;
     assert_eq!(s.text("#me").await, "carol");
     s.open(&format!("/t/{bob_open_question}")).await;
-    s.fill("#answer-body", "Open the settings, turn the sync option off and on again: it rebuilds the index.").await;
+    // A long unbroken URL must wrap on a phone, not widen the page.
+    let long_url = format!("https://example.org/{}", "very-long-path-segment".repeat(12));
+    let text =
+        format!("Open the settings, turn the sync option off and on again: it rebuilds the index. See {long_url}");
+    s.fill("#answer-body", &text).await;
     s.click("#answer-submit").await;
     s.wait("article.answer:last-of-type").await;
     for _ in 0..300 {
