@@ -282,6 +282,9 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
     // The moderator approves dave's nomination from the review queue.
     s.log_in("mod", demo::PASSWORD).await;
     s.open("/mod/queue").await;
+    // The evidence names its best posts by their topics' titles, linked by public id.
+    let best = s.text(".nomination .best-posts").await;
+    assert!(best.contains('“') && !best.contains("(a post)"), "{best}");
     s.shot("moderator-queue").await;
     let dave = "//section[contains(@class,'nomination')][.//a[text()='dave']]";
     let section = client.find(Locator::XPath(dave)).await.unwrap();

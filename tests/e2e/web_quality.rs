@@ -159,3 +159,15 @@ async fn long_lists_come_in_pages_with_older_and_newest_links_that_name_no_numbe
     let (_, _, short) = w.get(&plain, "/search?q=pa").await;
     assert!(short.contains("at least 3 letters"), "too short to look up");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn posts_and_profiles_show_generated_avatars_and_relative_times_with_the_exact_time_on_hover() {
+    let w = world(false);
+    let plain = w.visitor(Some(w.plain)).await;
+    let (_, _, topic) = w.get(&plain, &format!("/t/{}", w.id(1))).await;
+    assert!(topic.contains("<span class=\"avatar c") && topic.contains("aria-hidden=\"true\">P</span>"), "{topic}");
+    assert!(topic.contains(" ago</time>") && topic.contains(" UTC\""), "relative time, exact on hover: {topic}");
+    assert!(!topic.contains("style="), "no inline style (the content security policy forbids it)");
+    let (_, _, profile) = w.get(&plain, "/u/insider").await;
+    assert!(profile.contains("aria-hidden=\"true\">I</span>insider"), "{profile}");
+}

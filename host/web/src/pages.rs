@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::Who;
 use super::error::WebError;
-use super::html::{ago, badge, count, csrf, date, page};
+use super::html::{ago, avatar, badge, count, csrf, date, page};
 use super::markdown;
 use super::paging::{self, ListQuery};
 use super::post_ref::PostRef;
@@ -210,6 +210,7 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
         article.card.post.(post.kind).accepted[post.accepted] id={ "p" (post.public_id) } {
             @if let Some(title) = &post.title { h1 { (title) } }
             div.meta {
+                @if let Some(a) = &post.author { (avatar(a)) }
                 (post.kind) " by "
                 @if let Some(a) = &post.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" }
                 " · " (ago(post.created_at)) " · " span.likes { (count(post.likes, "like", "likes")) }
@@ -412,7 +413,7 @@ pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<S
         &who,
         &profile.name,
         html! {
-            h1 { (profile.name) }
+            h1 { (avatar(&profile.name)) (profile.name) }
             p.muted { "Member since " (date(profile.joined_at)) " · " (count(profile.posts, "post", "posts")) }
             h2 { "Badges" }
             @if profile.badges.is_empty() { p.muted { "No badges yet." } }
