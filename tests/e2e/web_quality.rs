@@ -137,7 +137,7 @@ async fn long_lists_come_in_pages_with_older_and_newest_links_that_name_no_numbe
         .await
         .unwrap();
     let plain = w.visitor(Some(w.plain)).await;
-    for first in ["/latest", "/c/general", "/search?q=paged+topic"] {
+    for first in ["/latest", "/c/general", "/search?q=paged+topic", "/u/plain"] {
         let (status, _, page1) = w.get(&plain, first).await;
         assert_eq!(status, StatusCode::OK, "{first}");
         assert!(page1.contains("Paged topic 69") && !page1.contains("Newest"), "{first}: newest first");
@@ -156,6 +156,21 @@ async fn long_lists_come_in_pages_with_older_and_newest_links_that_name_no_numbe
         }
         assert!(!page2.contains("Paged topic 69<"), "{older}: page two starts after page one");
     }
+    // The API pages the same lists, naming the next page in a Link header.
+    let mut seen = 0;
+    let mut next = Some("/api/latest".to_owned());
+    while let Some(path) = next.take() {
+        let request = Request::get(&path).header(header::COOKIE, plain.cookie.as_str()).body(Body::empty()).unwrap();
+        let response = tower::ServiceExt::oneshot(w.app.clone(), request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        next = response.headers().get(header::LINK).map(|link| {
+            let link = link.to_str().unwrap();
+            link[link.find('<').unwrap() + 1..link.find('>').unwrap()].to_owned()
+        });
+        let body = axum::body::to_bytes(response.into_body(), 1 << 24).await.unwrap();
+        seen += serde_json::from_slice::<Vec<serde_json::Value>>(&body).unwrap().len();
+    }
+    assert_eq!(seen, 71, "every topic the member may see, once, over the API's pages");
     let (_, _, short) = w.get(&plain, "/search?q=pa").await;
     assert!(short.contains("at least 3 letters"), "too short to look up");
 }

@@ -16,7 +16,7 @@ use super::AppState;
 use super::auth::{self, Who};
 use super::client::ClientAddr;
 use super::error::{ApiError, WebError};
-use super::pages::SearchQuery;
+use super::paging::{self, ListQuery};
 use super::panel;
 use super::post_ref::PostRef;
 use super::service::{self, PostAction};
@@ -56,21 +56,44 @@ pub async fn categories(State(state): State<AppState>, who: Who) -> ApiResult {
     ok(read(&state, move |f| read::categories(f, viewer).map(Some)).await?)
 }
 
-/// `GET /api/latest`.
-pub async fn latest(State(state): State<AppState>, who: Who) -> ApiResult {
-    let viewer = who.viewer();
-    ok(read(&state, move |f| read::topics(f, viewer, None).map(Some)).await?)
+/// A page of a list, with a `Link: <…>; rel="next"` header naming the next page when there is one (the body keeps
+/// its shape: a list stays a list).
+fn paged(state: &AppState, value: impl serde::Serialize, base: &str, next: Option<read::Cursor>) -> ApiResult {
+    let mut response = Json(value).into_response();
+    if let Some(next) = next {
+        let link = format!("<{base}after={}>; rel=\"next\"", paging::after_param(state.forum.ids(), next));
+        if let Ok(value) = axum::http::HeaderValue::from_str(&link) {
+            response.headers_mut().insert(axum::http::header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
-/// `GET /api/c/{slug}`: the category and its topics.
-pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<String>) -> ApiResult {
+/// `GET /api/latest?after=`: a page of the latest topics.
+pub async fn latest(State(state): State<AppState>, who: Who, Query(query): Query<ListQuery>) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| {
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let page = read(&state, move |f| read::topics_page(f, viewer, None, after).map(Some)).await?;
+    paged(&state, page.items, "/api/latest?", page.next)
+}
+
+/// `GET /api/c/{slug}?after=`: the category and a page of its topics.
+pub async fn category(
+    State(state): State<AppState>,
+    who: Who,
+    Path(slug): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult {
+    let viewer = who.viewer();
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let (category, page) = read(&state, move |f| {
         let Some(category) = read::category(f, viewer, &slug)? else { return Ok(None) };
-        let topics = read::topics(f, viewer, Some(category.id))?;
-        Ok(Some(json!({ "category": category, "topics": topics })))
+        let page = read::topics_page(f, viewer, Some(category.id), after)?;
+        Ok(Some((category, page)))
     })
-    .await?)
+    .await?;
+    let base = format!("/api/c/{}?", category.slug);
+    paged(&state, json!({ "category": category, "topics": page.items }), &base, page.next)
 }
 
 /// `GET /api/t/{topic}`.
@@ -85,10 +108,14 @@ pub async fn post(State(state): State<AppState>, who: Who, id: PostRef) -> ApiRe
     ok(read(&state, move |f| read::post(f, viewer, id.number)).await?)
 }
 
-/// `GET /api/search?q=`.
-pub async fn search(State(state): State<AppState>, who: Who, Query(q): Query<SearchQuery>) -> ApiResult {
+/// `GET /api/search?q=&after=`: a page of hits.
+pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query<ListQuery>) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::search(f, viewer, &q.q).map(Some)).await?)
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let q = query.q.clone();
+    let page = read(&state, move |f| read::search_page(f, viewer, &q, after).map(Some)).await?;
+    let base = format!("/api/search?q={}&", super::pages::form_urlencoded(&query.q));
+    paged(&state, page.items, &base, page.next)
 }
 
 /// `GET /api/u/{name}`: badges and visible activity.

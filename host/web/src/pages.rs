@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Who;
@@ -315,14 +314,6 @@ pub async fn permalink(State(state): State<AppState>, who: Who, id: PostRef) -> 
     Ok(Redirect::to(&format!("/t/{}#p{}", post.public_topic, post.public_id)).into_response())
 }
 
-/// The search form's query.
-#[derive(Debug, Deserialize)]
-pub struct SearchQuery {
-    /// What to look for.
-    #[serde(default)]
-    pub q: String,
-}
-
 /// Search hits with the titles of their topics.
 type Hits = Vec<(Post, Option<String>)>;
 
@@ -370,7 +361,7 @@ pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query
 }
 
 /// `text` as a URL query value.
-fn form_urlencoded(text: &str) -> String {
+pub fn form_urlencoded(text: &str) -> String {
     let mut out = String::new();
     for byte in text.bytes() {
         match byte {
@@ -394,21 +385,30 @@ fn post_line(post: &Post, title: Option<&str>) -> Markup {
 }
 
 /// `GET /u/{name}`: a member's badges (with level and what earns them) and their posts the viewer may see.
-pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<String>) -> PageResult {
+pub async fn profile(
+    State(state): State<AppState>,
+    who: Who,
+    Path(name): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> PageResult {
     let viewer = who.viewer();
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
     let found = state
         .forum
         .read(move |conn| {
             let Some(profile) = read::profile(conn, viewer, &name)? else { return Ok(None) };
-            let titles = profile
-                .recent
+            let page = read::activity(conn, viewer, profile.id, after)?;
+            let titles = page
+                .items
                 .iter()
                 .map(|p| read::topic_title(conn, viewer, p.topic))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Some((profile, titles)))
+            Ok(Some((profile, page, titles)))
         })
         .await?;
-    let (profile, titles) = found.ok_or(WebError::NotFound)?;
+    let (profile, page, titles) = found.ok_or(WebError::NotFound)?;
+    let base = format!("/u/{}?", form_urlencoded(&profile.name));
+    let pager = paging::pager(state.forum.ids(), &base, after.is_some(), page.next);
     respond(
         &who,
         &profile.name,
@@ -419,7 +419,8 @@ pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<S
             @if profile.badges.is_empty() { p.muted { "No badges yet." } }
             ul.badges #badges { @for b in &profile.badges { (badge(&b.name, &b.level, &b.description)) } }
             h2 { "Recent posts" }
-            @for (post, title) in profile.recent.iter().zip(&titles) { (post_line(post, title.as_deref())) }
+            @for (post, title) in page.items.iter().zip(&titles) { (post_line(post, title.as_deref())) }
+            (pager)
         },
     )
 }
