@@ -1,6 +1,7 @@
 //! Browser tests: Debian's headless Chromium, driven through chromedriver (WebDriver, `fantoccini`), against the
 //! real server on a loopback port with the demo community. One story, step by step as members and moderators
-//! click through it; screenshots of the key pages go to `target/browser-screenshots/`.
+//! click through it; screenshots of the key pages go to `target/browser-screenshots/`, each at 390 px (a phone) and
+//! 1280 px wide, and every page visited must fit both widths without horizontal scrolling.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`apt-get install -y chromium chromium-driver`; `.ci/run`
 //! installs them). Without them the test fails and says so: it never passes silently.
@@ -105,6 +106,31 @@ struct Session<'a> {
 impl Session<'_> {
     async fn open(&self, path: &str) {
         self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+        self.fits(path).await;
+    }
+
+    /// The page is no wider than the window at 390 px (a phone) and at 1280 px: no horizontal scrolling.
+    async fn fits(&self, what: &str) {
+        for width in [390, 1280] {
+            self.client.set_window_size(width, 1000).await.unwrap();
+            let sizes = self
+                .client
+                .execute(
+                    "const wide = [...document.querySelectorAll('body *')]
+                         .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+                         .map(e => e.tagName + '.' + e.className).slice(0, 5).join(' ');
+                     return [document.documentElement.scrollWidth, window.innerWidth, wide];",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            let (scroll, inner) = (sizes[0].as_u64().unwrap(), sizes[1].as_u64().unwrap());
+            assert!(
+                scroll <= inner,
+                "{what} at {width} px: {scroll} px of content in a {inner} px window: {}",
+                sizes[2]
+            );
+        }
     }
 
     /// Wait for an element (the page a click started may still be loading): up to 30 s, as CI runs other tests beside.
@@ -146,7 +172,13 @@ impl Session<'_> {
         self.client.source().await.unwrap()
     }
 
+    /// Screenshots at 390 px and 1280 px (`name-390.png`, `name.png`), each width checked to fit.
     async fn shot(&self, name: &str) {
+        self.fits(name).await;
+        self.client.set_window_size(390, 1000).await.unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(screenshots().join(format!("{name}-390.png")), png).unwrap();
+        self.client.set_window_size(1280, 1000).await.unwrap();
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
     }
@@ -195,6 +227,7 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
         .await
         .unwrap()
         .expect("the demo leaves bob a question without an accepted answer");
+    let bob_open_question = forum.ids().post(bob_open_question as u64);
 
     // A newcomer signs up and answers bob's question.
     s.open("/").await;
@@ -205,7 +238,11 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
     s.click("#submit").await;
     assert_eq!(s.text("#me").await, "carol");
     s.open(&format!("/t/{bob_open_question}")).await;
-    s.fill("#answer-body", "Open the settings, turn the sync option off and on again: it rebuilds the index.").await;
+    // A long unbroken URL must wrap on a phone, not widen the page.
+    let long_url = format!("https://example.org/{}", "very-long-path-segment".repeat(12));
+    let text =
+        format!("Open the settings, turn the sync option off and on again: it rebuilds the index. See {long_url}");
+    s.fill("#answer-body", &text).await;
     s.click("#answer-submit").await;
     s.wait("article.answer:last-of-type").await;
     for _ in 0..300 {
@@ -215,7 +252,7 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let url = client.current_url().await.unwrap();
-    let answer: u64 = url.fragment().and_then(|f| f.strip_prefix('p')).and_then(|id| id.parse().ok()).expect("#p<id>");
+    let answer: String = url.fragment().and_then(|f| f.strip_prefix('p')).map(str::to_owned).expect("#p<id>");
     assert!(s.page().await.contains("turn the sync option off and on again"));
     let profile_before = {
         s.open("/u/carol").await;
@@ -245,6 +282,9 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
     // The moderator approves dave's nomination from the review queue.
     s.log_in("mod", demo::PASSWORD).await;
     s.open("/mod/queue").await;
+    // The evidence names its best posts by their topics' titles, linked by public id.
+    let best = s.text(".nomination .best-posts").await;
+    assert!(best.contains('“') && !best.contains("(a post)"), "{best}");
     s.shot("moderator-queue").await;
     let dave = "//section[contains(@class,'nomination')][.//a[text()='dave']]";
     let section = client.find(Locator::XPath(dave)).await.unwrap();

@@ -47,6 +47,9 @@ mod web_limits;
 /// Refused forms shown again with their error and what was typed.
 mod web_forms;
 
+/// Issue 18: reads beside the writer, one error format.
+mod web_quality;
+
 /// Headless Chromium against the real server: sign up, post, like, accept, badge, approve, private forum, settings.
 mod browser;
 

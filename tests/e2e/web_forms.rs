@@ -119,16 +119,18 @@ async fn a_refused_question_answer_or_reply_comes_back_in_its_form_with_the_erro
     // An answer too long: the topic again, the text back in the answer form. (The world's public question is
     // post 1, its answer post 2.)
     let text = too_long();
-    let answered = member.post_form("/t/1/answers", &[("csrf", &csrf), ("body", &text)]).await;
+    let (question, answer) = (w.id(1), w.id(2));
+    let answered = member.post_form(&format!("/t/{question}/answers"), &[("csrf", &csrf), ("body", &text)]).await;
     assert_eq!(answered.status, StatusCode::BAD_REQUEST);
     assert_eq!(form_error(&answered), "a post needs 1 to 65536 bytes of text");
-    assert!(answered.body.contains("action=\"/t/1/answers\""), "{}", &answered.body[..2000]);
+    assert!(answered.body.contains(&format!("action=\"/t/{question}/answers\"")), "{}", &answered.body[..2000]);
     assert!(answered.body.contains(&format!(">{}</textarea>", escaped(&text))), "the answer's text is kept");
 
     // A reply too long: the topic again, the reply form under its post open, with the text and the error.
-    let replied = member.post_form("/p/2/replies", &[("csrf", &csrf), ("body", &text)]).await;
+    let replied = member.post_form(&format!("/p/{answer}/replies"), &[("csrf", &csrf), ("body", &text)]).await;
     assert_eq!(replied.status, StatusCode::BAD_REQUEST);
-    let form = &replied.body[replied.body.find("action=\"/p/2/replies\"").expect("the reply form of post 2")..];
+    let reply_form = format!("action=\"/p/{answer}/replies\"");
+    let form = &replied.body[replied.body.find(&reply_form).expect("the reply form of post 2")..];
     let form = &form[..form.find("</form>").unwrap()];
     assert!(form.contains("id=\"form-error\"") && form.contains(&escaped(&text)), "the error and text in its form");
     assert!(replied.body.contains("<details class=\"reply\" open>"), "the reply form is open");
@@ -136,7 +138,8 @@ async fn a_refused_question_answer_or_reply_comes_back_in_its_form_with_the_erro
 
     // Corrected and sent from the form shown again, it is posted.
     let csrf = token_in(&answered.body).unwrap();
-    let posted = member.post_form("/t/1/answers", &[("csrf", &csrf), ("body", "A short answer.")]).await;
+    let posted =
+        member.post_form(&format!("/t/{question}/answers"), &[("csrf", &csrf), ("body", "A short answer.")]).await;
     assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
     assert_eq!(posts(&w).await, before + 1);
 

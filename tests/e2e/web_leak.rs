@@ -13,8 +13,8 @@ use crate::web_world::{PRIVATE_WORDS, World, world};
 fn fill(path: &str, w: &World) -> String {
     let filled = path
         .replace("{slug}", "insiders")
-        .replace("{topic}", &w.private.topic.to_string())
-        .replace("{post}", &w.private.answer.to_string())
+        .replace("{topic}", &w.id(w.private.topic))
+        .replace("{post}", &w.id(w.private.answer))
         .replace("{name}", "secretive")
         .replace("{member}", "secretive")
         .replace("{nomination}", "1");
@@ -60,8 +60,8 @@ async fn no_route_tells_anyone_without_access_that_the_private_forum_exists() {
             for word in PRIVATE_WORDS {
                 assert!(!seen.2.contains(word), "{what}: the answer shows {word:?}");
             }
-            let topic_link = format!("/t/{}\"", with.private.topic);
-            let post_link = format!("/p/{}\"", with.private.answer);
+            let topic_link = format!("/t/{}\"", with.id(with.private.topic));
+            let post_link = format!("/p/{}\"", with.id(with.private.answer));
             assert!(!seen.2.contains(&topic_link) && !seen.2.contains(&post_link), "{what}: a private id shows");
             let names_private = ["{slug}", "{topic}", "{post}"].iter().any(|p| route.path.contains(p));
             if route.method == Method::GET && names_private {
@@ -87,19 +87,19 @@ async fn an_insider_sees_the_private_forum_on_every_kind_of_page() {
         "/".to_owned(),
         "/latest".to_owned(),
         "/c/insiders".to_owned(),
-        format!("/t/{}", w.private.topic),
+        format!("/t/{}", w.id(w.private.topic)),
         "/search?q=Quokka".to_owned(),
         "/u/secretive".to_owned(),
-        format!("/api/t/{}", w.private.topic),
+        format!("/api/t/{}", w.id(w.private.topic)),
         "/api/search?q=Quokka".to_owned(),
     ] {
         let (status, _, body) = w.get(&insider, &path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(body.contains("Quokka") || body.contains("Insiders lounge"), "{path}: the insider misses it");
     }
-    let (status, location, _) = w.get(&insider, &format!("/p/{}", w.private.answer)).await;
+    let (status, location, _) = w.get(&insider, &format!("/p/{}", w.id(w.private.answer))).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, format!("/t/{}#p{}", w.private.topic, w.private.answer));
+    assert_eq!(location, format!("/t/{}#p{}", w.id(w.private.topic), w.id(w.private.answer)));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -135,4 +135,111 @@ async fn a_category_a_moderator_makes_private_is_seen_only_by_the_tier() {
     let plain = w.visitor(Some(w.plain)).await;
     assert!(!w.get(&plain, "/").await.2.contains("Backstage"));
     assert_eq!(w.get(&plain, "/c/backstage").await.0, StatusCode::NOT_FOUND);
+}
+
+/// The id-counting attack (issue 18): a member answers, private posts are written meanwhile, the member answers
+/// again, and then tries to learn from the ids how many private posts there were, and to reach them by number.
+#[tokio::test(flavor = "multi_thread")]
+async fn ids_do_not_let_a_member_count_or_reach_private_posts_written_between_their_own() {
+    let with = world(true);
+    let without = world(false);
+    let mut seen = Vec::new();
+    for (w, private) in [(&with, true), (&without, false)] {
+        let plain = w.visitor(Some(w.plain)).await;
+        let question = w.id(1);
+        let first = w.post_form(&plain, &format!("/t/{question}/answers"), "body=First+answer", true).await;
+        assert_eq!(first.0, StatusCode::SEE_OTHER, "{}", first.2);
+        if private {
+            // Meanwhile, in the forum with the private category, an insider writes three private posts.
+            let (insider, topic) = (w.insider, w.private.topic);
+            w.state
+                .forum
+                .run(move |forum| {
+                    for n in 0..3 {
+                        let post = cadre::forum::NewPost {
+                            kind: cadre_model::PostKind::Reply,
+                            author: insider,
+                            category: None,
+                            parent: Some(topic),
+                            title: None,
+                            body: format!("wombat-secret-body meanwhile {n}"),
+                            at: crate::util::day(5),
+                        };
+                        forum.create_post(&format!("meanwhile-{n}"), post).unwrap();
+                    }
+                })
+                .await
+                .unwrap();
+        }
+        let second = w.post_form(&plain, &format!("/t/{question}/answers"), "body=Second+answer", true).await;
+        assert_eq!(second.0, StatusCode::SEE_OTHER, "{}", second.2);
+        let id_of = |location: &str| location.rsplit("#p").next().unwrap().to_owned();
+        let (a, b) = (id_of(&first.1), id_of(&second.1));
+        assert_eq!((a.len(), b.len()), (16, 16), "public ids, not numbers: {a} {b}");
+        // Every id near the member's own (as a number, up and down), and every small number, names nothing: the
+        // not-found page, exactly as on a forum without private posts.
+        let not_found = w.get(&plain, "/t/ffffffffffffffff").await;
+        assert_eq!(not_found.0, StatusCode::NOT_FOUND);
+        let mut probes = Vec::new();
+        for own in [&a, &b] {
+            let value = u64::from_str_radix(own, 16).unwrap();
+            for delta in 1..=8u64 {
+                probes.push(format!("{:016x}", value.wrapping_add(delta)));
+                probes.push(format!("{:016x}", value.wrapping_sub(delta)));
+            }
+        }
+        let newest = w
+            .state
+            .forum
+            .run(|f| f.conn().query_row("SELECT MAX(id) FROM posts", [], |r| r.get::<_, i64>(0)))
+            .await
+            .unwrap()
+            .unwrap();
+        // Numbers of posts written since public ids (above the legacy mark) have no numeric name at all.
+        let mark = w
+            .state
+            .forum
+            .run(|f| f.conn().query_row("SELECT legacy_posts_up_to FROM forum_keys", [], |r| r.get::<_, i64>(0)))
+            .await
+            .unwrap()
+            .unwrap();
+        for number in mark + 1..=newest + 3 {
+            probes.push(number.to_string());
+        }
+        for probe in &probes {
+            for path in [format!("/t/{probe}"), format!("/p/{probe}")] {
+                let answer = w.get(&plain, &path).await;
+                assert_eq!(answer, not_found, "{path} answers unlike a missing post");
+            }
+        }
+        seen.push((a, b));
+    }
+    // Each member's two answers got unrelated ids in both forums (six private posts apart in one, none in the
+    // other): nothing in them to subtract.
+    assert!(seen.iter().all(|(a, b)| a != b));
+}
+
+/// Old numeric links keep working for what the viewer may see (redirected to the public id), and answer as missing
+/// for a private post, exactly as for a number that never existed.
+#[tokio::test(flavor = "multi_thread")]
+async fn old_numeric_links_redirect_to_public_ids_without_reopening_the_leak() {
+    let with = world(true);
+    let without = world(false);
+    for w in [&with, &without] {
+        let plain = w.visitor(Some(w.plain)).await;
+        let (status, location, _) = w.get(&plain, "/t/1").await;
+        assert_eq!((status, location), (StatusCode::PERMANENT_REDIRECT, format!("/t/{}", w.id(1))));
+        let (status, location, _) = w.get(&plain, "/p/2").await;
+        assert_eq!((status, location), (StatusCode::SEE_OTHER, format!("/t/{}#p{}", w.id(1), w.id(2))));
+    }
+    let plain_with = with.visitor(Some(with.plain)).await;
+    let plain_without = without.visitor(Some(without.plain)).await;
+    for path in [format!("/t/{}", with.private.topic), format!("/p/{}", with.private.answer)] {
+        let seen = with.get(&plain_with, &path).await;
+        assert_eq!(seen.0, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(seen, without.get(&plain_without, &path).await, "{path}: a private number answers as a missing one");
+    }
+    let insider = with.visitor(Some(with.insider)).await;
+    let (status, location, _) = with.get(&insider, &format!("/t/{}", with.private.topic)).await;
+    assert_eq!((status, location), (StatusCode::PERMANENT_REDIRECT, format!("/t/{}", with.id(with.private.topic))));
 }

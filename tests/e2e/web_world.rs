@@ -62,6 +62,9 @@ pub fn world(private: bool) -> World {
     let (ids_tx, ids_rx) = std::sync::mpsc::channel();
     let forum = ForumHandle::spawn(move || {
         let mut forum = Forum::open(&path, Runtime::new(Limits::default(), None)?)?;
+        // The two forums (with and without the private content) share their public-id key, as they share
+        // everything else: then every public post has the same public id in both.
+        forum.conn().execute("UPDATE forum_keys SET public_ids = ?1", [PUBLIC_ID_KEY.to_vec()])?;
         forum.install(cadre::bundled::PROGRAM_WASM, "system", day(0))?;
         forum.configure(SETTINGS, "system", day(0))?;
         let moderator = forum.register("moderator", day(0), true)?;
@@ -120,6 +123,8 @@ pub fn world(private: bool) -> World {
             forum.accept("px", secretive, pa, day(4))?;
             assert_eq!((pq, pa), (ids.topic, ids.answer));
         }
+        // As if the forum had been upgraded to public ids now: every post so far keeps its old numeric link.
+        forum.conn().execute("UPDATE forum_keys SET legacy_posts_up_to = (SELECT MAX(id) FROM posts)", [])?;
         ids_tx.send((moderator, insider, plain, removed, ids)).unwrap();
         Ok(forum)
     })
@@ -128,6 +133,9 @@ pub fn world(private: bool) -> World {
     let state = AppState::new(forum);
     World { _dir: dir, app: web::app(state.clone()), state, moderator, insider, plain, removed, private }
 }
+
+/// The public-id key both forums use.
+pub const PUBLIC_ID_KEY: [u8; 32] = [42; 32];
 
 /// A visitor: a member's fresh session, or an anonymous visitor with a fixed pre-session token.
 #[derive(Debug, Clone)]
@@ -142,6 +150,11 @@ pub struct Visitor {
 pub const ANON: &str = "a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0";
 
 impl World {
+    /// The public id of post number `post` (what URLs name it by).
+    pub fn id(&self, post: u64) -> String {
+        self.state.forum.ids().post(post)
+    }
+
     /// A new session for `member` (`None`: anonymous).
     pub async fn visitor(&self, member: Option<u64>) -> Visitor {
         match member {

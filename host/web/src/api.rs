@@ -16,8 +16,9 @@ use super::AppState;
 use super::auth::{self, Who};
 use super::client::ClientAddr;
 use super::error::{ApiError, WebError};
-use super::pages::SearchQuery;
+use super::paging::{self, ListQuery};
 use super::panel;
+use super::post_ref::PostRef;
 use super::service::{self, PostAction};
 use cadre_core::forum::read;
 use cadre_model::PostKind;
@@ -41,58 +42,86 @@ fn check(who: &Who, headers: &HeaderMap) -> Result<(), WebError> {
     }
 }
 
+/// A read on a read-only connection (it does not wait behind writes); `None` is not found.
 async fn read<R: Send + 'static>(
     state: &AppState,
-    job: impl FnOnce(&cadre_core::Forum) -> rusqlite::Result<Option<R>> + Send + 'static,
+    job: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<Option<R>> + Send + 'static,
 ) -> Result<R, ApiError> {
-    Ok(state.forum.run(move |forum| job(forum)).await??.ok_or(WebError::NotFound)?)
+    Ok(state.forum.read(job).await?.ok_or(WebError::NotFound)?)
 }
 
 /// `GET /api/categories`.
 pub async fn categories(State(state): State<AppState>, who: Who) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::categories(f.conn(), viewer).map(Some)).await?)
+    ok(read(&state, move |f| read::categories(f, viewer).map(Some)).await?)
 }
 
-/// `GET /api/latest`.
-pub async fn latest(State(state): State<AppState>, who: Who) -> ApiResult {
-    let viewer = who.viewer();
-    ok(read(&state, move |f| read::topics(f.conn(), viewer, None).map(Some)).await?)
+/// A page of a list, with a `Link: <…>; rel="next"` header naming the next page when there is one (the body keeps
+/// its shape: a list stays a list).
+fn paged(state: &AppState, value: impl serde::Serialize, base: &str, next: Option<read::Cursor>) -> ApiResult {
+    let mut response = Json(value).into_response();
+    if let Some(next) = next {
+        let link = format!("<{base}after={}>; rel=\"next\"", paging::after_param(state.forum.ids(), next));
+        if let Ok(value) = axum::http::HeaderValue::from_str(&link) {
+            response.headers_mut().insert(axum::http::header::LINK, value);
+        }
+    }
+    Ok(response)
 }
 
-/// `GET /api/c/{slug}`: the category and its topics.
-pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<String>) -> ApiResult {
+/// `GET /api/latest?after=`: a page of the latest topics.
+pub async fn latest(State(state): State<AppState>, who: Who, Query(query): Query<ListQuery>) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| {
-        let Some(category) = read::category(f.conn(), viewer, &slug)? else { return Ok(None) };
-        let topics = read::topics(f.conn(), viewer, Some(category.id))?;
-        Ok(Some(json!({ "category": category, "topics": topics })))
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let page = read(&state, move |f| read::topics_page(f, viewer, None, after).map(Some)).await?;
+    paged(&state, page.items, "/api/latest?", page.next)
+}
+
+/// `GET /api/c/{slug}?after=`: the category and a page of its topics.
+pub async fn category(
+    State(state): State<AppState>,
+    who: Who,
+    Path(slug): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> ApiResult {
+    let viewer = who.viewer();
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let (category, page) = read(&state, move |f| {
+        let Some(category) = read::category(f, viewer, &slug)? else { return Ok(None) };
+        let page = read::topics_page(f, viewer, Some(category.id), after)?;
+        Ok(Some((category, page)))
     })
-    .await?)
+    .await?;
+    let base = format!("/api/c/{}?", category.slug);
+    paged(&state, json!({ "category": category, "topics": page.items }), &base, page.next)
 }
 
 /// `GET /api/t/{topic}`.
-pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> ApiResult {
+pub async fn topic(State(state): State<AppState>, who: Who, id: PostRef) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::topic(f.conn(), viewer, id)).await?)
+    ok(read(&state, move |f| read::topic(f, viewer, id.number)).await?)
 }
 
 /// `GET /api/p/{post}`.
-pub async fn post(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> ApiResult {
+pub async fn post(State(state): State<AppState>, who: Who, id: PostRef) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::post(f.conn(), viewer, id)).await?)
+    ok(read(&state, move |f| read::post(f, viewer, id.number)).await?)
 }
 
-/// `GET /api/search?q=`.
-pub async fn search(State(state): State<AppState>, who: Who, Query(q): Query<SearchQuery>) -> ApiResult {
+/// `GET /api/search?q=&after=`: a page of hits.
+pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query<ListQuery>) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::search(f.conn(), viewer, &q.q).map(Some)).await?)
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let q = query.q.clone();
+    let page = read(&state, move |f| read::search_page(f, viewer, &q, after).map(Some)).await?;
+    let base = format!("/api/search?q={}&", super::pages::form_urlencoded(&query.q));
+    paged(&state, page.items, &base, page.next)
 }
 
 /// `GET /api/u/{name}`: badges and visible activity.
 pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<String>) -> ApiResult {
     let viewer = who.viewer();
-    ok(read(&state, move |f| read::profile(f.conn(), viewer, &name)).await?)
+    ok(read(&state, move |f| read::profile(f, viewer, &name)).await?)
 }
 
 /// `GET /api/me`: who is logged in, and the CSRF token for writes.
@@ -172,7 +201,7 @@ pub async fn ask(
 ) -> ApiResult {
     check(&who, &headers)?;
     let topic = service::ask(&state, who.member()?, slug, p.title, p.body).await?;
-    ok(json!({ "topic": topic }))
+    ok(json!({ "topic": state.forum.ids().post(topic) }))
 }
 
 async fn respond(
@@ -185,7 +214,8 @@ async fn respond(
 ) -> ApiResult {
     check(&who, &headers)?;
     let (topic, post) = service::respond(&state, who.member()?, kind, parent, body).await?;
-    ok(json!({ "topic": topic, "post": post }))
+    let ids = state.forum.ids();
+    ok(json!({ "topic": ids.post(topic), "post": ids.post(post) }))
 }
 
 /// `POST /api/t/{topic}/answers`.
@@ -193,10 +223,10 @@ pub async fn answer(
     State(state): State<AppState>,
     who: Who,
     headers: HeaderMap,
-    Path(topic): Path<u64>,
+    topic: PostRef,
     Json(p): Json<NewPostBody>,
 ) -> ApiResult {
-    respond(state, who, headers, PostKind::Answer, topic, p.body).await
+    respond(state, who, headers, PostKind::Answer, topic.number, p.body).await
 }
 
 /// `POST /api/p/{post}/replies`.
@@ -204,35 +234,36 @@ pub async fn reply(
     State(state): State<AppState>,
     who: Who,
     headers: HeaderMap,
-    Path(post): Path<u64>,
+    post: PostRef,
     Json(p): Json<NewPostBody>,
 ) -> ApiResult {
-    respond(state, who, headers, PostKind::Reply, post, p.body).await
+    respond(state, who, headers, PostKind::Reply, post.number, p.body).await
 }
 
-async fn act(state: AppState, who: Who, headers: HeaderMap, post: u64, action: PostAction) -> ApiResult {
+async fn act(state: AppState, who: Who, headers: HeaderMap, post: PostRef, action: PostAction) -> ApiResult {
     check(&who, &headers)?;
-    let topic = service::act(&state, who.member()?, post, action).await?;
-    ok(json!({ "topic": topic, "post": post }))
+    let topic = service::act(&state, who.member()?, post.number, action).await?;
+    let ids = state.forum.ids();
+    ok(json!({ "topic": ids.post(topic), "post": ids.post(post.number) }))
 }
 
 /// `POST /api/p/{post}/like`.
-pub async fn like(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+pub async fn like(State(s): State<AppState>, who: Who, h: HeaderMap, p: PostRef) -> ApiResult {
     act(s, who, h, p, PostAction::Like).await
 }
 
 /// `POST /api/p/{post}/unlike`.
-pub async fn unlike(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+pub async fn unlike(State(s): State<AppState>, who: Who, h: HeaderMap, p: PostRef) -> ApiResult {
     act(s, who, h, p, PostAction::Unlike).await
 }
 
 /// `POST /api/p/{post}/accept`.
-pub async fn accept(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+pub async fn accept(State(s): State<AppState>, who: Who, h: HeaderMap, p: PostRef) -> ApiResult {
     act(s, who, h, p, PostAction::Accept).await
 }
 
 /// `POST /api/p/{post}/unaccept`.
-pub async fn unaccept(State(s): State<AppState>, who: Who, h: HeaderMap, Path(p): Path<u64>) -> ApiResult {
+pub async fn unaccept(State(s): State<AppState>, who: Who, h: HeaderMap, p: PostRef) -> ApiResult {
     act(s, who, h, p, PostAction::Unaccept).await
 }
 

@@ -148,7 +148,7 @@ impl Who {
         let member = match cookie(parts, SESSION_COOKIE) {
             Some(token) => {
                 let hash = token_hash(token);
-                state.forum.run(move |forum| session_member(forum.conn(), &hash, now_ms())).await??
+                state.forum.read(move |conn| session_member(conn, &hash, now_ms())).await?
             }
             None => None,
         };

@@ -18,6 +18,7 @@ use super::client::ClientAddr;
 use super::error::WebError;
 use super::html::{csrf, page};
 use super::pages::{self, Draft, DraftForm, PageResult, form_error};
+use super::post_ref::PostRef;
 use super::service::{self, PostAction};
 use cadre_core::forum::read;
 use cadre_model::PostKind;
@@ -169,10 +170,12 @@ pub async fn logout(State(state): State<AppState>, who: Who, Form(form): Form<To
     Ok((AppendHeaders([(SET_COOKIE, state.cookies.clear_session())]), Redirect::to("/")).into_response())
 }
 
-fn to_topic(topic: u64, post: Option<u64>) -> Response {
+/// Back to a topic (at a post), named by public ids.
+fn to_topic(state: &AppState, topic: u64, post: Option<u64>) -> Response {
+    let ids = state.forum.ids();
     match post {
-        Some(post) => Redirect::to(&format!("/t/{topic}#p{post}")).into_response(),
-        None => Redirect::to(&format!("/t/{topic}")).into_response(),
+        Some(post) => Redirect::to(&format!("/t/{}#p{}", ids.post(topic), ids.post(post))).into_response(),
+        None => Redirect::to(&format!("/t/{}", ids.post(topic))).into_response(),
     }
 }
 
@@ -186,7 +189,7 @@ pub async fn ask(
     who.check_csrf(&form.csrf)?;
     let member = who.member()?;
     match service::ask(&state, member, slug.clone(), form.title.clone(), form.body.clone()).await {
-        Ok(topic) => Ok(to_topic(topic, None)),
+        Ok(topic) => Ok(to_topic(&state, topic, None)),
         Err(WebError::Invalid(error)) => {
             let draft = Draft { form: DraftForm::Ask, title: form.title, body: form.body, error };
             pages::category_page(&state, &who, slug, Some(&draft)).await
@@ -196,15 +199,11 @@ pub async fn ask(
 }
 
 /// `POST /t/{topic}/answers`: answer a question. Refused, the topic again with the answer in its form.
-pub async fn answer(
-    State(state): State<AppState>,
-    who: Who,
-    Path(topic): Path<u64>,
-    Form(form): Form<PostForm>,
-) -> PageResult {
+pub async fn answer(State(state): State<AppState>, who: Who, topic: PostRef, Form(form): Form<PostForm>) -> PageResult {
     who.check_csrf(&form.csrf)?;
+    let topic = topic.number;
     match service::respond(&state, who.member()?, PostKind::Answer, topic, form.body.clone()).await {
-        Ok((topic, post)) => Ok(to_topic(topic, Some(post))),
+        Ok((topic, post)) => Ok(to_topic(&state, topic, Some(post))),
         Err(WebError::Invalid(error)) => {
             let draft = Draft { form: DraftForm::Answer, title: String::new(), body: form.body, error };
             pages::topic_page(&state, &who, topic, Some(&draft)).await
@@ -215,21 +214,17 @@ pub async fn answer(
 
 /// `POST /p/{post}/replies`: reply to a post. Refused, the topic again with the reply open under its post (the
 /// pages offer replies to questions and answers; a refused reply to anything else gets the message page).
-pub async fn reply(
-    State(state): State<AppState>,
-    who: Who,
-    Path(parent): Path<u64>,
-    Form(form): Form<PostForm>,
-) -> PageResult {
+pub async fn reply(State(state): State<AppState>, who: Who, parent: PostRef, Form(form): Form<PostForm>) -> PageResult {
     who.check_csrf(&form.csrf)?;
     let member = who.member()?;
+    let parent = parent.number;
     let error = match service::respond(&state, member, PostKind::Reply, parent, form.body.clone()).await {
-        Ok((topic, post)) => return Ok(to_topic(topic, Some(post))),
+        Ok((topic, post)) => return Ok(to_topic(&state, topic, Some(post))),
         Err(WebError::Invalid(error)) => error,
         Err(other) => return Err(other),
     };
     let viewer = who.viewer();
-    let target = state.forum.run(move |forum| read::post(forum.conn(), viewer, parent)).await??;
+    let target = state.forum.read(move |conn| read::post(conn, viewer, parent)).await?;
     match target {
         Some(target) if target.kind == "question" || target.kind == "answer" => {
             let draft = Draft { form: DraftForm::Reply(parent), title: String::new(), body: form.body, error };
@@ -240,28 +235,28 @@ pub async fn reply(
     }
 }
 
-async fn act(state: AppState, who: Who, post: u64, form: TokenForm, action: PostAction) -> PageResult {
+async fn act(state: AppState, who: Who, post: PostRef, form: TokenForm, action: PostAction) -> PageResult {
     who.check_csrf(&form.csrf)?;
-    let topic = service::act(&state, who.member()?, post, action).await?;
-    Ok(to_topic(topic, Some(post)))
+    let topic = service::act(&state, who.member()?, post.number, action).await?;
+    Ok(to_topic(&state, topic, Some(post.number)))
 }
 
 /// `POST /p/{post}/like`.
-pub async fn like(State(s): State<AppState>, who: Who, Path(p): Path<u64>, Form(f): Form<TokenForm>) -> PageResult {
+pub async fn like(State(s): State<AppState>, who: Who, p: PostRef, Form(f): Form<TokenForm>) -> PageResult {
     act(s, who, p, f, PostAction::Like).await
 }
 
 /// `POST /p/{post}/unlike`.
-pub async fn unlike(State(s): State<AppState>, who: Who, Path(p): Path<u64>, Form(f): Form<TokenForm>) -> PageResult {
+pub async fn unlike(State(s): State<AppState>, who: Who, p: PostRef, Form(f): Form<TokenForm>) -> PageResult {
     act(s, who, p, f, PostAction::Unlike).await
 }
 
 /// `POST /p/{post}/accept`.
-pub async fn accept(State(s): State<AppState>, who: Who, Path(p): Path<u64>, Form(f): Form<TokenForm>) -> PageResult {
+pub async fn accept(State(s): State<AppState>, who: Who, p: PostRef, Form(f): Form<TokenForm>) -> PageResult {
     act(s, who, p, f, PostAction::Accept).await
 }
 
 /// `POST /p/{post}/unaccept`.
-pub async fn unaccept(State(s): State<AppState>, who: Who, Path(p): Path<u64>, Form(f): Form<TokenForm>) -> PageResult {
+pub async fn unaccept(State(s): State<AppState>, who: Who, p: PostRef, Form(f): Form<TokenForm>) -> PageResult {
     act(s, who, p, f, PostAction::Unaccept).await
 }

@@ -6,7 +6,9 @@
 //! `limits` (rate limits per name and per client address), `client` (which address a request comes from), `pages`
 //! and `forms` (member HTML), `service` (member writes behind forms and API), `panel` and
 //! `panel_pages` (the moderator panel), `api` (JSON), `html` (layout), `error` (the one error type),
-//! `forum_thread` (the thread that owns the forum), `settings` (how it is deployed). The `[web]` table of the
+//! `forum_thread` (the thread that owns the forum), `readers` (read-only connections for member reads), `post_ref`
+//! (public ids in paths), `uniform_errors` (one error format, axum's refusals included), `settings` (how it is
+//! deployed). The `[web]` table of the
 //! host's settings is [`WebSettings`]; the demo community lives in the `cadre` command.
 
 mod api;
@@ -17,11 +19,16 @@ mod forms;
 pub mod forum_thread;
 mod html;
 pub mod limits;
+mod markdown;
 mod pages;
+mod paging;
 mod panel;
 mod panel_pages;
+mod post_ref;
+pub mod readers;
 mod service;
 pub mod settings;
+mod uniform_errors;
 
 use std::sync::Arc;
 
@@ -193,6 +200,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Outside the routes: the extractors' own refusals (bad JSON, body too large, …) get the one format.
+        .layer(axum::middleware::from_fn(uniform_errors::uniform_errors))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

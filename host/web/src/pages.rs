@@ -9,12 +9,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Who;
 use super::error::WebError;
-use super::html::{badge, body_text, count, csrf, date, page};
+use super::html::{ago, avatar, badge, count, csrf, date, page};
+use super::markdown;
+use super::paging::{self, ListQuery};
+use super::post_ref::PostRef;
 use cadre_core::forum::read::{self, Post, TopicSummary};
 
 /// A rendered page.
@@ -74,12 +76,13 @@ fn topic_list(topics: &[TopicSummary]) -> Markup {
         table.topics {
             @for t in topics {
                 tr {
-                    td { a.topic-link href={ "/t/" (t.id) } { (t.title) } " "
+                    td { a.topic-link href={ "/t/" (t.public_id) } { (t.title) } " "
                          @if t.solved { span.solved { "✓ solved" } } }
                     td.muted { a href={ "/c/" (t.category) } { (t.category) } }
                     td.muted { @if let Some(a) = &t.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" } }
                     td.muted { (count(t.answers, "answer", "answers")) }
-                    td.muted { (date(t.created_at)) }
+                    td.muted { (count(t.likes, "like", "likes")) }
+                    td.muted { "active " (ago(t.last_activity_at)) }
                 }
             }
         }
@@ -89,12 +92,8 @@ fn topic_list(topics: &[TopicSummary]) -> Markup {
 /// `GET /`: the categories the viewer may see, and the latest topics.
 pub async fn index(State(state): State<AppState>, who: Who) -> PageResult {
     let viewer = who.viewer();
-    let (categories, latest) = state
-        .forum
-        .run(move |forum| -> rusqlite::Result<_> {
-            Ok((read::categories(forum.conn(), viewer)?, read::topics(forum.conn(), viewer, None)?))
-        })
-        .await??;
+    let (categories, latest) =
+        state.forum.read(move |conn| Ok((read::categories(conn, viewer)?, read::topics(conn, viewer, None)?))).await?;
     respond(
         &who,
         "Forum",
@@ -115,30 +114,50 @@ pub async fn index(State(state): State<AppState>, who: Who) -> PageResult {
     )
 }
 
-/// `GET /latest`: the latest topics across the categories the viewer may see.
-pub async fn latest(State(state): State<AppState>, who: Who) -> PageResult {
+/// `GET /latest?after=`: the latest topics across the categories the viewer may see, a page at a time.
+pub async fn latest(State(state): State<AppState>, who: Who, Query(query): Query<ListQuery>) -> PageResult {
     let viewer = who.viewer();
-    let topics = state.forum.run(move |forum| read::topics(forum.conn(), viewer, None)).await??;
-    respond(&who, "Latest", html! { h1 { "Latest topics" } (topic_list(&topics)) })
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let topics = state.forum.read(move |conn| read::topics_page(conn, viewer, None, after)).await?;
+    let pager = paging::pager(state.forum.ids(), "/latest?", after.is_some(), topics.next);
+    respond(&who, "Latest", html! { h1 { "Latest topics" } (topic_list(&topics.items)) (pager) })
 }
 
-/// `GET /c/{slug}`: a category's topics and, for members, the form to ask a question.
-pub async fn category(State(state): State<AppState>, who: Who, Path(slug): Path<String>) -> PageResult {
-    category_page(&state, &who, slug, None).await
+/// `GET /c/{slug}?after=`: a category's topics, a page at a time, and, for members, the form to ask a question.
+pub async fn category(
+    State(state): State<AppState>,
+    who: Who,
+    Path(slug): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> PageResult {
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    category_page_after(&state, &who, slug, None, after).await
 }
 
 /// A category's page; with a draft, its ask form shows the refused question again (and the page answers 400).
 pub async fn category_page(state: &AppState, who: &Who, slug: String, draft: Option<&Draft>) -> PageResult {
+    category_page_after(state, who, slug, draft, None).await
+}
+
+async fn category_page_after(
+    state: &AppState,
+    who: &Who,
+    slug: String,
+    draft: Option<&Draft>,
+    after: Option<read::Cursor>,
+) -> PageResult {
     let viewer = who.viewer();
-    let (category, topics) = state
+    let (category, page) = state
         .forum
-        .run(move |forum| -> rusqlite::Result<_> {
-            let Some(category) = read::category(forum.conn(), viewer, &slug)? else { return Ok((None, vec![])) };
-            let topics = read::topics(forum.conn(), viewer, Some(category.id))?;
-            Ok((Some(category), topics))
+        .read(move |conn| {
+            let Some(category) = read::category(conn, viewer, &slug)? else { return Ok((None, None)) };
+            let page = read::topics_page(conn, viewer, Some(category.id), after)?;
+            Ok((Some(category), Some(page)))
         })
-        .await??;
-    let category = category.ok_or(WebError::NotFound)?;
+        .await?;
+    let (Some(category), Some(page)) = (category, page) else { return Err(WebError::NotFound) };
+    let topics = page.items;
+    let pager = paging::pager(state.forum.ids(), &format!("/c/{}?", category.slug), after.is_some(), page.next);
     let ask = Draft::of(draft, DraftForm::Ask);
     let page = respond(
         who,
@@ -146,6 +165,7 @@ pub async fn category_page(state: &AppState, who: &Who, slug: String, draft: Opt
         html! {
             h1 { (category.name) @if category.private { " " span.private-tag { "private" } } }
             (topic_list(&topics))
+            (pager)
             @if who.member.is_some() {
                 section.card #ask {
                     h2 { "Ask a question" }
@@ -186,33 +206,34 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
     let own = me.is_some() && me == post.author_id;
     let reply = Draft::of(draft, DraftForm::Reply(post.id));
     html! {
-        article.card.post.(post.kind).accepted[post.accepted] id={ "p" (post.id) } {
+        article.card.post.(post.kind).accepted[post.accepted] id={ "p" (post.public_id) } {
             @if let Some(title) = &post.title { h1 { (title) } }
             div.meta {
+                @if let Some(a) = &post.author { (avatar(a)) }
                 (post.kind) " by "
                 @if let Some(a) = &post.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" }
-                " · " (date(post.created_at)) " · " span.likes { (count(post.likes, "like", "likes")) }
+                " · " (ago(post.created_at)) " · " span.likes { (count(post.likes, "like", "likes")) }
                 @if post.accepted { " · " span.solved { "✓ accepted answer" } }
-                " · " a href={ "/p/" (post.id) } { "link" }
+                " · " a href={ "/p/" (post.public_id) } { "link" }
             }
-            div.body { (body_text(&post.body)) }
+            div.body { (markdown::render(&post.body)) }
             @if who.member.is_some() {
                 div.actions {
                     @if !own {
-                        form method="post" action={ "/p/" (post.id) (if post.liked { "/unlike" } else { "/like" }) } {
+                        form method="post" action={ "/p/" (post.public_id) (if post.liked { "/unlike" } else { "/like" }) } {
                             (csrf(who))
                             button.like type="submit" { (if post.liked { "Unlike" } else { "Like" }) }
                         }
                     }
                     @if post.kind == "answer" && me.is_some() && me == asker {
-                        form method="post" action={ "/p/" (post.id) (if post.accepted { "/unaccept" } else { "/accept" }) } {
+                        form method="post" action={ "/p/" (post.public_id) (if post.accepted { "/unaccept" } else { "/accept" }) } {
                             (csrf(who))
                             button.accept.secondary type="submit" { (if post.accepted { "Unaccept" } else { "Accept this answer" }) }
                         }
                     }
                     details.reply open[reply.is_some()] {
                         summary { "Reply" }
-                        form method="post" action={ "/p/" (post.id) "/replies" } {
+                        form method="post" action={ "/p/" (post.public_id) "/replies" } {
                             (csrf(who))
                             @if let Some(d) = reply { (form_error(&d.error)) }
                             textarea name="body" rows="3" maxlength="65536" required autofocus[reply.is_some()]
@@ -223,26 +244,32 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
                 }
             }
             @for reply in replies {
-                div.reply.card id={ "p" (reply.id) } {
-                    div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (date(reply.created_at)) " · " (count(reply.likes, "like", "likes")) }
-                    div.body { (body_text(&reply.body)) }
+                div.reply.card id={ "p" (reply.public_id) } {
+                    div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (ago(reply.created_at)) " · " (count(reply.likes, "like", "likes")) }
+                    div.body { (markdown::render(&reply.body)) }
                 }
             }
         }
     }
 }
 
-/// `GET /t/{topic}`: the question, its answers (the accepted one marked) and replies under what they answer.
-pub async fn topic(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> PageResult {
-    topic_page(&state, &who, id, None).await
+/// `GET /t/{topic}`: the question, its answers (the accepted one marked) and replies under what they answer. An
+/// old numeric link to a topic the viewer may see is redirected to its public id.
+pub async fn topic(State(state): State<AppState>, who: Who, id: PostRef) -> PageResult {
+    if id.legacy {
+        let viewer = who.viewer();
+        let number = id.number;
+        state.forum.read(move |conn| read::topic_title(conn, viewer, number)).await?.ok_or(WebError::NotFound)?;
+        return Ok(Redirect::permanent(&format!("/t/{}", state.forum.ids().post(number))).into_response());
+    }
+    topic_page(&state, &who, id.number, None).await
 }
 
 /// A topic's page; with a draft, its answer form or a reply form shows the refused post again (and the page
 /// answers 400).
 pub async fn topic_page(state: &AppState, who: &Who, id: u64, draft: Option<&Draft>) -> PageResult {
     let viewer = who.viewer();
-    let topic =
-        state.forum.run(move |forum| read::topic(forum.conn(), viewer, id)).await??.ok_or(WebError::NotFound)?;
+    let topic = state.forum.read(move |conn| read::topic(conn, viewer, id)).await?.ok_or(WebError::NotFound)?;
     let parents: HashMap<u64, (Option<u64>, String)> =
         topic.posts.iter().map(|p| (p.id, (p.parent, p.kind.clone()))).collect();
     let replies_to = |root: u64| -> Vec<&Post> {
@@ -264,7 +291,7 @@ pub async fn topic_page(state: &AppState, who: &Who, id: u64, draft: Option<&Dra
             @if who.member.is_some() {
                 section.card #answer {
                     h2 { "Your answer" }
-                    form method="post" action={ "/t/" (topic.question.id) "/answers" } {
+                    form method="post" action={ "/t/" (topic.question.public_id) "/answers" } {
                         (csrf(who))
                         @if let Some(d) = answer { (form_error(&d.error)) }
                         textarea #answer-body name="body" rows="6" maxlength="65536" required
@@ -281,34 +308,36 @@ pub async fn topic_page(state: &AppState, who: &Who, id: u64, draft: Option<&Dra
 }
 
 /// `GET /p/{post}`: a permalink, redirected to its place in the topic.
-pub async fn permalink(State(state): State<AppState>, who: Who, Path(id): Path<u64>) -> PageResult {
+pub async fn permalink(State(state): State<AppState>, who: Who, id: PostRef) -> PageResult {
     let viewer = who.viewer();
-    let post = state.forum.run(move |forum| read::post(forum.conn(), viewer, id)).await??.ok_or(WebError::NotFound)?;
-    Ok(Redirect::to(&format!("/t/{}#p{}", post.topic, post.id)).into_response())
+    let post = state.forum.read(move |conn| read::post(conn, viewer, id.number)).await?.ok_or(WebError::NotFound)?;
+    Ok(Redirect::to(&format!("/t/{}#p{}", post.public_topic, post.public_id)).into_response())
 }
 
-/// The search form's query.
-#[derive(Debug, Deserialize)]
-pub struct SearchQuery {
-    /// What to look for.
-    #[serde(default)]
-    pub q: String,
-}
+/// Search hits with the titles of their topics.
+type Hits = Vec<(Post, Option<String>)>;
 
-/// `GET /search?q=`: posts the viewer may see whose title or text contains the words.
-pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query<SearchQuery>) -> PageResult {
+/// `GET /search?q=&after=`: posts the viewer may see whose title or text contains the words, a page at a time.
+pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query<ListQuery>) -> PageResult {
     let viewer = who.viewer();
     let q = query.q.chars().take(read::MAX_QUERY).collect::<String>();
     let lookup = q.clone();
-    let hits = state
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
+    let (hits, next) = state
         .forum
-        .run(move |forum| -> rusqlite::Result<Vec<(Post, Option<String>)>> {
-            read::search(forum.conn(), viewer, &lookup)?
+        .read(move |conn| -> rusqlite::Result<(Hits, Option<read::Cursor>)> {
+            let page = read::search_page(conn, viewer, &lookup, after)?;
+            let hits = page
+                .items
                 .into_iter()
-                .map(|p| Ok((p.clone(), read::topic_title(forum.conn(), viewer, p.topic)?)))
-                .collect()
+                .map(|p| Ok((p.clone(), read::topic_title(conn, viewer, p.topic)?)))
+                .collect::<rusqlite::Result<_>>()?;
+            Ok((hits, page.next))
         })
-        .await??;
+        .await?;
+    let base = format!("/search?q={}&", form_urlencoded(&q));
+    let pager = paging::pager(state.forum.ids(), &base, after.is_some(), next);
+    let short = q.trim().chars().count() < read::MIN_QUERY;
     respond(
         &who,
         "Search",
@@ -319,51 +348,79 @@ pub async fn search(State(state): State<AppState>, who: Who, Query(query): Query
                 button type="submit" { "Search" }
             }
             @if !q.trim().is_empty() {
-                p.muted { (hits.len()) " results for “" (q) "”" }
-                @for (post, title) in &hits { (post_line(post, title.as_deref())) }
+                @if short {
+                    p.muted { "Type at least " (read::MIN_QUERY) " letters to search." }
+                } @else {
+                    p.muted { (hits.len()) " results for “" (q) "”" @if next.is_some() { " on this page" } }
+                    @for (post, title) in &hits { (post_line(post, title.as_deref())) }
+                    (pager)
+                }
             }
         },
     )
 }
 
+/// `text` as a URL query value.
+pub fn form_urlencoded(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
 fn post_line(post: &Post, title: Option<&str>) -> Markup {
-    let excerpt: String = post.body.chars().take(160).collect();
+    let excerpt: String = markdown::plain(&post.body).chars().take(160).collect();
     html! {
         div.card.hit {
-            a href={ "/p/" (post.id) } { (title.unwrap_or("(topic)")) } " "
-            span.muted { (post.kind) " · " (date(post.created_at)) }
+            a href={ "/p/" (post.public_id) } { (title.unwrap_or("(topic)")) } " "
+            span.muted { (post.kind) " · " (ago(post.created_at)) }
             p { (excerpt) }
         }
     }
 }
 
 /// `GET /u/{name}`: a member's badges (with level and what earns them) and their posts the viewer may see.
-pub async fn profile(State(state): State<AppState>, who: Who, Path(name): Path<String>) -> PageResult {
+pub async fn profile(
+    State(state): State<AppState>,
+    who: Who,
+    Path(name): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> PageResult {
     let viewer = who.viewer();
+    let after = paging::cursor(state.forum.ids(), query.after.as_deref());
     let found = state
         .forum
-        .run(move |forum| -> rusqlite::Result<_> {
-            let Some(profile) = read::profile(forum.conn(), viewer, &name)? else { return Ok(None) };
-            let titles = profile
-                .recent
+        .read(move |conn| {
+            let Some(profile) = read::profile(conn, viewer, &name)? else { return Ok(None) };
+            let page = read::activity(conn, viewer, profile.id, after)?;
+            let titles = page
+                .items
                 .iter()
-                .map(|p| read::topic_title(forum.conn(), viewer, p.topic))
+                .map(|p| read::topic_title(conn, viewer, p.topic))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(Some((profile, titles)))
+            Ok(Some((profile, page, titles)))
         })
-        .await??;
-    let (profile, titles) = found.ok_or(WebError::NotFound)?;
+        .await?;
+    let (profile, page, titles) = found.ok_or(WebError::NotFound)?;
+    let base = format!("/u/{}?", form_urlencoded(&profile.name));
+    let pager = paging::pager(state.forum.ids(), &base, after.is_some(), page.next);
     respond(
         &who,
         &profile.name,
         html! {
-            h1 { (profile.name) }
+            h1 { (avatar(&profile.name)) (profile.name) }
             p.muted { "Member since " (date(profile.joined_at)) " · " (count(profile.posts, "post", "posts")) }
             h2 { "Badges" }
             @if profile.badges.is_empty() { p.muted { "No badges yet." } }
             ul.badges #badges { @for b in &profile.badges { (badge(&b.name, &b.level, &b.description)) } }
             h2 { "Recent posts" }
-            @for (post, title) in profile.recent.iter().zip(&titles) { (post_line(post, title.as_deref())) }
+            @for (post, title) in page.items.iter().zip(&titles) { (post_line(post, title.as_deref())) }
+            (pager)
         },
     )
 }

@@ -237,6 +237,17 @@ pub async fn save_settings(State(state): State<AppState>, who: Who, Form(form): 
 pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
     who.moderator()?;
     let queue = panel::queue(&state).await?;
+    // The best posts by the title of their topic (a moderator sees every category).
+    let posts: Vec<u64> = queue.iter().flat_map(|n| n.evidence.posts.iter().copied()).collect();
+    let titles: std::collections::HashMap<u64, String> = state
+        .forum
+        .read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT COALESCE(q.title, '') FROM posts p JOIN posts q ON q.id = p.topic_id WHERE p.id = ?1",
+            )?;
+            posts.into_iter().map(|post| Ok((post, statement.query_row([post as i64], |row| row.get(0))?))).collect()
+        })
+        .await?;
     respond(
         &who,
         "Review queue",
@@ -252,7 +263,9 @@ pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
                         tr { td { (f.label) } td { (figure(f.value)) } td.muted { @if let Some(t) = f.threshold { "needs " (figure(t)) } } }
                     } }
                     @if !n.evidence.posts.is_empty() {
-                        p { "Best posts: " @for p in &n.evidence.posts { a href={ "/p/" (p) } { "#" (p) } " " } }
+                        p.best-posts { "Best posts: " @for p in &n.evidence.posts {
+                            a href={ "/p/" (state.forum.ids().post(*p)) } { "“" (titles.get(p).map_or("(a post)", String::as_str)) "”" } " "
+                        } }
                     }
                     @if !n.evidence.flags.is_empty() {
                         ul.error { @for f in &n.evidence.flags { li { (f) } } }

@@ -178,6 +178,44 @@ mod tests {
     }
 
     #[test]
+    fn upgrading_to_version_7_counts_what_is_there_indexes_its_text_and_keeps_old_numbers_for_old_posts_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v6.db");
+        let conn = Connection::open(&path).unwrap();
+        for migration in &schema::MIGRATIONS[..6] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO members (id, name, joined_at) VALUES (1, 'ann', 0), (2, 'bob', 0);
+             INSERT INTO categories (id, slug, name) VALUES (1, 'general', 'General');
+             INSERT INTO posts (id, kind, topic_id, category_id, author_id, title, body, created_at) VALUES
+                 (1, 'question', 1, 1, 1, 'Frobnicating widgets', 'How?', 10),
+                 (2, 'answer', 1, 1, 2, NULL, 'Turn the crank', 20),
+                 (3, 'reply', 1, 1, 1, NULL, 'Thanks', 30);
+             INSERT INTO likes (post_id, liker_id, created_at, removed_at) VALUES (2, 1, 21, NULL), (2, 2, 22, 23);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let counts: (i64, i64, i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT like_count FROM posts WHERE id = 2), answer_count, last_activity_at, \
+                 (SELECT topic_count FROM categories WHERE id = 1) FROM posts WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(counts, (1, 1, 30, 1), "the like taken back is not counted; the reply is the latest activity");
+        let found: i64 = conn
+            .query_row("SELECT rowid FROM posts_text WHERE posts_text MATCH '\"crank\"'", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(found, 2, "old posts are in the search index");
+        let mark: i64 = conn.query_row("SELECT legacy_posts_up_to FROM forum_keys", [], |row| row.get(0)).unwrap();
+        assert_eq!(mark, 3, "the posts there before keep their numeric links; later ones will not");
+    }
+
+    #[test]
     fn a_database_from_a_newer_cadre_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("future.db");

@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// Version 1: the forum, the event log, the program's state and its projections (points, ledger, badges, access,
 /// queue), and the audit log.
@@ -235,7 +235,7 @@ UPDATE program SET previous_version = (SELECT replaced FROM plugin_versions WHER
 /// grant or revoke **in the transaction that changed them** — whatever changed them: a program's effect, a moderator,
 /// an approval, a recompute — so a crash can never apply an effect and lose its write-back, or the reverse. The
 /// adapter drains the rows; core only writes them. Off by default: an import or a replay queues nothing until a
-/// moderator turns write-back on (`forum::outbox`), which queues the current state once (`quiet = 1`).
+/// moderator turns write-back on (`program::outbox`), which queues the current state once (`quiet = 1`).
 const V6: &str = r#"
 CREATE TABLE outbox_switch (
     singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
@@ -277,4 +277,63 @@ BEGIN
     INSERT INTO outbox (change, member_id, subject, at)
         VALUES ('revoke-access', OLD.member_id, OLD.tier, CAST(unixepoch('subsec') * 1000 AS INTEGER));
 END;
+"#;
+
+/// Version 7: reads that do not grow with the forum, and ids that tell nothing.
+///
+/// - Counts a page shows are columns, kept by triggers in the transaction of the event that changes them (a like,
+///   its removal, a new post): `posts.like_count` (live likes), `posts.answer_count` and `posts.last_activity_at`
+///   (questions), `categories.topic_count`. Pages read them instead of counting the likes table once per post.
+/// - Indexes for what pages ask: accepted answers by answer, questions newest first (all, and per category).
+/// - `posts_text`: a trigram full-text index over titles and bodies, so search looks up substrings instead of
+///   reading every post.
+/// - `forum_keys`: the secret key of the public ids (posts are named in URLs and the API by an encryption of their
+///   number, see `forum::public_ids`), and the highest post number that existed before: only those old numeric
+///   links still resolve, so numbers can no longer be used to count posts written since.
+const V7: &str = r#"
+ALTER TABLE posts ADD COLUMN like_count INTEGER NOT NULL DEFAULT 0;       -- live likes
+ALTER TABLE posts ADD COLUMN answer_count INTEGER NOT NULL DEFAULT 0;     -- questions: answers in the topic
+ALTER TABLE posts ADD COLUMN last_activity_at INTEGER;                    -- questions: the topic's latest post
+ALTER TABLE categories ADD COLUMN topic_count INTEGER NOT NULL DEFAULT 0;
+UPDATE posts SET like_count = (SELECT COUNT(*) FROM likes l WHERE l.post_id = posts.id AND l.removed_at IS NULL);
+UPDATE posts SET answer_count = (SELECT COUNT(*) FROM posts a WHERE a.topic_id = posts.id AND a.kind = 'answer'),
+                 last_activity_at = (SELECT MAX(a.created_at) FROM posts a WHERE a.topic_id = posts.id)
+    WHERE kind = 'question';
+UPDATE categories SET topic_count = (SELECT COUNT(*) FROM posts p WHERE p.category_id = categories.id AND p.kind = 'question');
+
+CREATE INDEX accepts_answer ON accepts(answer_id);
+CREATE INDEX posts_questions ON posts(created_at, id) WHERE kind = 'question';
+CREATE INDEX posts_category_questions ON posts(category_id, created_at, id) WHERE kind = 'question';
+
+CREATE TRIGGER likes_count_added AFTER INSERT ON likes WHEN NEW.removed_at IS NULL BEGIN
+    UPDATE posts SET like_count = like_count + 1 WHERE id = NEW.post_id;
+END;
+CREATE TRIGGER likes_count_changed AFTER UPDATE OF removed_at ON likes
+    WHEN (OLD.removed_at IS NULL) <> (NEW.removed_at IS NULL) BEGIN
+    UPDATE posts SET like_count = like_count + (CASE WHEN NEW.removed_at IS NULL THEN 1 ELSE -1 END)
+        WHERE id = NEW.post_id;
+END;
+CREATE TRIGGER likes_count_deleted AFTER DELETE ON likes WHEN OLD.removed_at IS NULL BEGIN
+    UPDATE posts SET like_count = like_count - 1 WHERE id = OLD.post_id;
+END;
+CREATE TRIGGER posts_count_added AFTER INSERT ON posts BEGIN
+    UPDATE posts SET last_activity_at = NEW.created_at WHERE id = NEW.id AND NEW.kind = 'question';
+    UPDATE posts SET answer_count = answer_count + (NEW.kind = 'answer'),
+                     last_activity_at = MAX(COALESCE(last_activity_at, 0), NEW.created_at)
+        WHERE id = NEW.topic_id AND NEW.kind <> 'question';
+    UPDATE categories SET topic_count = topic_count + 1 WHERE id = NEW.category_id AND NEW.kind = 'question';
+END;
+
+CREATE VIRTUAL TABLE posts_text USING fts5(title, body, content = 'posts', content_rowid = 'id', tokenize = 'trigram');
+INSERT INTO posts_text (posts_text) VALUES ('rebuild');
+CREATE TRIGGER posts_text_added AFTER INSERT ON posts BEGIN
+    INSERT INTO posts_text (rowid, title, body) VALUES (NEW.id, NEW.title, NEW.body);
+END;
+
+CREATE TABLE forum_keys (
+    singleton           INTEGER PRIMARY KEY CHECK (singleton = 1),
+    public_ids          BLOB NOT NULL,           -- 32 random bytes: the key of the public ids
+    legacy_posts_up_to  INTEGER NOT NULL         -- posts numbered up to this keep their old numeric links
+);
+INSERT INTO forum_keys VALUES (1, randomblob(32), (SELECT COALESCE(MAX(id), 0) FROM posts));
 "#;

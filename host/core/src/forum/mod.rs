@@ -16,6 +16,7 @@ pub mod likes;
 pub mod members;
 pub mod names;
 pub mod posts;
+pub mod public_ids;
 pub mod read;
 pub mod visibility;
 
