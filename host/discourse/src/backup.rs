@@ -325,7 +325,11 @@ pub fn import(
         Ok(())
     })?;
 
-    let mut posts = scratch.prepare(&format!("{POST_ROW} ORDER BY p.created_at, CAST(p.id AS INTEGER)"))?;
+    // Every topic's first post before the answers (a moved post can be older than its new topic's first post), each
+    // group in time order.
+    let mut posts = scratch.prepare(&format!(
+        "{POST_ROW} ORDER BY CAST(p.post_number AS INTEGER) > 1, p.created_at, CAST(p.id AS INTEGER)"
+    ))?;
     let rows = posts.query_map([], |r| Ok((time(r.get(6)?), post_payload(r)?)))?;
     in_batches(forum, rows, &bar, &mut report, |forum, (at, post), report| {
         tally(report, &webhook::handle(forum, settings, "post_created", &json!({ "post": post }), at)?);

@@ -48,9 +48,12 @@ CREATE TABLE IF NOT EXISTS discourse_group_members (
 );
 "#;
 
-/// Create the adapter's tables if they are missing.
+/// Create the adapter's tables if they are missing (a cheap lookup when they exist: this runs on every webhook).
 pub fn ensure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(TABLES)
+    let present = conn
+        .prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'discourse_group_members'")?
+        .exists([])?;
+    if present { Ok(()) } else { conn.execute_batch(TABLES) }
 }
 
 /// The external id a Discourse user's member carries.

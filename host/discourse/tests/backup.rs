@@ -196,3 +196,59 @@ fn a_file_that_is_not_a_discourse_backup_is_refused_by_name() {
     let error = cadre_discourse::backup::import(&mut forum, &settings, &path, true).unwrap_err().to_string();
     assert!(error.contains("no dump.sql.gz"), "{error}");
 }
+
+/// A figure, not a check: `cargo test -p cadre-discourse --test backup -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn a_synthetic_backup_of_20000_posts_and_60000_likes_imports_at_a_measured_speed() {
+    let (users, topics, per_topic, likes_per_post) = (2_000i64, 2_000i64, 10i64, 3i64);
+    let mut dump = String::from("COPY public.users (id, username, created_at) FROM stdin;\n");
+    for u in 1..=users {
+        dump += &format!("{u}\tuser{u}\t2025-01-01 00:00:00.000\n");
+    }
+    dump += "\\.\nCOPY public.topics (id, title, category_id, archetype, deleted_at) FROM stdin;\n";
+    for t in 1..=topics {
+        dump += &format!("{t}\tTopic {t}\t7\tregular\t\\N\n");
+    }
+    dump += "\\.\nCOPY public.posts (id, topic_id, user_id, post_number, post_type, wiki, created_at, deleted_at) FROM stdin;\n";
+    let mut likes = String::from(
+        "COPY public.post_actions (post_id, user_id, post_action_type_id, created_at, deleted_at) FROM stdin;\n",
+    );
+    let mut id = 0;
+    for t in 1..=topics {
+        for n in 1..=per_topic {
+            id += 1;
+            let (author, minute) = ((id * 7) % users + 1, id % 60);
+            dump += &format!("{id}\t{t}\t{author}\t{n}\t1\tf\t2025-02-01 {:02}:{minute:02}:00.000\t\\N\n", (t % 24));
+            for l in 0..likes_per_post {
+                let liker = (id * 13 + l * 101) % users + 1;
+                if liker != author {
+                    likes += &format!("{id}\t{liker}\t2\t2025-02-02 {:02}:{minute:02}:00.000\t\\N\n", (t % 24));
+                }
+            }
+        }
+    }
+    dump += "\\.\n";
+    dump += &likes;
+    dump += "\\.\n";
+    let dir = tempfile::tempdir().unwrap();
+    let mut tar = Vec::new();
+    tar_entry(&mut tar, "dump.sql.gz", &gzip(dump.as_bytes()));
+    tar.extend_from_slice(&[0u8; 1024]);
+    let path = dir.path().join("big.tar.gz");
+    std::fs::write(&path, gzip(&tar)).unwrap();
+    let mut forum = forum(&dir.path().join("cadre.db"));
+    let settings = DiscourseSettings { url: "http://127.0.0.1:1".into(), ..DiscourseSettings::default() };
+    let started = std::time::Instant::now();
+    let report = cadre_discourse::backup::import(&mut forum, &settings, &path, true).unwrap();
+    let elapsed = started.elapsed();
+    eprintln!(
+        "{} rows, {} events in {elapsed:?}: {:.0} events/s",
+        report.rows,
+        report.recorded,
+        report.recorded as f64 / elapsed.as_secs_f64()
+    );
+    let started = std::time::Instant::now();
+    let again = cadre_discourse::backup::import(&mut forum, &settings, &path, true).unwrap();
+    eprintln!("again: {} recorded, {} duplicates in {:?}", again.recorded, again.duplicates, started.elapsed());
+}

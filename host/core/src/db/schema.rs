@@ -236,7 +236,11 @@ UPDATE program SET previous_version = (SELECT replaced FROM plugin_versions WHER
 /// an approval, a recompute — so a crash can never apply an effect and lose its write-back, or the reverse. The
 /// adapter drains the rows; core only writes them. Off by default: an import or a replay queues nothing until a
 /// moderator turns write-back on (`program::outbox`), which queues the current state once (`quiet = 1`).
+/// Also an index of likes by post and liker, removed ones included: adapters that learn likes from another platform
+/// (Discourse) look a pair up on every like; the partial unique index covers only the active ones.
 const V6: &str = r#"
+CREATE INDEX likes_pair ON likes(post_id, liker_id);
+
 CREATE TABLE outbox_switch (
     singleton  INTEGER PRIMARY KEY CHECK (singleton = 1),
     enabled    INTEGER NOT NULL DEFAULT 0
