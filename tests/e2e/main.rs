@@ -11,6 +11,9 @@ mod loading;
 /// Every hostile component in tests/components, each against the limit it must trip.
 mod hostile;
 
+/// Both contract versions (0.1.0 and 0.2.0) in one forum, the upgrade between them, external events, the log.
+mod contract;
+
 /// The bundled super-user program through the component: events in, validated effects out.
 mod program;
 

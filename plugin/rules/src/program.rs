@@ -13,7 +13,7 @@ use crate::kv::Kv;
 use crate::model::{Declaration, Effect, Event, Figure, Info, MemberId, Setting, Timestamp, day_of};
 use crate::scoring::Ctx;
 use crate::state::Members;
-use crate::{accepts, badges, record, scoring, tiers};
+use crate::{accepts, badges, external, record, scoring, tiers};
 
 /// The program's name, as `describe` reports it.
 pub const PLUGIN_NAME: &str = "cadre-superuser";
@@ -96,6 +96,10 @@ impl Program {
             Event::Tick(now) => {
                 tiers::tick(&mut ctx, *now);
                 *now
+            }
+            Event::External(event) => {
+                external::external_event(&mut ctx, event);
+                event.at
             }
         };
         badges::check(&mut ctx);

@@ -6,6 +6,7 @@
 //! that decides who may see a private category.
 
 mod actions;
+mod external;
 mod import;
 pub mod names;
 pub mod read;
@@ -19,6 +20,7 @@ use cadre_runtime::{LoadError, Plugin, Runtime};
 
 pub(crate) use actions::apply_moderator_action;
 pub use actions::{NewPost, PostKindName};
+pub use external::dedup_key;
 pub use import::{ImportedPost, replaced_accept_id};
 
 /// A member id.
