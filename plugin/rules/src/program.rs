@@ -67,7 +67,8 @@ impl Program {
 
     /// React to one event: update the store and return the effects.
     pub fn handle(&self, kv: &mut dyn Kv, event: &Event) -> Vec<Effect> {
-        let mut ctx = Ctx { config: &self.config, kv, members: Members::default(), effects: Vec::new() };
+        let now = event_at(event);
+        let mut ctx = Ctx { config: &self.config, kv, members: Members::default(), effects: Vec::new(), now };
         let at = match event {
             Event::PostCreated(post) => {
                 scoring::post_created(&mut ctx, post);
@@ -118,5 +119,16 @@ fn action_at(action: &crate::model::ModeratorAction) -> Timestamp {
     use crate::model::ModeratorAction as A;
     match action {
         A::MemberAdded(c) | A::MemberRemoved(c) | A::NominationApproved(c) | A::NominationRejected(c) => c.at,
+    }
+}
+
+fn event_at(event: &Event) -> Timestamp {
+    match event {
+        Event::PostCreated(e) => e.at,
+        Event::LikeAdded(e) | Event::LikeRemoved(e) => e.at,
+        Event::AnswerAccepted(e) | Event::AnswerUnaccepted(e) => e.at,
+        Event::Moderator(action) => action_at(action),
+        Event::Tick(now) => *now,
+        Event::External(e) => e.at,
     }
 }
