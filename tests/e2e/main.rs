@@ -11,6 +11,9 @@ mod loading;
 /// Every hostile component in tests/components, each against the limit it must trip.
 mod hostile;
 
+/// The seed programmes' presets over their example event files (docs/examples).
+mod presets;
+
 /// Both contract versions (0.1.0 and 0.2.0) in one forum, the upgrade between them, external events, the log.
 mod contract;
 
