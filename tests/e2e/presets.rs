@@ -130,3 +130,47 @@ fn a_misspelt_or_oversize_external_line_refuses_the_file_naming_the_line_and_the
     let events: i64 = forum.conn().query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).unwrap();
     assert_eq!(events, 0, "nothing from the file was applied");
 }
+
+#[test]
+fn cadre_event_records_an_external_event_once_and_refuses_a_misspelt_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_cadre"))
+            .args(args)
+            .env("CADRE_DB", &db)
+            .env("CADRE_CACHE_DIR", dir.path().join("cache"))
+            .current_dir(repo_root())
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output.status.code(), text)
+    };
+    assert_eq!(run(&["plugin", "install"]).0, Some(0));
+    assert_eq!(run(&["program", "apply", "plugin/presets/legends.toml"]).0, Some(0));
+    assert_eq!(run(&["ingest", "docs/examples/insiders.jsonl"]).0, Some(0), "registers erin");
+    let args = [
+        "event",
+        "erin",
+        "event.attended",
+        "--attr",
+        "event=Summit",
+        "--attr",
+        "day=2",
+        "--source",
+        "events",
+        "--id",
+        "summit-1",
+    ];
+    let (code, text) = run(&args);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("event.attended for erin (#1): applied, 1 effect(s)"), "{text}");
+    let (code, text) = run(&args);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("was recorded before (same source and id): nothing done"), "{text}");
+    let (_, ledger) = run(&["ledger", "erin"]);
+    assert!(ledger.contains("external:event.attended") && ledger.contains("Events attended from events"), "{ledger}");
+    let (code, text) = run(&["event", "erin", "Event.Attended"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("kind: \"Event.Attended\""), "{text}");
+}
