@@ -11,6 +11,9 @@ mod loading;
 /// Every hostile component in tests/components, each against the limit it must trip.
 mod hostile;
 
+/// Events pushed by other systems to `POST /api/external`: tokens, HMAC signatures, replays, refusals.
+mod web_external;
+
 /// The seed programmes' presets over their example event files (docs/examples).
 mod presets;
 

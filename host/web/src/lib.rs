@@ -6,13 +6,15 @@
 //! `limits` (rate limits per name and per client address), `client` (which address a request comes from), `pages`
 //! and `forms` (member HTML), `service` (member writes behind forms and API), `panel` and
 //! `panel_pages` (the moderator panel), `api` (JSON), `html` (layout), `error` (the one error type),
-//! `forum_thread` (the thread that owns the forum), `settings` (how it is deployed). The `[web]` table of the
+//! `forum_thread` (the thread that owns the forum), `settings` (how it is deployed), `external` (events pushed
+//! by other systems). The `[web]` table of the
 //! host's settings is [`WebSettings`]; the demo community lives in the `cadre` command.
 
 mod api;
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod external;
 mod forms;
 pub mod forum_thread;
 mod html;
@@ -48,6 +50,8 @@ pub struct AppState {
     pub cookies: auth::CookiePolicy,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`[web] trusted-proxies`).
     pub trusted_proxies: Arc<[client::Network]>,
+    /// Sources allowed to push external events, with their secrets (`[web] external-sources`).
+    pub external_sources: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 impl AppState {
@@ -63,6 +67,7 @@ impl AppState {
             limits: Arc::new(limits::RateLimits::default()),
             cookies: auth::CookiePolicy { secure: settings.secure_cookies },
             trusted_proxies: settings.trusted_proxies.clone().into(),
+            external_sources: Arc::new(settings.external_sources.clone()),
         }
     }
 }
@@ -153,6 +158,7 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/api/mod/settings", post(api::mod_configure)),
         r(M::POST, "/api/mod/retry", post(api::mod_retry)),
         r(M::POST, "/api/mod/categories", post(api::mod_create_category)),
+        r(M::POST, "/api/external", post(external::receive)),
         r(M::GET, "/api/openapi.json", get(openapi)),
         r(M::GET, "/static/style.css", get(style)),
     ]
