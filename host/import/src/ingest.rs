@@ -463,12 +463,11 @@ impl<'a> Checker<'a> {
                 return match external_event(line, 0) {
                     Ok(event) => {
                         let key = cadre_core::forum::dedup_key(&event);
-                        if self.recorded_kind(&key)?.is_none() {
-                            if let Line::External { member: who, .. } = line
-                                && !self.member_known(who)?
-                            {
-                                problems.push(format!("no member {who:?} (define it with a \"member\" line first)"));
-                            }
+                        if self.recorded_kind(&key)?.is_none()
+                            && let Line::External { member: who, .. } = line
+                            && !self.member_known(who)?
+                        {
+                            problems.push(format!("no member {who:?} (define it with a \"member\" line first)"));
                         }
                         Ok(problems)
                     }
