@@ -174,3 +174,41 @@ fn cadre_event_records_an_external_event_once_and_refuses_a_misspelt_kind() {
     assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("kind: \"Event.Attended\""), "{text}");
 }
+
+#[test]
+fn ingest_counts_the_events_the_program_failed_on_points_to_the_dead_letters_and_exits_1() {
+    // Regression (issue 14): `cadre ingest` printed "21 applied" and exited 0 while the plugin failed on 10 events.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_cadre"))
+            .args(args)
+            .env("CADRE_DB", &db)
+            .env("CADRE_CACHE_DIR", dir.path().join("cache"))
+            .current_dir(repo_root())
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output.status.code(), text)
+    };
+    // The `panic` component panics on every like.
+    let panics = crate::util::component_path("panic");
+    assert_eq!(run(&["plugin", "install", panics.to_str().unwrap(), "--yes"]).0, Some(0));
+    let file = dir.path().join("likes.jsonl");
+    std::fs::write(
+        &file,
+        [
+            r#"{"id":"u1","type":"member","name":"ada","joined":"2024-01-01T00:00:00Z"}"#,
+            r#"{"id":"u2","type":"member","name":"bob","joined":"2024-01-01T00:00:00Z"}"#,
+            r#"{"id":"c1","type":"category","slug":"general","name":"General"}"#,
+            r#"{"id":"q1","type":"question","author":"u1","category":"general","title":"T","at":"2024-01-02T00:00:00Z"}"#,
+            r#"{"id":"l1","type":"like","liker":"u2","post":"q1","at":"2024-01-02T01:00:00Z"}"#,
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let (code, text) = run(&["ingest", file.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("5 line(s), 5 applied"), "{text}");
+    assert!(text.contains("the program failed on 1 of the 5 event(s) applied; see: cadre deadletters list"), "{text}");
+}

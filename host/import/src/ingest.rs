@@ -240,6 +240,8 @@ pub struct IngestReport {
     pub applied: usize,
     /// Lines already applied before (same external id).
     pub already_applied: usize,
+    /// Events applied now that the program failed on (each is a dead letter: `cadre deadletters list`).
+    pub program_failures: usize,
 }
 
 fn time(text: &str) -> Result<i64, String> {
@@ -666,20 +668,21 @@ fn post(forum: &Forum, external_id: &str) -> Result<u64, ForumError> {
     forum.post_id(external_id)?.ok_or_else(|| ForumError::NotFound(format!("post {external_id:?}")))
 }
 
-fn apply_line(forum: &mut Forum, line: &Line) -> Result<bool, ForumError> {
+/// Apply one line: whether it was new, and whether the program failed on its event (it is then a dead letter).
+fn apply_line(forum: &mut Forum, line: &Line) -> Result<(bool, bool), ForumError> {
     let time = |text: &str| time(text).map_err(ForumError::Invalid);
     let outcome = match line {
         Line::Member { id, name, joined } => {
             let existed =
                 forum.conn().query_row("SELECT 1 FROM members WHERE external_id = ?1", [id], |_| Ok(())).is_ok();
             forum.import_member(id, name, time(joined)?)?;
-            return Ok(!existed);
+            return Ok((!existed, false));
         }
         Line::Category { slug, name, tier, .. } => {
             let existed =
                 forum.conn().query_row("SELECT 1 FROM categories WHERE slug = ?1", [slug], |_| Ok(())).is_ok();
             forum.ensure_category(slug, name, tier.as_deref())?;
-            return Ok(!existed);
+            return Ok((!existed, false));
         }
         Line::Question { id, author, category, title, body, at } => {
             let category = forum
@@ -731,7 +734,8 @@ fn apply_line(forum: &mut Forum, line: &Line) -> Result<bool, ForumError> {
             forum.record_external(event)?
         }
     };
-    Ok(!outcome.duplicate)
+    let failed = matches!(outcome.delivery, cadre_core::events::Delivery::DeadLettered { .. });
+    Ok((!outcome.duplicate, failed))
 }
 
 /// Validate the whole file, then apply it in one transaction: all of it, or (should the database fail) none.
@@ -741,15 +745,17 @@ pub fn ingest(forum: &mut Forum, path: &Path) -> Result<IngestReport, IngestErro
     let mut report = IngestReport { lines: lines.len(), ..IngestReport::default() };
     let mut failed_line = 0;
     let applied = forum.batch(|forum| {
-        let mut applied = 0;
+        let (mut applied, mut failures) = (0, 0);
         for (number, line) in &lines {
             failed_line = *number;
-            applied += usize::from(apply_line(forum, line)?);
+            let (new, failed) = apply_line(forum, line)?;
+            applied += usize::from(new);
+            failures += usize::from(failed);
         }
-        Ok(applied)
+        Ok((applied, failures))
     });
     match applied {
-        Ok(applied) => report.applied = applied,
+        Ok((applied, failures)) => (report.applied, report.program_failures) = (applied, failures),
         Err(source) => return Err(IngestError::Apply { path: name, line: failed_line, source }),
     }
     report.already_applied = report.lines - report.applied;

@@ -339,6 +339,14 @@ pub fn ingest(cli: &Resolved, file: &std::path::Path, json: bool) -> anyhow::Res
             r.already_applied
         )
     })?;
+    if report.program_failures > 0 {
+        // The forum kept every event; the program's part of these waits in the dead letters.
+        eprintln!(
+            "the program failed on {} of the {} event(s) applied; see: cadre deadletters list",
+            report.program_failures, report.applied
+        );
+        return Ok(exit::FAILURE);
+    }
     Ok(exit::OK)
 }
 
