@@ -34,6 +34,7 @@ fn main() {
     build(&root.join("plugin/component/Cargo.toml"), &target_dir, &[]);
     build(&root.join("tests/components/Cargo.toml"), &target_dir, &["--workspace"]);
     build(&root.join("tests/components/wasi-snoop/Cargo.toml"), &target_dir, &[]);
+    build(&root.join("tests/components/counter-v0-2-0/Cargo.toml"), &target_dir, &[]);
 
     let out = target_dir.join(TARGET).join("release");
     println!("cargo:rustc-env=CADRE_PLUGIN_WASM={}", out.join("cadre_plugin.wasm").display());

@@ -31,7 +31,7 @@ fn plugin_inspect_prints_name_badges_and_settings_with_defaults() {
     let (code, stdout, stderr) = cadre(&["plugin", "inspect", file.to_str().unwrap()], dir.path());
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("cadre-superuser 0.1.0\n"), "{stdout}");
-    assert!(stdout.contains("contract: cadre:forum@0.1.0"), "{stdout}");
+    assert!(stdout.contains("contract: cadre:forum@0.2.0"), "{stdout}");
     assert!(stdout.contains("caps.likes-received-per-day = 200"), "{stdout}");
 }
 
@@ -43,7 +43,8 @@ fn plugin_inspect_json_is_machine_readable() {
     assert_eq!(code, 0);
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(value["info"]["name"], "cadre-superuser");
-    assert_eq!(value["contract"], "cadre:forum@0.1.0");
+    assert_eq!(value["contract"], "cadre:forum@0.2.0");
+    assert_eq!(value["defaults"], "accepted");
     assert!(value["info"]["settings"].as_array().unwrap().iter().any(|s| s["path"] == "caps.likes-received-per-day"));
     let (_, again, _) = cadre(&["plugin", "inspect", file.to_str().unwrap(), "--json"], dir.path());
     let again: serde_json::Value = serde_json::from_str(&again).unwrap();
@@ -62,12 +63,21 @@ fn plugin_inspect_refuses_a_non_component_with_exit_code_2() {
 }
 
 #[test]
+fn plugin_inspect_names_the_contract_version_a_0_1_0_component_speaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = component_path("counter-v0-1-0");
+    let (code, stdout, stderr) = cadre(&["plugin", "inspect", file.to_str().unwrap()], dir.path());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("contract: cadre:forum@0.1.0"), "{stdout}");
+}
+
+#[test]
 fn plugin_inspect_refuses_another_contract_version_naming_the_one_it_speaks() {
     let dir = tempfile::tempdir().unwrap();
     let file = component_path("wrong-version");
     let (code, _, stderr) = cadre(&["plugin", "inspect", file.to_str().unwrap()], dir.path());
     assert_eq!(code, 2);
-    assert!(stderr.contains("cadre:forum/program@0.2.0"), "{stderr}");
+    assert!(stderr.contains("cadre:forum/program@0.9.0"), "{stderr}");
     assert!(stderr.contains("this host speaks cadre:forum@0.1.0"), "{stderr}");
 }
 

@@ -11,6 +11,15 @@ mod loading;
 /// Every hostile component in tests/components, each against the limit it must trip.
 mod hostile;
 
+/// Events pushed by other systems to `POST /api/external`: tokens, HMAC signatures, replays, refusals.
+mod web_external;
+
+/// The seed programmes' presets over their example event files (docs/examples).
+mod presets;
+
+/// Both contract versions (0.1.0 and 0.2.0) in one forum, the upgrade between them, external events, the log.
+mod contract;
+
 /// The bundled super-user program through the component: events in, validated effects out.
 mod program;
 

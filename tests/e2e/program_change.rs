@@ -248,7 +248,11 @@ fn a_rollback_shows_what_a_recompute_would_change_and_the_recompute_restores_wha
             r#"{"id":"v1","type":"like","liker":"u1","post":"a1","at":"2024-01-03T02:00:00Z"}"#,
         ],
     );
-    ok(&db, &["ingest", during.to_str().unwrap()]);
+    // The forum keeps the events; the broken program failed on the like, so ingest says so and exits 1.
+    let ingest = cadre(&db, &["ingest", during.to_str().unwrap()]);
+    let (stdout, stderr) = text(&ingest);
+    assert_eq!(ingest.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("3 applied") && stderr.contains("see: cadre deadletters list"), "{stdout}{stderr}");
 
     let rollback = ok(&db, &["plugin", "rollback"]);
     assert!(rollback.contains("Panics 0.0.1 handled events #") && rollback.contains("(3 events)"), "{rollback}");

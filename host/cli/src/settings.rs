@@ -24,6 +24,8 @@
 //! webhook-secret-file = "/run/secrets/discourse-webhook"
 //! [discourse.groups]
 //! insiders = "cadre-insiders"
+//! [web.external-sources]     # systems that may POST /api/external (docs/contract-0.2.md), each with its secret
+//! lms = "a long random secret"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -176,6 +178,13 @@ mod tests {
         assert!(settings.web.secure_cookies);
         let error = toml::from_str::<HostSettings>("[web]\nsecure-cookies = \"yes\"\n").unwrap_err().to_string();
         assert!(error.contains("secure-cookies"), "{error}");
+    }
+
+    #[test]
+    fn external_sources_are_read_from_their_own_table_and_none_by_default() {
+        assert!(HostSettings::default().web.external_sources.is_empty(), "the endpoint refuses everything by default");
+        let settings: HostSettings = toml::from_str("[web.external-sources]\nlms = \"s3cret\"\n").unwrap();
+        assert_eq!(settings.web.external_sources.get("lms").map(String::as_str), Some("s3cret"));
     }
 
     #[test]

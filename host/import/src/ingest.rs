@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use cadre_core::Forum;
 use cadre_core::forum::{ForumError, ImportedPost, MemberId};
-use cadre_model::PostKind;
+use cadre_model::{Attribute, AttributeValue, ExternalEvent, PostKind};
 
 /// Longest line accepted (a post body is at most 64 KiB, plus the JSON around it).
 const MAX_LINE: usize = 80 << 10;
@@ -128,6 +128,61 @@ pub enum Line {
         /// When.
         at: String,
     },
+    /// Something that happened to a member outside the forum (contract 0.2.0's external event):
+    /// `{"id":"exam-17","type":"external","member":"u1","kind":"certification.passed","at":"…","source":"lms",
+    /// "attributes":{"exam":"admin","score":87}}`. `id` is the reporting system's id for it: the same `source` and
+    /// `id` are delivered once, however often they are sent.
+    External {
+        /// The reporting system's id for the event.
+        id: String,
+        /// The member's external id.
+        member: String,
+        /// What happened (`certification.passed`, `event.attended`, `org.example/thing`).
+        kind: String,
+        /// When it happened.
+        at: String,
+        /// The reporting system (`lms`, `crm`); absent: `ingest`.
+        #[serde(default)]
+        source: Option<String>,
+        /// Named values: strings, integers or booleans.
+        #[serde(default)]
+        attributes: serde_json::Map<String, serde_json::Value>,
+    },
+}
+
+/// The source an ingested external event is recorded under when its line names none.
+pub const DEFAULT_SOURCE: &str = "ingest";
+
+/// The model's external event for an `external` line, with `member` as the member; every problem named.
+pub fn external_event(line: &Line, member: MemberId) -> Result<ExternalEvent, Vec<String>> {
+    let Line::External { id, kind, at, source, attributes, .. } = line else {
+        return Err(vec!["not an external line".into()]);
+    };
+    let mut problems = Vec::new();
+    let at = time(at).map_err(|e| problems.push(e)).unwrap_or(0);
+    let mut attrs = Vec::new();
+    for (name, value) in attributes {
+        let value = match value {
+            serde_json::Value::String(text) => AttributeValue::Text(text.clone()),
+            serde_json::Value::Bool(b) => AttributeValue::Boolean(*b),
+            serde_json::Value::Number(n) if n.is_i64() => AttributeValue::Integer(n.as_i64().unwrap_or(0)),
+            other => {
+                problems.push(format!("attribute {name:?}: {other} is not a string, a whole number or a boolean"));
+                continue;
+            }
+        };
+        attrs.push(Attribute { name: name.clone(), value });
+    }
+    let event = ExternalEvent {
+        kind: kind.clone(),
+        member,
+        at,
+        source: Some(source.clone().unwrap_or_else(|| DEFAULT_SOURCE.to_owned())),
+        external_id: Some(id.clone()),
+        attributes: attrs,
+    };
+    problems.extend(event.check());
+    if problems.is_empty() { Ok(event) } else { Err(problems) }
 }
 
 impl Line {
@@ -141,7 +196,8 @@ impl Line {
             | Line::Like { id, .. }
             | Line::Unlike { id, .. }
             | Line::Accept { id, .. }
-            | Line::Unaccept { id, .. } => id,
+            | Line::Unaccept { id, .. }
+            | Line::External { id, .. } => id,
         }
     }
 }
@@ -186,6 +242,8 @@ pub struct IngestReport {
     pub applied: usize,
     /// Lines already applied before (same external id).
     pub already_applied: usize,
+    /// Events applied now that the program failed on (each is a dead letter: `cadre deadletters list`).
+    pub program_failures: usize,
 }
 
 fn time(text: &str) -> Result<i64, String> {
@@ -404,6 +462,22 @@ impl<'a> Checker<'a> {
             Line::Unlike { .. } => Some("like-removed"),
             Line::Accept { .. } => Some("answer-accepted"),
             Line::Unaccept { .. } => Some("answer-unaccepted"),
+            Line::External { .. } => {
+                // Logged under its source and id, not the line's id: a replay is a no-op, whatever file it is in.
+                return match external_event(line, 0) {
+                    Ok(event) => {
+                        let key = cadre_core::events::dedup_key(&event);
+                        if self.recorded_kind(&key)?.is_none()
+                            && let Line::External { member: who, .. } = line
+                            && !self.member_known(who)?
+                        {
+                            problems.push(format!("no member {who:?} (define it with a \"member\" line first)"));
+                        }
+                        Ok(problems)
+                    }
+                    Err(found) => Ok(found),
+                };
+            }
         };
         if let Some(expected) = expected_kind
             && let Some(recorded) = self.recorded_kind(line.id())?
@@ -574,6 +648,8 @@ impl<'a> Checker<'a> {
                     self.accepted.insert(facts.topic, accept.then_some(facts.key));
                 }
             }
+            // Checked above, before the lookup of already-recorded events.
+            Line::External { .. } => {}
         }
         Ok(problems)
     }
@@ -594,20 +670,21 @@ fn post(forum: &Forum, external_id: &str) -> Result<u64, ForumError> {
     forum.post_id(external_id)?.ok_or_else(|| ForumError::NotFound(format!("post {external_id:?}")))
 }
 
-fn apply_line(forum: &mut Forum, line: &Line) -> Result<bool, ForumError> {
+/// Apply one line: whether it was new, and whether the program failed on its event (it is then a dead letter).
+fn apply_line(forum: &mut Forum, line: &Line) -> Result<(bool, bool), ForumError> {
     let time = |text: &str| time(text).map_err(ForumError::Invalid);
     let outcome = match line {
         Line::Member { id, name, joined } => {
             let existed =
                 forum.conn().query_row("SELECT 1 FROM members WHERE external_id = ?1", [id], |_| Ok(())).is_ok();
             forum.import_member(id, name, time(joined)?)?;
-            return Ok(!existed);
+            return Ok((!existed, false));
         }
         Line::Category { slug, name, tier, .. } => {
             let existed =
                 forum.conn().query_row("SELECT 1 FROM categories WHERE slug = ?1", [slug], |_| Ok(())).is_ok();
             forum.ensure_category(slug, name, tier.as_deref())?;
-            return Ok(!existed);
+            return Ok((!existed, false));
         }
         Line::Question { id, author, category, title, body, at } => {
             let category = forum
@@ -653,8 +730,14 @@ fn apply_line(forum: &mut Forum, line: &Line) -> Result<bool, ForumError> {
             let answer = post(forum, answer)?;
             forum.import_unaccept(id, answer, time(at)?)?
         }
+        Line::External { member, .. } => {
+            let member = member_id(forum, &Some(member.clone()))?.expect("a named member");
+            let event = external_event(line, member).map_err(|problems| ForumError::Invalid(problems.join("; ")))?;
+            forum.record_external(event)?
+        }
     };
-    Ok(!outcome.duplicate)
+    let failed = matches!(outcome.delivery, cadre_core::events::Delivery::DeadLettered { .. });
+    Ok((!outcome.duplicate, failed))
 }
 
 /// Validate the whole file, then apply it in one transaction: all of it, or (should the database fail) none.
@@ -664,15 +747,17 @@ pub fn ingest(forum: &mut Forum, path: &Path) -> Result<IngestReport, IngestErro
     let mut report = IngestReport { lines: lines.len(), ..IngestReport::default() };
     let mut failed_line = 0;
     let applied = forum.batch(|forum| {
-        let mut applied = 0;
+        let (mut applied, mut failures) = (0, 0);
         for (number, line) in &lines {
             failed_line = *number;
-            applied += usize::from(apply_line(forum, line)?);
+            let (new, failed) = apply_line(forum, line)?;
+            applied += usize::from(new);
+            failures += usize::from(failed);
         }
-        Ok(applied)
+        Ok((applied, failures))
     });
     match applied {
-        Ok(applied) => report.applied = applied,
+        Ok((applied, failures)) => (report.applied, report.program_failures) = (applied, failures),
         Err(source) => return Err(IngestError::Apply { path: name, line: failed_line, source }),
     }
     report.already_applied = report.lines - report.applied;

@@ -24,6 +24,12 @@ use serde::{Deserialize, Serialize};
 use alloc::string::String;
 use alloc::vec::Vec;
 
+mod external;
+pub use external::{
+    Attribute, AttributeValue, ExternalEvent, MAX_ATTRIBUTE_NAME_BYTES, MAX_ATTRIBUTE_TEXT_BYTES, MAX_ATTRIBUTES,
+    MAX_EXTERNAL_ID_BYTES, MAX_KIND_BYTES, MAX_SOURCE_BYTES, check_kind,
+};
+
 /// Milliseconds since the Unix epoch, UTC.
 pub type Timestamp = i64;
 /// A forum member.
@@ -161,6 +167,8 @@ pub enum Event {
     Moderator(ModeratorAction),
     /// Time passed.
     Tick(Timestamp),
+    /// Something happened to a member outside the forum (contract 0.2.0; a 0.1.0 program never receives it).
+    External(ExternalEvent),
 }
 
 impl Event {
@@ -174,6 +182,7 @@ impl Event {
             Event::AnswerUnaccepted(_) => "answer-unaccepted",
             Event::Moderator(_) => "moderator-action",
             Event::Tick(_) => "tick",
+            Event::External(_) => "external",
         }
     }
 
@@ -186,6 +195,7 @@ impl Event {
             Event::AnswerAccepted(e) | Event::AnswerUnaccepted(e) => e.answerer.into_iter().chain(e.asker).collect(),
             Event::Moderator(action) => alloc::vec![action.change().member],
             Event::Tick(_) => Vec::new(),
+            Event::External(e) => alloc::vec![e.member],
         };
         members.sort_unstable();
         members.dedup();
@@ -431,6 +441,15 @@ mod stable_form {
         );
         assert_eq!(action.members(), alloc::vec![3]);
         assert_eq!(round_trip(r#"{"type":"tick","event":86400000}"#).kind(), "tick");
+    }
+
+    #[test]
+    fn external_events_have_a_form_of_their_own_next_to_the_0_1_0_ones() {
+        let external = round_trip(
+            r#"{"type":"external","event":{"kind":"certification.passed","member":3,"at":10,"source":"lms","external_id":"x-1","attributes":[{"name":"score","value":{"Integer":87}},{"name":"exam","value":{"Text":"admin"}},{"name":"proctored","value":{"Boolean":true}}]}}"#,
+        );
+        assert_eq!(external.kind(), "external");
+        assert_eq!(external.members(), alloc::vec![3]);
     }
 
     #[test]

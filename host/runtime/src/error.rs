@@ -38,15 +38,15 @@ pub enum LoadError {
     },
     /// The component speaks another version of the contract, or not this contract at all.
     #[error(
-        "{what} does not speak this host's contract: it {found}; this host speaks cadre:forum@{host} (exports \
-         cadre:forum/program@{host} and cadre:forum/hooks@{host})"
+        "{what} does not speak this host's contract: it {found}; this host speaks {host} (a plugin exports \
+         cadre:forum/program and cadre:forum/hooks of one of these versions)"
     )]
     ContractMismatch {
         /// The file or source.
         what: String,
         /// What the component exports or imports instead.
         found: String,
-        /// The version the host speaks.
+        /// The versions the host speaks.
         host: &'static str,
     },
     /// `describe` failed while loading.

@@ -7,14 +7,14 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::HasSelf;
 use wasmtime::{Engine, Store, Trap};
 
 use cadre_model::{ConfigError, Declaration, Effect, Event, Figure, Info as PluginInfo};
 
-use super::contract::v0_1_0::{self as bindings, PluginPre};
+use super::contract::{Bindings, Pre};
 use super::error::{CallError, CallErrorKind, PluginName};
 use super::limits::Limits;
+use super::log::{LogBuffer, LogLine};
 use super::store::{HostState, KvBackend, MemoryBackend, Overlay, StoreLimitExceeded};
 use super::validate::validate_effects;
 
@@ -51,7 +51,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
 /// An instantiated plugin with its store.
 struct Live {
     store: Store<HostState>,
-    bindings: bindings::Plugin,
+    bindings: Bindings,
 }
 
 /// A loaded, configurable plugin. Not `Sync`: one call at a time.
@@ -60,18 +60,20 @@ pub struct Plugin {
     pub(super) info: PluginInfo,
     pub(super) hash: String,
     pub(super) forbidden_imports: Vec<String>,
-    pub(super) pre: PluginPre<HostState>,
+    pub(super) pre: Pre,
     pub(super) engine: Engine,
     pub(super) limits: Arc<Limits>,
     settings: String,
     declaration: Declaration,
     backend: Option<Box<dyn KvBackend>>,
     live: Option<Live>,
+    /// What the last call logged (contract 0.2.0's `log` import).
+    last_log: Vec<LogLine>,
 }
 
 impl Plugin {
     pub(super) fn new(
-        pre: PluginPre<HostState>,
+        pre: Pre,
         engine: Engine,
         limits: Arc<Limits>,
         hash: String,
@@ -96,12 +98,10 @@ impl Plugin {
             declaration: Declaration { badges: vec![], tiers: vec![] },
             backend: Some(Box::new(MemoryBackend::default())),
             live: None,
+            last_log: Vec::new(),
         };
         let describe_error = |source| super::LoadError::Describe { what: what.to_owned(), source: Box::new(source) };
-        plugin.info = plugin
-            .with_scratch(|live| live.bindings.cadre_forum_program().call_describe(&mut live.store))
-            .map_err(describe_error)?
-            .into();
+        plugin.info = plugin.with_scratch(|live| live.bindings.describe(&mut live.store)).map_err(describe_error)?;
         plugin.name = PluginName { name: plugin.info.name.clone(), version: plugin.info.version.clone() };
         plugin.declaration = Declaration { badges: plugin.info.badges.clone(), tiers: plugin.info.tiers.clone() };
         Ok(plugin)
@@ -122,7 +122,19 @@ impl Plugin {
             declaration: self.declaration.clone(),
             backend: Some(Box::new(MemoryBackend::default())),
             live: None,
+            last_log: Vec::new(),
         }
+    }
+
+    /// The contract version the component speaks (`"0.1.0"` or `"0.2.0"`).
+    pub fn contract_version(&self) -> &'static str {
+        self.pre.version()
+    }
+
+    /// The lines the last call logged, each already shown in the host's log with the plugin's name and version
+    /// (0.2.0's `log` import; a 0.1.0 plugin never logs).
+    pub fn last_log(&self) -> &[LogLine] {
+        &self.last_log
     }
 
     /// The plugin's name and version.
@@ -167,9 +179,7 @@ impl Plugin {
 
     /// Check settings without adopting them: `Ok(Err(errors))` lists every problem.
     pub fn check(&mut self, settings: &str) -> Result<Result<Declaration, Vec<ConfigError>>, CallError> {
-        let outcome =
-            self.with_scratch(|live| live.bindings.cadre_forum_program().call_configure(&mut live.store, settings))?;
-        Ok(outcome.map(Declaration::from).map_err(|errors| errors.into_iter().map(ConfigError::from).collect()))
+        self.with_scratch(|live| live.bindings.configure(&mut live.store, settings))
     }
 
     /// Adopt new settings if they are valid; otherwise keep the ones in force and return every error.
@@ -187,20 +197,7 @@ impl Plugin {
     /// Deliver one event: run its hook under the limits, validate the effects and, if all is well, commit the
     /// hook's store writes to the backend. On any failure nothing is committed.
     pub fn call(&mut self, event: &Event) -> Result<Vec<Effect>, CallError> {
-        let effects = self.with_live(|live| {
-            let hooks = live.bindings.cadre_forum_hooks();
-            let store = &mut live.store;
-            match event {
-                Event::PostCreated(e) => hooks.call_on_post_created(store, e.into()),
-                Event::LikeAdded(e) => hooks.call_on_like_added(store, e.into()),
-                Event::LikeRemoved(e) => hooks.call_on_like_removed(store, e.into()),
-                Event::AnswerAccepted(e) => hooks.call_on_answer_accepted(store, e.into()),
-                Event::AnswerUnaccepted(e) => hooks.call_on_answer_unaccepted(store, e.into()),
-                Event::Moderator(e) => hooks.call_on_moderator_action(store, &e.into()),
-                Event::Tick(now) => hooks.call_on_tick(store, *now),
-            }
-        })?;
-        let effects: Vec<Effect> = effects.into_iter().map(Effect::from).collect();
+        let effects = self.with_live(|live| live.bindings.hook(&mut live.store, event))?;
         let live = self.live.as_mut().expect("a successful call keeps its instance");
         let writes = live.store.data_mut().overlay.take_writes();
         if let Err(kind) = validate_effects(&effects, &self.declaration, &self.limits) {
@@ -215,11 +212,7 @@ impl Plugin {
 
     /// A moderator's view of one member (read-only: the call's store writes are discarded).
     pub fn member_record(&mut self, member: u64, now: i64) -> Result<Vec<Figure>, CallError> {
-        let figures = self
-            .with_live(|live| live.bindings.cadre_forum_program().call_member_record(&mut live.store, member, now))?
-            .into_iter()
-            .map(Figure::from)
-            .collect();
+        let figures = self.with_live(|live| live.bindings.member_record(&mut live.store, member, now))?;
         if let Some(live) = self.live.as_mut() {
             live.store.data_mut().overlay.reset();
         }
@@ -251,11 +244,12 @@ impl Plugin {
             overlay: Overlay::default(),
             backend: None,
             limits: self.limits.clone(),
+            log: LogBuffer::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         self.arm(&mut store);
-        let bindings = self.pre.instantiate(&mut store).map_err(|e| self.classify(e, "instantiate"))?;
+        let bindings = self.pre.instantiate(&mut store).map_err(|e| self.classify(e, "instantiate", None))?;
         Ok(Live { store, bindings })
     }
 
@@ -273,7 +267,7 @@ impl Plugin {
         if self.live.is_none() {
             let mut live = self.instantiate()?;
             let settings = self.settings.clone();
-            let configured = live.bindings.cadre_forum_program().call_configure(&mut live.store, &settings);
+            let configured = live.bindings.configure(&mut live.store, &settings);
             match configured {
                 Ok(Ok(_)) => self.live = Some(live),
                 Ok(Err(errors)) => {
@@ -281,7 +275,10 @@ impl Plugin {
                         errors.iter().map(|e| format!("{}: {}", e.path, e.message)).collect::<Vec<_>>().join("; ");
                     return Err(CallError { plugin: self.name.clone(), kind: CallErrorKind::NotConfigured { detail } });
                 }
-                Err(e) => return Err(self.classify(e, "configure")),
+                Err(e) => {
+                    let said = live.store.data_mut().log.take();
+                    return Err(self.classify(e, "configure", last_error(&said)));
+                }
             }
         }
         let mut live = self.live.take().expect("instantiated above");
@@ -290,13 +287,15 @@ impl Plugin {
         live.store.data_mut().backend = self.backend.take();
         let result = f(&mut live);
         self.backend = live.store.data_mut().backend.take();
+        self.last_log = live.store.data_mut().log.take();
+        super::log::emit(&self.name, &self.last_log);
         match result {
             Ok(value) => {
                 self.live = Some(live);
                 Ok(value)
             }
             // The store may be poisoned: drop it with the instance and its uncommitted writes.
-            Err(e) => Err(self.classify(e, "call")),
+            Err(e) => Err(self.classify(e, "call", last_error(&self.last_log))),
         }
     }
 
@@ -304,11 +303,15 @@ impl Plugin {
     fn with_scratch<R>(&mut self, f: impl FnOnce(&mut Live) -> wasmtime::Result<R>) -> Result<R, CallError> {
         let mut live = self.instantiate()?;
         live.store.data_mut().backend = Some(Box::new(MemoryBackend::default()));
-        f(&mut live).map_err(|e| self.classify(e, "call"))
+        let result = f(&mut live);
+        self.last_log = live.store.data_mut().log.take();
+        super::log::emit(&self.name, &self.last_log);
+        result.map_err(|e| self.classify(e, "call", last_error(&self.last_log)))
     }
 
-    /// Turn a wasmtime error into the typed failure it stands for.
-    fn classify(&self, error: wasmtime::Error, stage: &str) -> CallError {
+    /// Turn a wasmtime error into the typed failure it stands for; `said` is the last `error` line the call logged
+    /// (a panic's message), attached to a trap so that its author sees why.
+    fn classify(&self, error: wasmtime::Error, stage: &str, said: Option<&str>) -> CallError {
         let kind = if let Some(hit) = error.downcast_ref::<MemoryLimitHit>() {
             CallErrorKind::MemoryLimit { requested: hit.requested, limit: hit.limit }
         } else if let Some(StoreLimitExceeded(what)) = error.downcast_ref::<StoreLimitExceeded>() {
@@ -317,14 +320,14 @@ impl Plugin {
             match trap {
                 Trap::OutOfFuel => CallErrorKind::OutOfFuel { fuel: self.limits.fuel_per_call.unwrap_or(0) },
                 Trap::Interrupt => CallErrorKind::Deadline { millis: self.limits.deadline.as_millis() as u64 },
-                other => CallErrorKind::Trap { message: other.to_string() },
+                other => CallErrorKind::Trap { message: with_said(other.to_string(), said) },
             }
         } else if let Some(import) = forbidden_import(&error) {
             CallErrorKind::ForbiddenImport { import }
         } else if stage == "instantiate" {
             CallErrorKind::Instantiate { detail: format!("{error:#}") }
         } else {
-            CallErrorKind::Trap { message: format!("{error:#}") }
+            CallErrorKind::Trap { message: with_said(format!("{error:#}"), said) }
         };
         CallError { plugin: self.name.clone(), kind }
     }
@@ -338,7 +341,15 @@ fn forbidden_import(error: &wasmtime::Error) -> Option<String> {
     Some(rest.split('`').next()?.to_owned())
 }
 
-/// Add the contract's imports (the store) to a linker.
-pub(super) fn add_contract_to_linker(linker: &mut wasmtime::component::Linker<HostState>) -> wasmtime::Result<()> {
-    bindings::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+/// The last `error` line of a call's log.
+fn last_error(lines: &[LogLine]) -> Option<&str> {
+    lines.iter().rev().find(|l| l.level == super::log::LogLevel::Error).map(|l| l.message.as_str())
+}
+
+/// A trap's message with what the plugin said before it (`wasm trap: … (the plugin logged: panicked at …)`).
+fn with_said(message: String, said: Option<&str>) -> String {
+    match said {
+        Some(said) => format!("{message} (the plugin logged: {said})"),
+        None => message,
+    }
 }

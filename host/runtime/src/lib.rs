@@ -1,7 +1,7 @@
 //! The plugin runtime: wasmtime with the component model, running untrusted super-user programs under limits.
 //!
-//! Owns: the engine and its configuration (fuel, epochs), the epoch ticker thread, loading a component (checking
-//! it speaks `cadre:forum@0.1.0`, compiling once and caching the artifact by content hash, pre-linking it into an
+//! Owns: the engine and its configuration (fuel, epochs), the epoch ticker thread, loading a component (finding
+//! which contract version it speaks, `cadre:forum@0.1.0` or `@0.2.0`, from its exports; compiling once and caching the artifact by content hash, pre-linking it into an
 //! `InstancePre`), and calling it ([`Plugin`]). Does not own: where events come from, what effects mean, or where
 //! plugin state is persisted (the forum pipeline passes a [`KvBackend`]).
 
@@ -10,6 +10,7 @@ pub mod contract;
 pub mod error;
 mod instance;
 pub mod limits;
+pub mod log;
 pub mod store;
 pub mod validate;
 
@@ -24,12 +25,15 @@ use wasmtime::{Config, Engine};
 pub use cadre_model::Event;
 pub use contract::CONTRACT_PACKAGE;
 
-/// The contract version this host speaks.
-pub const CONTRACT_VERSION: &str = contract::v0_1_0::VERSION;
+/// The newest contract version this host speaks (it speaks every one in [`contract::VERSIONS`]).
+pub const CONTRACT_VERSION: &str = contract::latest::VERSION;
+/// The versions this host speaks, as error messages name them.
+pub const SPOKEN_VERSIONS: &str = "cadre:forum@0.1.0 and cadre:forum@0.2.0";
 pub use cache::{ArtifactCache, Origin};
 pub use error::{CallError, CallErrorKind, LoadError, PluginName};
 pub use instance::Plugin;
 pub use limits::Limits;
+pub use log::{LogLevel, LogLine};
 pub use store::{HostState, KvBackend, MemoryBackend};
 
 /// Increments the engine's epoch at a fixed interval so that epoch deadlines measure wall-clock time.
@@ -91,7 +95,7 @@ impl Runtime {
         config.concurrency_support(false);
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
-        instance::add_contract_to_linker(&mut linker)?;
+        contract::add_to_linker(&mut linker)?;
         let ticker = EpochTicker::start(engine.clone(), limits.epoch_tick);
         Ok(Runtime { engine, linker, limits: Arc::new(limits), cache, _ticker: ticker })
     }
@@ -121,7 +125,7 @@ impl Runtime {
             Some(cache) => cache.load(&self.engine, bytes, &hash).map_err(engine_error)?,
             None => (Component::new(&self.engine, bytes).map_err(engine_error)?, Origin::Compiled),
         };
-        let forbidden = check_contract(what, &self.engine, &component)?;
+        let (version, forbidden) = check_contract(what, &self.engine, &component)?;
         let mut linker = self.linker.clone();
         if !forbidden.is_empty() {
             // Everything outside the contract (e.g. the WASI interfaces a std guest imports) is linked to a stub
@@ -129,7 +133,7 @@ impl Runtime {
             linker.define_unknown_imports_as_traps(&component).map_err(engine_error)?;
         }
         let pre = linker.instantiate_pre(&component).map_err(engine_error)?;
-        let pre = contract::v0_1_0::PluginPre::new(pre).map_err(engine_error)?;
+        let pre = contract::Pre::new(version, pre).map_err(engine_error)?;
         let plugin = Plugin::new(pre, self.engine.clone(), self.limits.clone(), hash, forbidden, what)?;
         Ok((plugin, LoadReport { origin }))
     }
@@ -151,37 +155,41 @@ fn check_is_component(what: &str, bytes: &[u8]) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Check the component exports this host's contract; return its imports outside the contract.
-fn check_contract(what: &str, engine: &Engine, component: &Component) -> Result<Vec<String>, LoadError> {
+/// Find the contract version the component speaks (it exports `program` and `hooks` of that version); return it
+/// with the component's imports outside the contract.
+fn check_contract(
+    what: &str,
+    engine: &Engine,
+    component: &Component,
+) -> Result<(&'static str, Vec<String>), LoadError> {
     let ty = component.component_type();
-    let wanted = |interface: &str| format!("{CONTRACT_PACKAGE}/{interface}@{CONTRACT_VERSION}");
+    let name = |interface: &str, version: &str| format!("{CONTRACT_PACKAGE}/{interface}@{version}");
     let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.to_owned()).collect();
     let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_owned()).collect();
-    for interface in ["program", "hooks"] {
-        if !exports.contains(&wanted(interface)) {
-            let ours: Vec<&String> = exports.iter().filter(|e| e.starts_with(CONTRACT_PACKAGE)).collect();
-            let found = if let Some(other) = ours.first() {
-                let version = other.rsplit('@').next().unwrap_or("?");
-                format!("exports {other} (contract version {version})")
-            } else if exports.is_empty() {
-                "exports nothing".to_owned()
-            } else {
-                format!("exports {}", exports.join(", "))
-            };
-            return Err(LoadError::ContractMismatch { what: what.to_owned(), found, host: CONTRACT_VERSION });
-        }
-    }
-    let contract_imports = [wanted("store"), wanted("types")];
+    let speaks = |version: &str| ["program", "hooks"].iter().all(|i| exports.contains(&name(i, version)));
+    let Some(version) = contract::VERSIONS.into_iter().find(|v| speaks(v)) else {
+        let ours: Vec<&String> = exports.iter().filter(|e| e.starts_with(CONTRACT_PACKAGE)).collect();
+        let found = if let Some(other) = ours.first() {
+            let version = other.rsplit('@').next().unwrap_or("?");
+            format!("exports {other} (contract version {version})")
+        } else if exports.is_empty() {
+            "exports nothing".to_owned()
+        } else {
+            format!("exports {}", exports.join(", "))
+        };
+        return Err(LoadError::ContractMismatch { what: what.to_owned(), found, host: SPOKEN_VERSIONS });
+    };
+    let allowed: Vec<String> = contract::contract_imports(version).iter().map(|i| name(i, version)).collect();
     let mut forbidden = Vec::new();
     for import in imports {
-        if contract_imports.contains(&import) {
+        if allowed.contains(&import) {
             continue;
         }
         if import.starts_with(CONTRACT_PACKAGE) {
-            let found = format!("imports {import}");
-            return Err(LoadError::ContractMismatch { what: what.to_owned(), found, host: CONTRACT_VERSION });
+            let found = format!("exports cadre:forum@{version} but imports {import}");
+            return Err(LoadError::ContractMismatch { what: what.to_owned(), found, host: SPOKEN_VERSIONS });
         }
         forbidden.push(import);
     }
-    Ok(forbidden)
+    Ok((version, forbidden))
 }

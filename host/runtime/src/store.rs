@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::contract::v0_1_0::cadre::forum::store;
+use super::contract::latest::cadre::forum::store;
 use super::limits::Limits;
 
 /// A failure of the backend itself (not the plugin's fault), e.g. a database error.
@@ -124,6 +124,8 @@ pub struct HostState {
     /// The backend, present only while a call is running.
     pub(crate) backend: Option<Box<dyn KvBackend>>,
     pub(crate) limits: std::sync::Arc<Limits>,
+    /// The current call's log lines (contract 0.2.0's `log` import).
+    pub(crate) log: super::log::LogBuffer,
 }
 
 impl HostState {
@@ -209,6 +211,3 @@ impl store::Host for HostState {
         self.write(key, None)
     }
 }
-
-/// The `types` interface has no functions; the linker still wants its (empty) host trait.
-impl super::contract::v0_1_0::cadre::forum::types::Host for HostState {}

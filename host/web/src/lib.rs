@@ -8,13 +8,14 @@
 //! `panel_pages` (the moderator panel), `api` (JSON), `html` (layout), `error` (the one error type),
 //! `forum_thread` (the thread that owns the forum), `readers` (read-only connections for member reads), `post_ref`
 //! (public ids in paths), `uniform_errors` (one error format, axum's refusals included), `settings` (how it is
-//! deployed). The `[web]` table of the
+//! deployed), `external` (events pushed by other systems). The `[web]` table of the
 //! host's settings is [`WebSettings`]; the demo community lives in the `cadre` command.
 
 mod api;
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod external;
 mod forms;
 pub mod forum_thread;
 mod html;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub cookies: auth::CookiePolicy,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`[web] trusted-proxies`).
     pub trusted_proxies: Arc<[client::Network]>,
+    /// Sources allowed to push external events, with their secrets (`[web] external-sources`).
+    pub external_sources: Arc<std::collections::BTreeMap<String, String>>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             limits: Arc::new(limits::RateLimits::default()),
             cookies: auth::CookiePolicy { secure: settings.secure_cookies },
             trusted_proxies: settings.trusted_proxies.clone().into(),
+            external_sources: Arc::new(settings.external_sources.clone()),
         }
     }
 }
@@ -160,6 +164,7 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/api/mod/settings", post(api::mod_configure)),
         r(M::POST, "/api/mod/retry", post(api::mod_retry)),
         r(M::POST, "/api/mod/categories", post(api::mod_create_category)),
+        r(M::POST, "/api/external", post(external::receive)),
         r(M::GET, "/api/openapi.json", get(openapi)),
         r(M::GET, "/static/style.css", get(style)),
     ]

@@ -17,4 +17,10 @@ pub struct WebSettings {
     /// command checks it when it reads the file).
     #[serde(default)]
     pub trusted_proxies: Vec<crate::client::Network>,
+    /// Systems allowed to push external events to `POST /api/external`, each with its secret: the source's name
+    /// (as the `X-Cadre-Source` header gives it and the event log records it) → the token it sends as
+    /// `Authorization: Bearer …`, or the key of its `X-Cadre-Signature` HMAC. Empty (the default): the endpoint
+    /// refuses everything.
+    #[serde(default)]
+    pub external_sources: std::collections::BTreeMap<String, String>,
 }

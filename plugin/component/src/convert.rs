@@ -139,3 +139,25 @@ pub fn effect(e: m::Effect) -> t::Effect {
         }
     }
 }
+
+pub fn external(e: t::ExternalEvent) -> m::ExternalEvent {
+    m::ExternalEvent {
+        kind: e.kind,
+        member: e.member,
+        at: e.at,
+        source: e.source,
+        external_id: e.external_id,
+        attributes: e
+            .attributes
+            .into_iter()
+            .map(|a| m::Attribute {
+                name: a.name,
+                value: match a.value {
+                    t::AttributeValue::Text(text) => m::AttributeValue::Text(text),
+                    t::AttributeValue::Integer(n) => m::AttributeValue::Integer(n),
+                    t::AttributeValue::Boolean(b) => m::AttributeValue::Boolean(b),
+                },
+            })
+            .collect(),
+    }
+}

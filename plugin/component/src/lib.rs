@@ -2,7 +2,8 @@
 //!
 //! Owns only the conversions between the generated types and `cadre_rules::model`, and the glue that keeps the
 //! configured [`Program`] between calls. All rules live in `plugin/rules`. Built `no_std` so that the component
-//! imports nothing but `cadre:forum/store`.
+//! imports nothing but its contract, `cadre:forum@0.2.0` (`store`, and `log`, which the runtime's panic handler
+//! uses to pass a panic's message to the host).
 #![no_std]
 
 extern crate alloc;
@@ -16,7 +17,7 @@ use core::cell::RefCell;
 use cadre_rules::{Kv, Program};
 
 wit_bindgen::generate!({
-    path: "../../wit",
+    path: "../../wit/0.2.0",
     world: "plugin",
 });
 
@@ -108,6 +109,9 @@ impl hooks::Guest for Component {
     }
     fn on_tick(now: types::Timestamp) -> Vec<types::Effect> {
         handle(cadre_rules::model::Event::Tick(now))
+    }
+    fn on_external_event(event: types::ExternalEvent) -> Vec<types::Effect> {
+        handle(cadre_rules::model::Event::External(convert::external(event)))
     }
 }
 

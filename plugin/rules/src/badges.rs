@@ -11,6 +11,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::config::{Criteria, Measure};
+use crate::external::Facts;
 use crate::kv::Kv;
 use crate::model::{Effect, MemberId};
 use crate::scoring::Ctx;
@@ -34,11 +35,11 @@ fn numbers_met(state: &MemberState, criteria: &Criteria) -> bool {
 }
 
 /// Whether a member meets every condition of `criteria` (an empty `criteria` is met by nobody: see tiers).
-pub fn meets(state: &MemberState, held: &[String], criteria: &Criteria) -> bool {
+pub fn meets(state: &MemberState, held: &[String], facts: &Facts, criteria: &Criteria) -> bool {
     let numbers = numbers_met(state, criteria);
     let badges = criteria.badges.iter().all(|b| held.contains(b));
-    let any = criteria.min.iter().any(Option::is_some) || !criteria.badges.is_empty();
-    any && numbers && badges
+    let any = criteria.min.iter().any(Option::is_some) || !criteria.badges.is_empty() || !criteria.external.is_empty();
+    any && numbers && badges && facts.met(&criteria.external)
 }
 
 fn key(member: MemberId) -> String {
@@ -69,21 +70,26 @@ pub fn check(ctx: &mut Ctx<'_>) {
             continue;
         }
         let mut held = held(ctx.kv, member);
+        let facts = Facts::load(ctx.config, ctx.kv, member, ctx.now);
         let mut changed = false;
         for rule in &ctx.config.badges {
             let id = &rule.badge.id;
             let has = held.contains(id);
-            let met = meets(&state, &held, &rule.when);
+            let met = meets(&state, &held, &facts, &rule.when);
             if met && !has {
                 held.push(id.clone());
                 changed = true;
-                let reason = format!("member {member} meets {}: {}", rule.badge.name, describe(&state, &rule.when));
+                let reason =
+                    format!("member {member} meets {}: {}", rule.badge.name, describe(&state, &facts, &rule.when));
                 ctx.effects.push(Effect::GrantBadge { member, badge: id.clone(), reason });
             } else if !met && has && rule.can_be_lost {
                 held.retain(|b| b != id);
                 changed = true;
-                let reason =
-                    format!("member {member} no longer meets {}: {}", rule.badge.name, describe(&state, &rule.when));
+                let reason = format!(
+                    "member {member} no longer meets {}: {}",
+                    rule.badge.name,
+                    describe(&state, &facts, &rule.when)
+                );
                 ctx.effects.push(Effect::RevokeBadge { member, badge: id.clone(), reason });
             }
         }
@@ -94,13 +100,14 @@ pub fn check(ctx: &mut Ctx<'_>) {
 }
 
 /// `points 120 (needs 100), accepted answers 3 (needs 1)`: the member's numbers against the criteria.
-pub fn describe(state: &MemberState, criteria: &Criteria) -> String {
+pub fn describe(state: &MemberState, facts: &Facts, criteria: &Criteria) -> String {
     let mut parts: Vec<String> = Measure::ALL
         .iter()
         .filter_map(|&m| {
             criteria.get(m).map(|min| format!("{} {} (needs {min})", m.label().to_lowercase(), measure(state, m)))
         })
         .collect();
+    parts.extend(facts.describe(&criteria.external));
     if !criteria.badges.is_empty() {
         parts.push(format!("holds {}", criteria.badges.join(", ")));
     }

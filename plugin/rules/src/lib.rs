@@ -21,6 +21,7 @@ mod accepts;
 mod antigaming;
 mod badges;
 pub mod config;
+mod external;
 pub mod kv;
 pub mod presets;
 mod program;

@@ -4,7 +4,9 @@
 //!   dumps can be checked against each site's `expected-points.csv`;
 //! - [`LEGENDS`]: a Mimecast-style Legends programme (capped like and login-style points, a Jedi Master gold badge
 //!   above 20,000 points, accepted answers leading to nomination, certified and gold tiers);
-//! - [`INSIDERS`]: vetted qualification in review mode, invited members kept apart.
+//! - [`INSIDERS`]: vetted qualification in review mode, invited members kept apart, top customers vetted from
+//!   account data (external events) nominated whether or not they post;
+//! - [`ADVOCACY`]: a phased advocacy programme scoring forum activity and lifecycle triggers (external events).
 
 /// The `stackexchange` preset.
 pub const STACKEXCHANGE: &str = include_str!("../../presets/stackexchange.toml");
@@ -13,8 +15,12 @@ pub const LEGENDS: &str = include_str!("../../presets/legends.toml");
 /// The `insiders` preset.
 pub const INSIDERS: &str = include_str!("../../presets/insiders.toml");
 
+/// The `advocacy` preset.
+pub const ADVOCACY: &str = include_str!("../../presets/advocacy.toml");
+
 /// Every preset by name.
-pub const ALL: [(&str, &str); 3] = [("stackexchange", STACKEXCHANGE), ("legends", LEGENDS), ("insiders", INSIDERS)];
+pub const ALL: [(&str, &str); 4] =
+    [("stackexchange", STACKEXCHANGE), ("legends", LEGENDS), ("insiders", INSIDERS), ("advocacy", ADVOCACY)];
 
 /// A preset's TOML by its name (`"stackexchange"`, `"legends"`, `"insiders"`).
 pub fn by_name(name: &str) -> Option<&'static str> {
@@ -68,14 +74,16 @@ mod tests {
         let ids: alloc::vec::Vec<&str> = c.tiers.iter().map(|t| t.tier.id.as_str()).collect();
         assert_eq!(ids, ["certified", "gold"]);
         assert!(c.tiers.iter().all(|t| t.mode == Mode::Review && t.when.get(Measure::AcceptedAnswers).is_some()));
+        let certified = &c.tiers[0].when.external[0];
+        assert_eq!((certified.kind.as_str(), certified.within_days), ("certification.passed", Some(730)));
         assert!(c.points.active_day > 0 && c.caps.likes_given_per_day > 0, "capped login-style points");
     }
 
     #[test]
     fn the_insiders_preset_reviews_every_candidate() {
         let c = Config::parse(INSIDERS).unwrap();
-        assert_eq!(c.tiers.len(), 1);
-        assert_eq!(c.tiers[0].mode, Mode::Review);
+        assert_eq!(c.tiers.len(), 2);
+        assert!(c.tiers.iter().all(|t| t.mode == Mode::Review));
         assert_eq!(c.tiers[0].inactivity.after_days, 0);
     }
 }

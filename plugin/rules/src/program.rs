@@ -13,7 +13,7 @@ use crate::kv::Kv;
 use crate::model::{Declaration, Effect, Event, Figure, Info, MemberId, Setting, Timestamp, day_of};
 use crate::scoring::Ctx;
 use crate::state::Members;
-use crate::{accepts, badges, record, scoring, tiers};
+use crate::{accepts, badges, external, record, scoring, tiers};
 
 /// The program's name, as `describe` reports it.
 pub const PLUGIN_NAME: &str = "cadre-superuser";
@@ -67,7 +67,8 @@ impl Program {
 
     /// React to one event: update the store and return the effects.
     pub fn handle(&self, kv: &mut dyn Kv, event: &Event) -> Vec<Effect> {
-        let mut ctx = Ctx { config: &self.config, kv, members: Members::default(), effects: Vec::new() };
+        let now = event_at(event);
+        let mut ctx = Ctx { config: &self.config, kv, members: Members::default(), effects: Vec::new(), now };
         let at = match event {
             Event::PostCreated(post) => {
                 scoring::post_created(&mut ctx, post);
@@ -97,6 +98,10 @@ impl Program {
                 tiers::tick(&mut ctx, *now);
                 *now
             }
+            Event::External(event) => {
+                external::external_event(&mut ctx, event);
+                event.at
+            }
         };
         badges::check(&mut ctx);
         tiers::check(&mut ctx, day_of(at));
@@ -114,5 +119,16 @@ fn action_at(action: &crate::model::ModeratorAction) -> Timestamp {
     use crate::model::ModeratorAction as A;
     match action {
         A::MemberAdded(c) | A::MemberRemoved(c) | A::NominationApproved(c) | A::NominationRejected(c) => c.at,
+    }
+}
+
+fn event_at(event: &Event) -> Timestamp {
+    match event {
+        Event::PostCreated(e) => e.at,
+        Event::LikeAdded(e) | Event::LikeRemoved(e) => e.at,
+        Event::AnswerAccepted(e) | Event::AnswerUnaccepted(e) => e.at,
+        Event::Moderator(action) => action_at(action),
+        Event::Tick(now) => *now,
+        Event::External(e) => e.at,
     }
 }

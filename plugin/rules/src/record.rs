@@ -10,6 +10,7 @@ use crate::accepts;
 use crate::antigaming;
 use crate::badges;
 use crate::config::{Config, Measure, TierRule};
+use crate::external::Facts;
 use crate::kv::Kv;
 use crate::model::{Evidence, Figure, MemberId, PostId, Timestamp, day_of};
 use crate::scoring;
@@ -54,6 +55,13 @@ pub fn member_record(config: &Config, kv: &mut dyn Kv, member: MemberId, now: Ti
         figure("trend", "Trend: last 30 days minus the 30 before", n(last_30 - previous_30), None),
         figure("badges", "Badges held", n(badges::held(kv, member).len() as i64), None),
     ]);
+    let facts = Facts::load(config, kv, member, now);
+    for kind in &config.external {
+        let record = facts.record(&kind.kind).cloned().unwrap_or_default();
+        out.push(figure(&format!("external-{}", kind.kind), &kind.name, n(record.count), None));
+        let label = format!("Points from {}", kind.name.to_lowercase());
+        out.push(figure(&format!("points-external-{}", kind.kind), &label, n(record.points), None));
+    }
     for rule in &config.tiers {
         let status = tiers::standing(kv, member, &rule.tier.id).status;
         let label = format!("{}: {}", rule.tier.name, status.word());
@@ -69,6 +77,7 @@ pub fn evidence(
     kv: &mut dyn Kv,
     member: MemberId,
     state: &MemberState,
+    facts: &Facts,
     rule: &TierRule,
     previous: Status,
 ) -> Evidence {
@@ -79,6 +88,18 @@ pub fn evidence(
             Some(figure(m.key(), m.label(), badges::measure(state, m) as f64, Some(min as f64)))
         })
         .collect();
+    for req in &rule.when.external {
+        let label = match req.within_days {
+            Some(days) => format!("{} in the last {days} days", kind_name(config, &req.kind)),
+            None => kind_name(config, &req.kind).into(),
+        };
+        figures.push(figure(
+            &format!("external-{}", req.kind),
+            &label,
+            facts.value(req) as f64,
+            Some(req.count as f64),
+        ));
+    }
     let share = top_liker_share(state);
     figures.push(figure("top-liker-share", "Share of likes from the top liker", share, None));
     figures.push(figure("distinct-likers", "Distinct likers (known members)", state.distinct_likers as f64, None));
@@ -100,7 +121,7 @@ pub fn evidence(
         flags.push(format!("likes concentrated: {:.0}% of {} likes from one member", share * 100.0, state.known_likes));
     }
     let mut summary =
-        format!("member {member} qualifies for {}: {}", rule.tier.name, badges::describe(state, &rule.when));
+        format!("member {member} qualifies for {}: {}", rule.tier.name, badges::describe(state, facts, &rule.when));
     if matches!(previous, Status::Removed | Status::Rejected | Status::Demoted) {
         summary.push_str(&format!(" (previously {})", previous.word()));
     }
@@ -117,4 +138,9 @@ fn best_answers(kv: &mut dyn Kv, member: MemberId, limit: usize) -> Vec<PostId> 
     let mut ranked: Vec<(i64, PostId)> = answers.iter().map(|&a| (scoring::post_likes(kv, a), a)).collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     ranked.into_iter().take(limit).map(|(_, post)| post).collect()
+}
+
+/// The display name of an external kind (the kind itself when the configuration gives none).
+fn kind_name<'c>(config: &'c Config, kind: &'c str) -> &'c str {
+    config.external.iter().find(|k| k.kind == kind).map_or(kind, |k| k.name.as_str())
 }

@@ -34,6 +34,8 @@ pub struct Ctx<'a> {
     pub members: Members,
     /// Effects so far.
     pub effects: Vec<Effect>,
+    /// When the event being handled happened (windows of external criteria end here).
+    pub now: crate::model::Timestamp,
 }
 
 impl Ctx<'_> {

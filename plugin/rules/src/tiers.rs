@@ -129,13 +129,14 @@ pub fn check(ctx: &mut Ctx<'_>, today: i64) {
     }
     for member in ctx.members.ids() {
         let state = *ctx.member(member);
+        let facts = crate::external::Facts::load(ctx.config, ctx.kv, member, ctx.now);
         let mut held = None;
         for rule in &ctx.config.tiers {
             let needs_badges = !rule.when.badges.is_empty();
             let held =
                 if needs_badges { held.get_or_insert_with(|| badges::held(ctx.kv, member)).as_slice() } else { &[] };
             // The cheap test first: most events leave most members short of every tier.
-            if !badges::meets(&state, held, &rule.when) {
+            if !badges::meets(&state, held, &facts, &rule.when) {
                 continue;
             }
             let mut standing = standing(ctx.kv, member, &rule.tier.id);
@@ -155,12 +156,12 @@ pub fn check(ctx: &mut Ctx<'_>, today: i64) {
             }
             let straight_in = rule.mode == Mode::Auto && matches!(standing.status, Status::None | Status::Demoted);
             if straight_in {
-                let reason = format!("member {member} qualifies: {}", badges::describe(&state, &rule.when));
+                let reason = format!("member {member} qualifies: {}", badges::describe(&state, &facts, &rule.when));
                 ctx.effects.push(Effect::GrantAccess { member, tier: rule.tier.id.clone(), reason });
                 standing = Standing { status: Status::Earned, since: today, warned: 0 };
                 index(ctx.kv, &rule.tier.id, member, true);
             } else {
-                let evidence = record::evidence(ctx.config, ctx.kv, member, &state, rule, standing.status);
+                let evidence = record::evidence(ctx.config, ctx.kv, member, &state, &facts, rule, standing.status);
                 ctx.effects.push(Effect::Nominate { member, tier: rule.tier.id.clone(), evidence });
                 standing = Standing { status: Status::Nominated, since: today, warned: 0 };
             }

@@ -216,6 +216,7 @@ fn time(event: &Event) -> i64 {
         Event::Moderator(ModeratorAction::MemberAdded(c) | ModeratorAction::MemberRemoved(c)) => c.at,
         Event::Moderator(ModeratorAction::NominationApproved(c) | ModeratorAction::NominationRejected(c)) => c.at,
         Event::Tick(at) => *at,
+        Event::External(e) => e.at,
     }
 }
 

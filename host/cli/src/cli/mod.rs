@@ -87,6 +87,9 @@ pub enum Command {
     },
     /// Tell the program that time passed (run it daily, e.g. from cron): inactivity rules run on ticks.
     Tick,
+    /// Record something that happened to a member outside the forum (contract 0.2.0's external event), e.g.
+    /// `cadre event ada certification.passed --attr exam=admin --attr score=87 --source lms --id exam-4411`.
+    Event(moderation::EventArgs),
     /// Messages for moderators: quarantines, gaming flags (mutual likes), inactivity warnings; newest first.
     Notices {
         /// At most this many.
@@ -160,6 +163,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Deadletters(command) => moderation::dead_letters(&cli, command),
         Command::Notices { limit, json } => moderation::notices(&cli, *limit, *json),
         Command::Tick => moderation::tick(&cli),
+        Command::Event(args) => moderation::event(&cli, args),
         Command::Ingest { file, json } => moderation::ingest(&cli, file, *json),
         Command::Serve(args) => serve::run(&cli, args),
         Command::Discourse(command) => discourse::run(&cli, command),

@@ -5,6 +5,8 @@ use clap::Subcommand;
 
 use super::output::{now, print, when};
 use super::{Resolved, exit, open_forum};
+use cadre_core::events::Delivery;
+use cadre_core::forum::ForumError;
 use cadre_core::program::reports;
 
 /// Review queue commands.
@@ -337,6 +339,14 @@ pub fn ingest(cli: &Resolved, file: &std::path::Path, json: bool) -> anyhow::Res
             r.already_applied
         )
     })?;
+    if report.program_failures > 0 {
+        // The forum kept every event; the program's part of these waits in the dead letters.
+        eprintln!(
+            "the program failed on {} of the {} event(s) applied; see: cadre deadletters list",
+            report.program_failures, report.applied
+        );
+        return Ok(exit::FAILURE);
+    }
     Ok(exit::OK)
 }
 
@@ -364,5 +374,84 @@ pub fn tick(cli: &Resolved) -> anyhow::Result<u8> {
     let at = now();
     let outcome = forum.tick(&format!("tick:{}", at / 60_000), at)?;
     println!("tick at {}: {:?}", when(at), outcome.delivery);
+    Ok(exit::OK)
+}
+
+/// `cadre event`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct EventArgs {
+    /// The member: a name, or an id written #3.
+    pub member: String,
+    /// What happened: `certification.passed`, `event.attended`, `org.example/thing`.
+    pub kind: String,
+    /// An attribute `NAME=VALUE` (repeatable); `true`/`false` is a boolean, a whole number an integer, else text.
+    #[arg(long = "attr", value_name = "NAME=VALUE")]
+    pub attributes: Vec<String>,
+    /// The reporting system.
+    #[arg(long, default_value = "cli")]
+    pub source: String,
+    /// The reporting system's id for the event: the same source and id are recorded once. Without it, the same
+    /// member, kind and time are.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// When it happened (RFC 3339); default now.
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+/// One `--attr NAME=VALUE`, typed.
+pub fn parse_attribute(text: &str) -> Result<cadre_model::Attribute, String> {
+    use cadre_model::AttributeValue;
+    let (name, value) =
+        text.split_once('=').ok_or_else(|| format!("--attr {text:?}: expected NAME=VALUE (e.g. score=87)"))?;
+    let value = match value {
+        "true" => AttributeValue::Boolean(true),
+        "false" => AttributeValue::Boolean(false),
+        number if number.parse::<i64>().is_ok() => AttributeValue::Integer(number.parse().unwrap_or(0)),
+        text => AttributeValue::Text(text.to_owned()),
+    };
+    Ok(cadre_model::Attribute { name: name.to_owned(), value })
+}
+
+/// `cadre event MEMBER KIND`: record an external event and say what the program made of it.
+pub fn event(cli: &Resolved, args: &EventArgs) -> anyhow::Result<u8> {
+    let mut forum = open_forum(cli)?;
+    let member = cadre_core::forum::names::resolve_member(forum.conn(), &args.member)?;
+    let at = match &args.at {
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.timestamp_millis())
+            .map_err(|e| ForumError::Invalid(format!("--at {text:?} is not an RFC 3339 time: {e}")))?,
+        None => now(),
+    };
+    let attributes = args
+        .attributes
+        .iter()
+        .map(|a| parse_attribute(a))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ForumError::Invalid)?;
+    let event = cadre_model::ExternalEvent {
+        kind: args.kind.clone(),
+        member,
+        at,
+        source: Some(args.source.clone()),
+        external_id: args.id.clone(),
+        attributes,
+    };
+    let outcome = forum.record_external(event)?;
+    let who = label(&forum, member);
+    if outcome.duplicate {
+        println!("{} for {who} was recorded before (same source and id): nothing done", args.kind);
+        return Ok(exit::OK);
+    }
+    match outcome.delivery {
+        Delivery::Applied { effects } => println!("{} for {who}: applied, {effects} effect(s)", args.kind),
+        Delivery::NoProgram => println!("{} for {who}: recorded (no program installed)", args.kind),
+        Delivery::Queued => println!("{} for {who}: recorded, queued (the program is quarantined)", args.kind),
+        Delivery::DeadLettered { error } => {
+            eprintln!("{} for {who}: recorded, but the program failed on it: {error}", args.kind);
+            eprintln!("see: cadre deadletters list");
+            return Ok(exit::FAILURE);
+        }
+    }
     Ok(exit::OK)
 }

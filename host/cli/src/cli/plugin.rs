@@ -217,25 +217,55 @@ fn render_offer(forum: &mut cadre_core::Forum, offer: &RecomputeOffer) -> String
 
 fn inspect(cli: &Resolved, file: &Option<PathBuf>, json: bool) -> anyhow::Result<u8> {
     let runtime = cli.runtime()?;
-    let (plugin, report) = match file {
+    let (mut plugin, report) = match file {
         Some(file) => runtime.load_file(file).with_context(|| format!("inspecting {}", file.display()))?,
         None => runtime
             .load_bytes("the bundled program", cadre_bundled::PROGRAM_WASM)
             .context("inspecting the bundled program")?,
     };
     let file = file.as_ref().map_or_else(|| "(bundled)".to_owned(), |f| f.display().to_string());
+    let contract = format!("{}@{}", cadre_runtime::CONTRACT_PACKAGE, plugin.contract_version());
+    // `configure("")` must accept the defaults `describe` lists and declare the badges and tiers it lists: a host
+    // calls it on every fresh instance, so a program whose defaults fail would fail every event.
+    let defaults = match plugin.check("").with_context(|| format!("calling configure(\"\") on {file}"))? {
+        Ok(declaration) => {
+            let info = plugin.info();
+            let ids = |badges: &[cadre_model::Badge], tiers: &[cadre_model::Tier]| {
+                let mut ids: Vec<String> = badges.iter().map(|b| format!("badge {}", b.id)).collect();
+                ids.extend(tiers.iter().map(|t| format!("tier {}", t.id)));
+                ids.sort();
+                ids
+            };
+            let described = ids(&info.badges, &info.tiers);
+            let declared = ids(&declaration.badges, &declaration.tiers);
+            if described == declared {
+                Ok(())
+            } else {
+                Err(format!(
+                    "configure(\"\") declares [{}] but describe lists [{}]; they must agree",
+                    declared.join(", "),
+                    described.join(", ")
+                ))
+            }
+        }
+        Err(errors) => Err(format!(
+            "configure(\"\") refuses the program's own defaults: {}",
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        )),
+    };
     if json {
         let value = serde_json::json!({
             "file": file,
             "sha256": plugin.hash(),
-            "contract": format!("{}@{}", cadre_runtime::CONTRACT_PACKAGE, cadre_runtime::CONTRACT_VERSION),
+            "contract": contract,
+            "defaults": match &defaults { Ok(()) => "accepted".to_owned(), Err(e) => e.clone() },
             "artifact": if report.origin == Origin::Cached { "cached" } else { "compiled" },
             "forbidden_imports": plugin.forbidden_imports(),
             "info": plugin.info(),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print!("{}", render_info(plugin.info()));
+        print!("{}", render_info(plugin.info(), &contract));
         println!("sha256:   {}", plugin.hash());
         if !plugin.forbidden_imports().is_empty() {
             println!("warning: imports outside the contract (each traps if called):");
@@ -244,15 +274,19 @@ fn inspect(cli: &Resolved, file: &Option<PathBuf>, json: bool) -> anyhow::Result
             }
         }
     }
+    if let Err(problem) = defaults {
+        eprintln!("error: {file}: {problem}");
+        return Ok(exit::INVALID_INPUT);
+    }
     Ok(exit::OK)
 }
 
-/// The text form of `describe`.
-pub fn render_info(info: &Info) -> String {
+/// The text form of `describe`, with the contract version the component speaks (`cadre:forum@0.2.0`).
+pub fn render_info(info: &Info, contract: &str) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(out, "{} {}", info.name, info.version);
-    let _ = writeln!(out, "contract: {}@{}", cadre_runtime::CONTRACT_PACKAGE, cadre_runtime::CONTRACT_VERSION);
+    let _ = writeln!(out, "contract: {contract}");
     let _ = writeln!(out, "\nbadges ({}):", info.badges.len());
     for badge in &info.badges {
         let level = match badge.level {

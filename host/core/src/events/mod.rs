@@ -20,6 +20,7 @@
 //! rollback, configure, following another process's changes), `recompute` (preview and apply over the whole log).
 
 mod actions;
+mod external;
 mod history;
 mod recompute;
 mod record;
@@ -35,6 +36,7 @@ use cadre_model::{Declaration, Effect};
 use cadre_runtime::{CallError, KvBackend, Plugin, Runtime};
 
 pub use crate::error::render_errors;
+pub use external::dedup_key;
 pub use history::replaced_accept_id;
 pub use recompute::{Grant, PointsChange, Preview};
 pub(crate) use record::{Bookkeeping, parse_event, run_program};

@@ -8,6 +8,7 @@
 //! Submodules: [`reader`] (typed access + error collection), `rules` (badges, tiers, criteria and their
 //! cross-checks), [`settings`] (the documented list of every setting with its default).
 
+mod external;
 pub mod reader;
 mod rules;
 pub mod settings;
@@ -17,6 +18,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use toml::de::DeTable;
 
+pub use external::{ExternalKind, ExternalReq, MAX_WINDOWED_COUNT};
 pub use reader::{Reader, join, line_of};
 
 use crate::model::{Badge, Tier};
@@ -141,6 +143,8 @@ pub struct Criteria {
     pub min: [Option<i64>; 6],
     /// Badges the member must hold.
     pub badges: Vec<String>,
+    /// External events the member must have had (`when.external`).
+    pub external: Vec<ExternalReq>,
 }
 
 impl Criteria {
@@ -211,6 +215,8 @@ pub struct Config {
     pub badges: Vec<BadgeRule>,
     /// Tier rules, in declaration order.
     pub tiers: Vec<TierRule>,
+    /// External event kinds the program knows (`[[external]]`), in declaration order.
+    pub external: Vec<ExternalKind>,
 }
 
 impl Default for Config {
@@ -240,7 +246,7 @@ impl Config {
         };
         let mut r = Reader::new(text);
         let root = Some(doc.get_ref());
-        r.known_keys(doc.get_ref(), "", &["points", "caps", "antigaming", "review", "badges", "tiers"]);
+        r.known_keys(doc.get_ref(), "", &["points", "caps", "antigaming", "review", "badges", "tiers", "external"]);
 
         let t = r.table(root, "points", "points");
         if let Some(table) = t {
@@ -307,14 +313,15 @@ impl Config {
             best_answers: r.int(t, "best-answers", "review", 5, 0, 50),
         };
 
-        let badges = rules::badges(&mut r, doc.get_ref());
-        let tiers = rules::tiers(&mut r, doc.get_ref());
+        let external = external::kinds(&mut r, doc.get_ref());
+        let badges = rules::badges(&mut r, doc.get_ref(), &external);
+        let tiers = rules::tiers(&mut r, doc.get_ref(), &external);
         rules::check_references(&mut r, &badges, &tiers);
 
         if r.errors.is_empty() {
             let badges = badges.into_iter().map(|b| b.rule).collect();
             let tiers = tiers.into_iter().map(|t| t.rule).collect();
-            Ok(Config { points, caps, antigaming, review, badges, tiers })
+            Ok(Config { points, caps, antigaming, review, badges, tiers, external })
         } else {
             let mut errors = r.errors;
             errors.sort_by_key(|e| e.line.unwrap_or(0));

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use toml::de::DeValue;
 
 use super::reader::{Reader, Table, Value, join};
-use super::{BadgeRule, Criteria, Inactivity, MAX_DAYS, Measure, Mode, TierRule};
+use super::{BadgeRule, Criteria, ExternalKind, Inactivity, MAX_DAYS, Measure, Mode, TierRule};
 use crate::model::{Badge, BadgeLevel, Tier};
 
 /// At most this many badges: each touched member's badges are checked on every event.
@@ -78,7 +78,14 @@ fn id_with_offset(r: &mut Reader<'_>, table: &Table<'_>, path: &str, offset: usi
 }
 
 /// Parse `when = { ... }`: every measure key plus `badges = [...]`. `required` = at least one condition.
-fn criteria(r: &mut Reader<'_>, table: &Table<'_>, path: &str, offset: usize, required: bool) -> Spanned {
+fn criteria(
+    r: &mut Reader<'_>,
+    table: &Table<'_>,
+    path: &str,
+    offset: usize,
+    required: bool,
+    declared: &[ExternalKind],
+) -> Spanned {
     let when_path = join(path, "when");
     let mut out = Spanned { path: when_path.clone(), ..Spanned::default() };
     let Some(when) = r.table(Some(table), "when", &when_path) else {
@@ -89,7 +96,9 @@ fn criteria(r: &mut Reader<'_>, table: &Table<'_>, path: &str, offset: usize, re
     };
     let mut keys: Vec<&str> = Measure::ALL.iter().map(|m| m.key()).collect();
     keys.push("badges");
+    keys.push("external");
     r.known_keys(when, &when_path, &keys);
+    out.criteria.external = super::external::criteria(r, when, &when_path, declared);
     for measure in Measure::ALL {
         if let Some(value) = when.get(measure.key()) {
             out.at[measure as usize] = value.span().start;
@@ -105,7 +114,7 @@ fn criteria(r: &mut Reader<'_>, table: &Table<'_>, path: &str, offset: usize, re
 }
 
 /// Every `[[badges]]` entry; the default ladder when the key is absent.
-pub(super) fn badges(r: &mut Reader<'_>, root: &Table<'_>) -> Vec<ParsedBadge> {
+pub(super) fn badges(r: &mut Reader<'_>, root: &Table<'_>, declared: &[ExternalKind]) -> Vec<ParsedBadge> {
     let Some(items) = items(r, root, "badges") else {
         if root.get("badges").is_some() {
             return Vec::new();
@@ -143,7 +152,7 @@ pub(super) fn badges(r: &mut Reader<'_>, root: &Table<'_>) -> Vec<ParsedBadge> {
         };
         let ladder = r.optional_id(table, "ladder", &path);
         let can_be_lost = r.boolean(Some(table), "can-be-lost", &path, false);
-        let when = criteria(r, table, &path, offset, true);
+        let when = criteria(r, table, &path, offset, true, declared);
         if let Some((dup, at)) = &id
             && out.iter().any(|b| b.id.as_ref().is_some_and(|(other, _)| other == dup))
         {
@@ -187,7 +196,7 @@ fn default_badge() -> ParsedBadge {
 }
 
 /// Every `[[tiers]]` entry (none by default: a tier needs a private forum the operator sets up).
-pub(super) fn tiers(r: &mut Reader<'_>, root: &Table<'_>) -> Vec<ParsedTier> {
+pub(super) fn tiers(r: &mut Reader<'_>, root: &Table<'_>, declared: &[ExternalKind]) -> Vec<ParsedTier> {
     let Some(items) = items(r, root, "tiers") else {
         return Vec::new();
     };
@@ -219,7 +228,7 @@ pub(super) fn tiers(r: &mut Reader<'_>, root: &Table<'_>) -> Vec<ParsedTier> {
             .optional_id(table, "requires-tier", &path)
             .map(|id| (id, table.get("requires-tier").map_or(offset, |v| v.span().start)));
         // A tier without `when` is invitation-only: nobody qualifies by numbers.
-        let when = criteria(r, table, &path, offset, false);
+        let when = criteria(r, table, &path, offset, false, declared);
         let inactivity_path = join(&path, "inactivity");
         let t = r.table(Some(table), "inactivity", &inactivity_path);
         if let Some(inactivity) = t {

@@ -97,6 +97,18 @@ pub const SETTINGS: &[SettingDoc] = &[
     ),
     ("badges[].when.likes-received", "(none)", "Criterion: at least this many likes received (net of removals)."),
     ("badges[].when.badges", "[]", "Criterion: holds every badge listed (ids of other [[badges]])."),
+    (
+        "badges[].when.external",
+        "{}",
+        "Criterion (contract 0.2.0): at least N external events of each kind, `{ \"event.attended\" = 3 }`, or N \
+         within the last D days, `{ \"certification.passed\" = { count = 1, within-days = 730 } }`; kinds must be \
+         declared in [[external]]. Tiers take the same criteria (`tiers[].when.external`).",
+    ),
+    ("external", "[]", "External event kinds the program knows ([[external]] tables; contract 0.2.0)."),
+    ("external[].kind", "(required)", "The kind, as events carry it: `certification.passed`, `org.example/thing`."),
+    ("external[].name", "(the kind)", "Display name, shown in member records and evidence."),
+    ("external[].points", "0", "Points per event of this kind (rule `external:<kind>` in the ledger)."),
+    ("external[].max-points-per-day", "0", "Most points per member per UTC day from this kind (0 = no cap)."),
     ("tiers", "[]", "The program's tiers ([[tiers]] tables), each tied to a private forum."),
     ("tiers[].id", "(required)", "Stable identifier: lowercase letters, digits and -."),
     ("tiers[].name", "(required)", "Display name."),

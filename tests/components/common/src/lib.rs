@@ -14,7 +14,7 @@ pub use alloc::string::String;
 pub use alloc::vec::Vec;
 
 wit_bindgen::generate!({
-    path: "../../../wit",
+    path: "../../../wit/0.1.0",
     world: "plugin",
     pub_export_macro: true,
     default_bindings_module: "hostile_common",

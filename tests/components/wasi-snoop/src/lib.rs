@@ -3,7 +3,7 @@
 //! variable, `member-record` asks for randomness (through `HashMap`'s random seed). Each must get nothing.
 
 wit_bindgen::generate!({
-    path: "../../../wit",
+    path: "../../../wit/0.1.0",
     world: "plugin",
 });
 

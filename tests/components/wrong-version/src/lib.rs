@@ -1,4 +1,4 @@
-//! Must provoke: contract mismatch at load. Exports `cadre:forum/program@0.2.0` instead of `@0.1.0`.
+//! Must provoke: contract mismatch at load. Exports `cadre:forum/program@0.9.0`, a version this host does not speak (it speaks 0.1.0 and 0.2.0).
 #![no_std]
 
 extern crate alloc;

@@ -1,0 +1,100 @@
+//! Must show: a program built against the frozen `cadre:forum@0.1.0` WIT (`wit/0.1.0`) loads and runs on a host
+//! that speaks 0.2.0 too, and never receives external events. It counts likes received per member under the store
+//! key `likes:{member}`, awards one point per like and grants the badge `declared` at the third; its 0.2.0 build
+//! (`counter-v0-2-0`) keeps the same keys, so an upgrade continues the count.
+#![no_std]
+
+extern crate alloc;
+extern crate cadre_guest_rt;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+wit_bindgen::generate!({
+    path: "../../../wit/0.1.0",
+    world: "plugin",
+});
+
+use cadre::forum::{store, types};
+use exports::cadre::forum::{hooks, program};
+
+struct Counter;
+
+fn declaration() -> types::Declaration {
+    types::Declaration {
+        badges: alloc::vec![types::Badge {
+            id: "declared".into(),
+            name: "Liked thrice".into(),
+            level: types::BadgeLevel::Bronze,
+            description: "Three likes received".into(),
+        }],
+        tiers: Vec::new(),
+    }
+}
+
+impl program::Guest for Counter {
+    fn describe() -> types::PluginInfo {
+        let declaration = declaration();
+        types::PluginInfo {
+            name: "counter".into(),
+            version: "1.0.0".into(),
+            badges: declaration.badges,
+            tiers: declaration.tiers,
+            settings: Vec::new(),
+        }
+    }
+    fn configure(_settings: String) -> Result<types::Declaration, Vec<types::ConfigError>> {
+        Ok(declaration())
+    }
+    fn member_record(member: u64, _now: i64) -> Vec<types::Figure> {
+        let likes = count(member);
+        alloc::vec![types::Figure { key: "likes".into(), label: "Likes received".into(), value: likes as f64, threshold: None }]
+    }
+}
+
+fn count(member: u64) -> u64 {
+    store::get(&format!("likes:{member}")).map_or(0, |v| u64::from_le_bytes(v.try_into().unwrap_or([0; 8])))
+}
+
+impl hooks::Guest for Counter {
+    fn on_like_added(event: types::Like) -> Vec<types::Effect> {
+        let Some(author) = event.post_author else { return Vec::new() };
+        let likes = count(author) + 1;
+        store::set(&format!("likes:{author}"), &likes.to_le_bytes());
+        let mut effects = alloc::vec![types::Effect::AwardPoints(types::Award {
+            member: author,
+            delta: 1,
+            rule: "like".into(),
+            reason: format!("like number {likes} (counter 0.1.0)"),
+        })];
+        if likes == 3 {
+            effects.push(types::Effect::GrantBadge(types::BadgeChange {
+                member: author,
+                badge: "declared".into(),
+                reason: "three likes received".into(),
+            }));
+        }
+        effects
+    }
+    fn on_post_created(_event: types::PostCreated) -> Vec<types::Effect> {
+        Vec::new()
+    }
+    fn on_like_removed(_event: types::Like) -> Vec<types::Effect> {
+        Vec::new()
+    }
+    fn on_answer_accepted(_event: types::Accept) -> Vec<types::Effect> {
+        Vec::new()
+    }
+    fn on_answer_unaccepted(_event: types::Accept) -> Vec<types::Effect> {
+        Vec::new()
+    }
+    fn on_moderator_action(_event: types::ModeratorAction) -> Vec<types::Effect> {
+        Vec::new()
+    }
+    fn on_tick(_now: i64) -> Vec<types::Effect> {
+        Vec::new()
+    }
+}
+
+export!(Counter);
