@@ -101,14 +101,12 @@ impl Forum {
         if let Some(problem) = super::names::name_problem(name) {
             return Err(ForumError::Invalid(problem));
         }
-        let taken =
-            self.conn.query_row("SELECT 1 FROM members WHERE name = ?1", params![name], |_| Ok(())).optional()?;
-        if taken.is_some() {
-            return Err(ForumError::Invalid(format!("the name {name:?} is taken")));
+        if let Some(holder) = super::names::taken_by(&self.conn, name)? {
+            return Err(ForumError::Invalid(super::names::taken_message(name, &holder)));
         }
         self.conn.execute(
-            "INSERT INTO members (name, joined_at, is_moderator) VALUES (?1, ?2, ?3)",
-            params![name, joined_at, moderator],
+            "INSERT INTO members (name, joined_at, is_moderator, name_key) VALUES (?1, ?2, ?3, ?4)",
+            params![name, joined_at, moderator, super::names::name_key(name)],
         )?;
         Ok(self.conn.last_insert_rowid() as MemberId)
     }

@@ -44,12 +44,12 @@ impl Forum {
         if let Some(id) = existing {
             return Ok(id as MemberId);
         }
-        let taken =
-            self.conn.query_row("SELECT 1 FROM members WHERE name = ?1", params![name], |_| Ok(())).optional()?;
-        let name = super::names::imported_name(name, external_id, taken.is_some());
+        let name = super::names::imported_name_in(&self.conn, name, external_id)?;
         self.conn
-            .prepare_cached("INSERT INTO members (name, joined_at, is_moderator, external_id) VALUES (?1, ?2, 0, ?3)")?
-            .execute(params![name, joined_at, external_id])?;
+            .prepare_cached(
+                "INSERT INTO members (name, joined_at, is_moderator, external_id, name_key) VALUES (?1, ?2, 0, ?3, ?4)",
+            )?
+            .execute(params![name, joined_at, external_id, super::names::name_key(&name)])?;
         Ok(self.conn.last_insert_rowid() as MemberId)
     }
 
