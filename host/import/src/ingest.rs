@@ -15,8 +15,13 @@ use serde::Deserialize;
 use cadre_core::forum::{Forum, ForumError, ImportedPost, MemberId};
 use cadre_model::PostKind;
 
-/// Longest line accepted (a post body is at most 64 KiB, plus the JSON around it).
-const MAX_LINE: usize = 80 << 10;
+/// Longest line accepted (a post body is at most 64 KiB, plus the JSON around it). A longer line stops the read
+/// there: the file is refused with that line's number, whatever follows (`/dev/zero` is one endless line).
+pub const MAX_LINE: usize = 80 << 10;
+
+/// Largest file read: 1 GiB (about ten million events). The file is read a line at a time and stops at this size
+/// (a pipe or device that never ends), so memory holds the checked lines, never the raw file.
+pub const MAX_FILE: u64 = 1 << 30;
 
 /// One line of the file.
 #[derive(Debug, Clone, Deserialize)]
@@ -197,18 +202,54 @@ fn time(text: &str) -> Result<i64, String> {
 /// (a second like of the same post by the same member, removing a like twice, withdrawing an accept that is not in
 /// force, …), so that a file that passes is applied whole. Lines whose id the forum already holds are no-ops.
 pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, IngestError> {
+    use std::io::{BufRead, Read};
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Read { path: name.clone(), source })?;
+    let read_error = |source| IngestError::Read { path: name.clone(), source };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    if file.metadata().map_err(read_error)?.len() > MAX_FILE {
+        return Err(IngestError::Invalid {
+            path: name,
+            errors: vec![format!(
+                "the file is larger than {MAX_FILE} bytes (1 GiB, the most one ingest reads); split it"
+            )],
+        });
+    }
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file).take(MAX_FILE + 1);
     let mut errors = Vec::new();
     let mut lines = Vec::new();
     let mut check = Checker::new(forum);
-    for (index, raw) in text.lines().enumerate() {
-        let number = index + 1;
-        if raw.trim().is_empty() {
-            continue;
+    let mut buffer = Vec::new();
+    let mut number = 0;
+    loop {
+        buffer.clear();
+        // At most one byte past the limit per line: enough to know it is too long, never the whole of it.
+        let read = (&mut reader).take(MAX_LINE as u64 + 2).read_until(b'\n', &mut buffer).map_err(read_error)?;
+        if read == 0 {
+            break;
         }
+        number += 1;
+        if reader.limit() == 0 {
+            errors.push(format!("line {number}: the file goes on past {MAX_FILE} bytes (1 GiB, the most one ingest reads); stopped reading"));
+            break;
+        }
+        let raw = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.len() > MAX_LINE {
-            errors.push(format!("line {number}: longer than {MAX_LINE} bytes"));
+            errors.push(format!(
+                "line {number}: longer than {MAX_LINE} bytes (80 KiB, the limit for one line); stopped reading"
+            ));
+            break;
+        }
+        // A byte-order mark some editors put at the start of a UTF-8 file is not part of the first line.
+        let raw = if number == 1 { raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw) } else { raw };
+        let raw = match std::str::from_utf8(raw) {
+            Ok(raw) => raw,
+            Err(e) => {
+                errors.push(format!("line {number}: not valid UTF-8 (byte {} of the line)", e.valid_up_to() + 1));
+                continue;
+            }
+        };
+        if raw.trim().is_empty() {
             continue;
         }
         let line: Line = match serde_json::from_str(raw) {

@@ -28,7 +28,7 @@ pub use contract::CONTRACT_PACKAGE;
 pub const CONTRACT_VERSION: &str = contract::v0_1_0::VERSION;
 pub use cache::{ArtifactCache, Origin};
 pub use error::{CallError, CallErrorKind, LoadError, PluginName};
-pub use instance::Plugin;
+pub use instance::{CONFIGURE_FUEL_FACTOR, Plugin};
 pub use kv::{HostState, KvBackend, MemoryBackend};
 pub use limits::Limits;
 

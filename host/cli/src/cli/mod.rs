@@ -3,6 +3,7 @@
 //! Owns: flags, output formats (text and `--json`), exit codes. Does not own any rule: commands call the
 //! library modules (`runtime`, `bench`, …).
 
+mod input;
 mod moderation;
 mod output;
 mod plugin;
@@ -178,6 +179,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     use cadre_core::forum::ForumError;
     for cause in error.chain() {
         if cause.downcast_ref::<cadre_runtime::LoadError>().is_some()
+            || cause.downcast_ref::<input::InputRefused>().is_some()
             || cause
                 .downcast_ref::<cadre_import::ingest::IngestError>()
                 .is_some_and(|e| !matches!(e, cadre_import::ingest::IngestError::Apply { .. }))
@@ -249,6 +251,20 @@ pub fn open_forum(cli: &Resolved) -> anyhow::Result<cadre_core::forum::Forum> {
     let db = cli.db();
     cadre_core::forum::Forum::open(&db, cli.runtime()?)
         .with_context(|| format!("opening the forum database {}", db.display()))
+}
+
+/// Open the forum database for a command that only reads it: a database that does not exist is refused (exit 2)
+/// instead of being created empty, so a mistyped `--db` says so rather than showing an empty forum.
+pub fn open_existing_forum(cli: &Resolved) -> anyhow::Result<cadre_core::forum::Forum> {
+    let db = cli.db();
+    if !db.exists() {
+        return Err(input::InputRefused(format!(
+            "no forum database at {} (this command only reads one and never creates it; check --db or CADRE_DB)",
+            db.display()
+        ))
+        .into());
+    }
+    open_forum(cli)
 }
 
 impl Cli {

@@ -263,7 +263,7 @@ const RECENT_LEDGER_LINES: usize = 10;
 
 /// `cadre ledger MEMBER`: every point change, with the running total.
 pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {
-    let forum = open_forum(cli)?;
+    let forum = super::open_existing_forum(cli)?;
     let id = report::resolve_member(forum.conn(), member)?;
     let rows = report::ledger(forum.conn(), id)?;
     print(json, &rows, |rows| {
@@ -279,7 +279,7 @@ pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {
 
 /// `cadre audit`: grants, revokes, settings, manual changes and decisions, newest first.
 pub fn audit(cli: &Resolved, member: Option<&str>, limit: usize, json: bool) -> anyhow::Result<u8> {
-    let forum = open_forum(cli)?;
+    let forum = super::open_existing_forum(cli)?;
     let member = member.map(|m| report::resolve_member(forum.conn(), m)).transpose()?;
     let rows = report::audit_log(forum.conn(), member, limit)?;
     print(json, &rows, |rows| {
@@ -342,7 +342,7 @@ pub fn ingest(cli: &Resolved, file: &std::path::Path, json: bool) -> anyhow::Res
 
 /// `cadre notices`: messages for moderators, newest first.
 pub fn notices(cli: &Resolved, limit: usize, json: bool) -> anyhow::Result<u8> {
-    let forum = open_forum(cli)?;
+    let forum = super::open_existing_forum(cli)?;
     let rows = report::notices(forum.conn(), limit)?;
     print(json, &rows, |rows| {
         if rows.is_empty() {
@@ -363,6 +363,26 @@ pub fn tick(cli: &Resolved) -> anyhow::Result<u8> {
     let mut forum = open_forum(cli)?;
     let at = now();
     let outcome = forum.tick(&format!("tick:{}", at / 60_000), at)?;
-    println!("tick at {}: {:?}", when(at), outcome.delivery);
+    println!("tick at {}: {}", when(at), describe_tick(&outcome));
     Ok(exit::OK)
+}
+
+/// What a tick's delivery means to a moderator, in words (never Rust's debug form).
+fn describe_tick(outcome: &cadre_core::events::Outcome) -> String {
+    use cadre_core::events::Delivery;
+    if outcome.duplicate {
+        return "already delivered this minute; nothing done".to_owned();
+    }
+    match &outcome.delivery {
+        Delivery::Applied { effects: 0 } => "delivered; the program changed nothing".to_owned(),
+        Delivery::Applied { effects } => format!("delivered; the program's {effects} effect(s) applied"),
+        Delivery::DeadLettered { error } => {
+            format!(
+                "the program failed ({}); the tick waits in the dead letters",
+                cadre_core::forum::names::escaped(error)
+            )
+        }
+        Delivery::Queued => "the program is quarantined; the tick waits in the queue".to_owned(),
+        Delivery::NoProgram => "recorded; no program is installed".to_owned(),
+    }
 }
