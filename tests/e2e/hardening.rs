@@ -198,3 +198,25 @@ fn a_read_command_on_a_mistyped_database_path_is_refused_and_creates_nothing() {
         assert!(!typo.exists(), "{args:?} created an empty database");
     }
 }
+
+#[test]
+fn an_ingest_line_dated_before_its_post_or_in_year_9999_is_refused_with_its_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    let file = dir.path().join("times.jsonl");
+    let lines = [
+        r#"{"id":"u1","type":"member","name":"ada","joined":"2024-01-02T09:00:00Z"}"#,
+        r#"{"id":"c1","type":"category","slug":"general","name":"General"}"#,
+        r#"{"id":"q1","type":"question","author":"u1","category":"general","title":"Why?","at":"2024-05-01T10:00:00Z"}"#,
+        r#"{"id":"a1","type":"answer","author":"u1","question":"q1","body":"Early","at":"2024-04-01T10:00:00Z"}"#,
+        r#"{"id":"v1","type":"like","liker":"u1","post":"q1","at":"9999-12-31T23:59:59Z"}"#,
+        r#"{"id":"v2","type":"like","liker":null,"post":"q1","at":"2024-04-30T10:00:00Z"}"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let (code, _, stderr) = cadre(&db, &["ingest", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(r#"line 4: `2024-04-01T10:00:00Z` is before post "q1" was created"#), "{stderr}");
+    assert!(stderr.contains("line 5: `9999-12-31T23:59:59Z` is in the future"), "{stderr}");
+    assert!(stderr.contains(r#"line 6: `2024-04-30T10:00:00Z` is before post "q1" was created"#), "{stderr}");
+    assert!(stderr.contains("nothing applied"), "{stderr}");
+}

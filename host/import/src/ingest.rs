@@ -191,10 +191,31 @@ pub struct IngestReport {
     pub already_applied: usize,
 }
 
+/// How far ahead of this machine's clock a time may be: a day (clocks and time zones differ; history does not
+/// happen next year). A time in year 9999 is a typo or a placeholder, and would sort after everything real.
+const MAX_AHEAD_MS: i64 = 86_400_000;
+
 fn time(text: &str) -> Result<i64, String> {
-    chrono::DateTime::parse_from_rfc3339(text)
+    let at = chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.timestamp_millis())
-        .map_err(|e| format!("`{text}` is not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z): {e}"))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z): {e}"))?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    if at > now + MAX_AHEAD_MS {
+        return Err(format!("`{text}` is in the future (history is ingested after it happens)"));
+    }
+    if at < 0 {
+        return Err(format!("`{text}` is before 1970"));
+    }
+    Ok(at)
+}
+
+/// A problem if something at `at` (a like, an answer, an accept) is earlier than the post it concerns.
+fn not_before(problems: &mut Vec<String>, at: &str, post: &str, facts: Option<&PostFacts>) {
+    if let (Ok(when), Some(facts)) = (time(at), facts)
+        && when < facts.at
+    {
+        problems.push(format!("`{at}` is before post {post:?} was created"));
+    }
 }
 
 /// Read and check the whole file: syntax, times, unique ids, that every reference names something defined earlier
@@ -284,6 +305,8 @@ struct PostFacts {
     kind: &'static str,
     topic: String,
     asker_known: bool,
+    /// When it was created (ms); `i64::MIN` when its own line's time was refused.
+    at: i64,
 }
 
 /// A like as the check sees it.
@@ -350,8 +373,8 @@ impl<'a> Checker<'a> {
         self.forum
             .conn()
             .query_row(
-                "SELECT p.id, p.kind, q.id, q.author_id IS NOT NULL FROM posts p JOIN posts q ON q.id = p.topic_id \
-                 WHERE p.external_id = ?1",
+                "SELECT p.id, p.kind, q.id, q.author_id IS NOT NULL, p.created_at FROM posts p \
+                 JOIN posts q ON q.id = p.topic_id WHERE p.external_id = ?1",
                 [id],
                 |row| {
                     Ok(PostFacts {
@@ -359,6 +382,7 @@ impl<'a> Checker<'a> {
                         kind: kind_of(&row.get::<_, String>(1)?),
                         topic: format!("db:{}", row.get::<_, i64>(2)?),
                         asker_known: row.get(3)?,
+                        at: row.get(4)?,
                     })
                 },
             )
@@ -517,9 +541,15 @@ impl<'a> Checker<'a> {
                 if title.trim().is_empty() {
                     problems.push("a question needs a title".into());
                 }
-                time(at).map_err(|e| problems.push(e)).ok();
+                let created = time(at).map_err(|e| problems.push(e)).unwrap_or(i64::MIN);
                 let key = format!("file:{id}");
-                let facts = PostFacts { key: key.clone(), kind: "question", topic: key, asker_known: author.is_some() };
+                let facts = PostFacts {
+                    key: key.clone(),
+                    kind: "question",
+                    topic: key,
+                    asker_known: author.is_some(),
+                    at: created,
+                };
                 self.posts.insert(id.clone(), facts);
             }
             Line::Answer { id, author, question: parent, at, .. } | Line::Reply { id, author, parent, at, .. } => {
@@ -529,13 +559,15 @@ impl<'a> Checker<'a> {
                 if answer && parent_facts.as_ref().is_some_and(|p| p.kind != "question") {
                     problems.push(format!("{parent:?} is not a question"));
                 }
-                time(at).map_err(|e| problems.push(e)).ok();
+                let created = time(at).map_err(|e| problems.push(e)).unwrap_or(i64::MIN);
+                not_before(&mut problems, at, parent, parent_facts.as_ref());
                 if let Some(parent) = parent_facts {
                     let facts = PostFacts {
                         key: format!("file:{id}"),
                         kind: if answer { "answer" } else { "reply" },
                         topic: parent.topic,
                         asker_known: parent.asker_known,
+                        at: created,
                     };
                     self.posts.insert(id.clone(), facts);
                 }
@@ -544,6 +576,7 @@ impl<'a> Checker<'a> {
                 member(self, &mut problems, liker)?;
                 let target_facts = post(self, &mut problems, target)?;
                 time(at).map_err(|e| problems.push(e)).ok();
+                not_before(&mut problems, at, target, target_facts.as_ref());
                 let pair = match (&target_facts, liker) {
                     (Some(facts), Some(liker)) => Some((facts.key.clone(), liker.clone())),
                     _ => None,
@@ -592,6 +625,7 @@ impl<'a> Checker<'a> {
                 let accept = matches!(line, Line::Accept { .. });
                 time(at).map_err(|e| problems.push(e)).ok();
                 let Some(facts) = post(self, &mut problems, answer)? else { return Ok(problems) };
+                not_before(&mut problems, at, answer, Some(&facts));
                 if facts.kind != "answer" {
                     problems.push(format!("{answer:?} is not an answer"));
                     return Ok(problems);
