@@ -191,7 +191,16 @@ fn tick_prints_words_not_rust_debug_text() {
 fn a_read_command_on_a_mistyped_database_path_is_refused_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let typo = dir.path().join("froum.db");
-    for args in [&["notices"][..], &["audit"], &["ledger", "ada"]] {
+    let reads: [&[&str]; 7] = [
+        &["notices"],
+        &["audit"],
+        &["ledger", "ada"],
+        &["member", "show", "ada"],
+        &["queue", "list"],
+        &["deadletters", "list"],
+        &["plugin", "list"],
+    ];
+    for args in reads {
         let (code, stdout, stderr) = cadre(&typo, args);
         assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
         assert!(stderr.contains("no forum database at") && stderr.contains("froum.db"), "{stderr}");
@@ -219,4 +228,20 @@ fn an_ingest_line_dated_before_its_post_or_in_year_9999_is_refused_with_its_line
     assert!(stderr.contains("line 5: `9999-12-31T23:59:59Z` is in the future"), "{stderr}");
     assert!(stderr.contains(r#"line 6: `2024-04-30T10:00:00Z` is before post "q1" was created"#), "{stderr}");
     assert!(stderr.contains("nothing applied"), "{stderr}");
+}
+
+#[test]
+fn under_json_an_error_is_json_on_stdout_with_its_causes_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    for args in [&["ledger", "ada", "--json"][..], &["program", "check", "/dev/zero", "--json"]] {
+        let (code, stdout, stderr) = cadre(&db, args);
+        assert_eq!(code, 2, "{args:?}: {stdout}{stderr}");
+        let value: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {stdout:?}"));
+        assert_eq!(value["exit_code"], 2);
+        assert!(value["error"].as_str().is_some_and(|e| !e.is_empty()), "{value}");
+        assert!(value["causes"].is_array(), "{value}");
+        assert!(stderr.contains("error:"), "the text stays on stderr for a person: {stderr}");
+    }
 }

@@ -164,11 +164,19 @@ pub fn main() -> std::process::ExitCode {
     match result {
         Ok(code) => std::process::ExitCode::from(code),
         Err(error) => {
+            let code = exit_code(&error);
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            let code = exit_code(&error);
+            // Under `--json` (clap accepts it only on commands that print JSON) the error is also JSON, on stdout
+            // where the script reads the answer: `{"error": …, "causes": […], "exit_code": N}`. The text stays on
+            // stderr for the person watching.
+            if std::env::args_os().any(|arg| arg == "--json") {
+                let causes: Vec<String> = error.chain().skip(1).map(|cause| cause.to_string()).collect();
+                let value = serde_json::json!({ "error": error.to_string(), "causes": causes, "exit_code": code });
+                println!("{value}");
+            }
             std::process::ExitCode::from(code)
         }
     }

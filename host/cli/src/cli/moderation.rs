@@ -104,7 +104,7 @@ pub enum DeadLetterCommand {
 
 /// Run a queue command.
 pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
-    let mut forum = open_forum(cli)?;
+    let mut forum = super::open_existing_forum(cli)?;
     match command {
         QueueCommand::List { all, json } => {
             let rows = report::queue(forum.conn(), *all)?;
@@ -162,7 +162,11 @@ pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
 
 /// Run a member command.
 pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
-    let mut forum = open_forum(cli)?;
+    // Only registering may start a new database; every other member command names someone who must exist.
+    let mut forum = match command {
+        MemberCommand::Register { .. } => open_forum(cli)?,
+        _ => super::open_existing_forum(cli)?,
+    };
     match command {
         MemberCommand::Register { name, moderator } => {
             let id = forum.register(name, now(), *moderator)?;
@@ -300,7 +304,7 @@ fn label(forum: &cadre_core::forum::Forum, member: u64) -> String {
 
 /// Run a dead-letter command.
 pub fn dead_letters(cli: &Resolved, command: &DeadLetterCommand) -> anyhow::Result<u8> {
-    let mut forum = open_forum(cli)?;
+    let mut forum = super::open_existing_forum(cli)?;
     match command {
         DeadLetterCommand::List { json } => {
             let rows = report::dead_letters(forum.conn())?;

@@ -117,7 +117,7 @@ pub fn run(cli: &Resolved, command: &PluginCommand) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         PluginCommand::List { json } => {
-            let forum = open_forum(cli)?;
+            let forum = super::open_existing_forum(cli)?;
             let versions = forum.versions()?;
             let status = cadre_core::program::report::program_status(forum.conn())?;
             let value = serde_json::json!({ "versions": versions, "status": status });
