@@ -46,6 +46,10 @@ fn plugin_inspect_json_is_machine_readable() {
     assert_eq!(value["contract"], "cadre:forum@0.2.0");
     assert_eq!(value["defaults"], "accepted");
     assert!(value["info"]["settings"].as_array().unwrap().iter().any(|s| s["path"] == "caps.likes-received-per-day"));
+    // Badge levels are spelt as in the settings' TOML (`level = "bronze"`), not as Rust debug names.
+    let levels: Vec<&str> =
+        value["info"]["badges"].as_array().unwrap().iter().map(|b| b["level"].as_str().unwrap()).collect();
+    assert!(!levels.is_empty() && levels.iter().all(|l| ["bronze", "silver", "gold"].contains(l)), "{levels:?}");
     let (_, again, _) = cadre(&["plugin", "inspect", file.to_str().unwrap(), "--json"], dir.path());
     let again: serde_json::Value = serde_json::from_str(&again).unwrap();
     assert_eq!(again["artifact"], "cached", "the second run loads the cached artifact");

@@ -38,6 +38,9 @@ mod program_change;
 /// The `cadre` binary: `plugin inspect`.
 mod cli;
 
+/// Known weaknesses closed by the hardening work: bounded ticks over huge tiers.
+mod hardening;
+
 /// A forum served by the real router, for the web tests.
 mod web_world;
 

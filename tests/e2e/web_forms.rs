@@ -67,7 +67,7 @@ async fn a_refused_sign_up_or_log_in_shows_the_form_again_with_the_error_and_the
     let markup = "<b onmouseover=\"x\">me</b>";
     let bad = visitor.post_form("/signup", &[("csrf", &csrf), ("name", markup), ("password", "typed-secret-2")]).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert!(form_error(&bad).starts_with("a name has 3 to 32 letters"), "{}", form_error(&bad));
+    assert!(form_error(&bad).starts_with("a name has 3 to 64 letters"), "{}", form_error(&bad));
     assert!(bad.body.contains(&format!("value=\"{}\"", escaped(markup))), "{}", bad.body);
     assert!(!bad.body.contains(markup) && !bad.body.contains("typed-secret-2"));
 
@@ -148,4 +148,40 @@ async fn a_refused_question_answer_or_reply_comes_back_in_its_form_with_the_erro
         member.post_form("/c/general/topics", &[("csrf", "forged"), ("title", "Forged title"), ("body", "")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(!forged.body.contains("Forged title") && !forged.body.contains("form-error"), "{}", forged.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_panel_form_comes_back_as_its_page_with_the_error_at_the_top_and_what_was_typed() {
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let error_of = |body: &str| -> String {
+        let at = body.find("id=\"form-error\"").unwrap_or_else(|| panic!("no #form-error: {body}"));
+        let text = &body[at..];
+        text[text.find('>').unwrap() + 1..text.find("</p>").unwrap()].to_owned()
+    };
+    // Adding a member nobody is called: the members page, its add form still filled in.
+    let (status, _, body) =
+        w.post_form(&moderator, "/mod/members/add", "name=nobody-here&tier=insiders&reason=top+customer", true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("no member is called"), "{body}");
+    assert!(body.contains("Tier access") && body.contains("value=\"nobody-here\""), "{body}");
+    assert!(body.contains("value=\"top customer\""), "the reason is kept: {body}");
+    // Removing without a reason (a browser requires one; a script may not send it).
+    let (status, _, body) = w.post_form(&moderator, "/mod/members/remove", "name=insider&tier=insiders", true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("a reason of 1 to"), "{body}");
+    // A category private to a tier the settings do not declare: the categories page, the form filled in.
+    let (status, _, body) =
+        w.post_form(&moderator, "/mod/categories", "slug=backroom&name=Back+room&tier=nonesuch", true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("the settings declare no tier"), "{body}");
+    assert!(body.contains("value=\"backroom\"") && body.contains("value=\"Back room\""), "{body}");
+    // A decision without a reason: the review queue.
+    let (status, _, body) = w.post_form(&moderator, "/mod/queue/1", "decision=approve&reason=", true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("a reason of 1 to") && body.contains("Review queue"), "{body}");
+    // A forged panel form is still refused outright, on its own page.
+    let (status, _, body) = w.post_form(&moderator, "/mod/categories", "slug=forged&name=Forged&tier=", false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(!body.contains("form-error"), "{body}");
 }

@@ -116,3 +116,77 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit_and_nobo
     direct.forwarded_for = Some("198.51.100.250".into());
     assert_limited(&log_in(&mut direct, "guess", "password1").await, "too many failed log-ins from this address");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guessers_failing_with_a_members_name_cannot_lock_the_member_out_they_only_slow_the_name_down() {
+    use cadre::web::limits::{FAILED_LOGINS_PER_NAME_BEFORE_SLOW, RateLimits};
+    let w = world(false);
+    set_password(&w, w.plain, "right-password").await;
+    let slow = std::time::Duration::from_millis(400);
+    let mut state = AppState::new(w.state.forum.clone());
+    state.limits = std::sync::Arc::new(RateLimits { slow_login: slow, ..RateLimits::default() });
+    let base = serve(state).await;
+    // Guessers at several addresses fail with plain's name until each address is refused for that name …
+    let guessers = FAILED_LOGINS_PER_NAME_BEFORE_SLOW.max.div_ceil(FAILED_LOGINS_PER_NAME.max) + 1;
+    for g in 0..guessers {
+        let mut guesser = Browser::new(&base, &format!("127.0.1.{g}"));
+        for i in 0..FAILED_LOGINS_PER_NAME.max {
+            let answer = log_in(&mut guesser, "plain", "password1").await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "guesser {g}, attempt {i}: {}", answer.body);
+        }
+        assert_limited(
+            &log_in(&mut guesser, "PLAIN", "right-password").await,
+            "too many failed log-ins for this name from this address",
+        );
+    }
+    // … and the member, from their own address, still logs in: on the slow path, not refused.
+    let mut member = Browser::new(&base, "127.0.0.2");
+    let started = std::time::Instant::now();
+    let answer = log_in(&mut member, "plain", "right-password").await;
+    assert_eq!((answer.status, answer.location()), (StatusCode::SEE_OTHER, "/"), "{}", answer.body);
+    assert!(started.elapsed() >= slow, "the name is under attack: the attempt waited {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_as_long_as_the_forum_allows_signs_up_and_logs_in_and_a_longer_one_is_refused_by_the_same_limit() {
+    use cadre::forum::names::MAX_NAME;
+    let w = world(false);
+    let base = serve(AppState::new(w.state.forum.clone())).await;
+    let longest = "a".repeat(MAX_NAME);
+    assert_eq!(sign_up(&base, "127.0.0.1", &longest).await.status, StatusCode::SEE_OTHER);
+    let mut member = Browser::new(&base, "127.0.0.3");
+    let answer = log_in(&mut member, &longest, "long-enough-pw").await;
+    assert_eq!((answer.status, answer.location()), (StatusCode::SEE_OTHER, "/"), "{}", answer.body);
+    // A member registered on the command line with a long name (the forum's limit) logs in on the web too.
+    let long_cli = format!("{}-cli", "b".repeat(MAX_NAME - 4));
+    let name = long_cli.clone();
+    let id = w.state.forum.run(move |forum| forum.register(&name, 0, false).unwrap()).await.unwrap();
+    set_password(&w, id, "right-password").await;
+    let answer = log_in(&mut Browser::new(&base, "127.0.0.4"), &long_cli, "right-password").await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    let too_long = "c".repeat(MAX_NAME + 1);
+    let refused = sign_up(&base, "127.0.0.5", &too_long).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains(&format!("3 to {MAX_NAME}")), "{}", refused.body);
+    let refused = w.state.forum.run(move |forum| forum.register(&too_long, 0, false)).await.unwrap();
+    assert!(refused.unwrap_err().to_string().contains(&format!("1 to {MAX_NAME} characters")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn names_differing_only_in_case_or_unicode_spelling_are_one_name_on_sign_up_and_log_in() {
+    let w = world(false);
+    set_password(&w, w.plain, "right-password").await;
+    let base = serve(AppState::new(w.state.forum.clone())).await;
+    for lookalike in ["Plain", "PLAIN"] {
+        let refused = sign_up(&base, "127.0.0.1", lookalike).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{lookalike}: {}", refused.body);
+        assert!(refused.body.contains("is taken"), "{}", refused.body);
+    }
+    // Full-width letters are not allowed on the web form, but the forum refuses them as plain's too.
+    let fullwidth = "\u{ff50}\u{ff4c}\u{ff41}\u{ff49}\u{ff4e}".to_owned();
+    let refused = w.state.forum.run(move |forum| forum.register(&fullwidth, 0, true)).await.unwrap();
+    let message = refused.unwrap_err().to_string();
+    assert!(message.contains("is taken (by \"plain\""), "{message}");
+    let answer = log_in(&mut Browser::new(&base, "127.0.0.2"), "PLAIN", "right-password").await;
+    assert_eq!((answer.status, answer.location()), (StatusCode::SEE_OTHER, "/"), "logs in as plain: {}", answer.body);
+}

@@ -17,8 +17,13 @@ use cadre_core::Forum;
 use cadre_core::forum::{ForumError, ImportedPost, MemberId};
 use cadre_model::{Attribute, AttributeValue, ExternalEvent, PostKind};
 
-/// Longest line accepted (a post body is at most 64 KiB, plus the JSON around it).
-const MAX_LINE: usize = 80 << 10;
+/// Longest line accepted (a post body is at most 64 KiB, plus the JSON around it). A longer line stops the read
+/// there: the file is refused with that line's number, whatever follows (`/dev/zero` is one endless line).
+pub const MAX_LINE: usize = 80 << 10;
+
+/// Largest file read: 1 GiB (about ten million events). The file is read a line at a time and stops at this size
+/// (a pipe or device that never ends), so memory holds the checked lines, never the raw file.
+pub const MAX_FILE: u64 = 1 << 30;
 
 /// One line of the file.
 #[derive(Debug, Clone, Deserialize)]
@@ -246,10 +251,31 @@ pub struct IngestReport {
     pub program_failures: usize,
 }
 
+/// How far ahead of this machine's clock a time may be: a day (clocks and time zones differ; history does not
+/// happen next year). A time in year 9999 is a typo or a placeholder, and would sort after everything real.
+const MAX_AHEAD_MS: i64 = 86_400_000;
+
 fn time(text: &str) -> Result<i64, String> {
-    chrono::DateTime::parse_from_rfc3339(text)
+    let at = chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.timestamp_millis())
-        .map_err(|e| format!("`{text}` is not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z): {e}"))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time (e.g. 2024-05-01T12:00:00Z): {e}"))?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+    if at > now + MAX_AHEAD_MS {
+        return Err(format!("`{text}` is in the future (history is ingested after it happens)"));
+    }
+    if at < 0 {
+        return Err(format!("`{text}` is before 1970"));
+    }
+    Ok(at)
+}
+
+/// A problem if something at `at` (a like, an answer, an accept) is earlier than the post it concerns.
+fn not_before(problems: &mut Vec<String>, at: &str, post: &str, facts: Option<&PostFacts>) {
+    if let (Ok(when), Some(facts)) = (time(at), facts)
+        && when < facts.at
+    {
+        problems.push(format!("`{at}` is before post {post:?} was created"));
+    }
 }
 
 /// Read and check the whole file: syntax, times, unique ids, that every reference names something defined earlier
@@ -257,18 +283,54 @@ fn time(text: &str) -> Result<i64, String> {
 /// (a second like of the same post by the same member, removing a like twice, withdrawing an accept that is not in
 /// force, …), so that a file that passes is applied whole. Lines whose id the forum already holds are no-ops.
 pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, IngestError> {
+    use std::io::{BufRead, Read};
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| IngestError::Read { path: name.clone(), source })?;
+    let read_error = |source| IngestError::Read { path: name.clone(), source };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    if file.metadata().map_err(read_error)?.len() > MAX_FILE {
+        return Err(IngestError::Invalid {
+            path: name,
+            errors: vec![format!(
+                "the file is larger than {MAX_FILE} bytes (1 GiB, the most one ingest reads); split it"
+            )],
+        });
+    }
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file).take(MAX_FILE + 1);
     let mut errors = Vec::new();
     let mut lines = Vec::new();
     let mut check = Checker::new(forum);
-    for (index, raw) in text.lines().enumerate() {
-        let number = index + 1;
-        if raw.trim().is_empty() {
-            continue;
+    let mut buffer = Vec::new();
+    let mut number = 0;
+    loop {
+        buffer.clear();
+        // At most one byte past the limit per line: enough to know it is too long, never the whole of it.
+        let read = (&mut reader).take(MAX_LINE as u64 + 2).read_until(b'\n', &mut buffer).map_err(read_error)?;
+        if read == 0 {
+            break;
         }
+        number += 1;
+        if reader.limit() == 0 {
+            errors.push(format!("line {number}: the file goes on past {MAX_FILE} bytes (1 GiB, the most one ingest reads); stopped reading"));
+            break;
+        }
+        let raw = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         if raw.len() > MAX_LINE {
-            errors.push(format!("line {number}: longer than {MAX_LINE} bytes"));
+            errors.push(format!(
+                "line {number}: longer than {MAX_LINE} bytes (80 KiB, the limit for one line); stopped reading"
+            ));
+            break;
+        }
+        // A byte-order mark some editors put at the start of a UTF-8 file is not part of the first line.
+        let raw = if number == 1 { raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw) } else { raw };
+        let raw = match std::str::from_utf8(raw) {
+            Ok(raw) => raw,
+            Err(e) => {
+                errors.push(format!("line {number}: not valid UTF-8 (byte {} of the line)", e.valid_up_to() + 1));
+                continue;
+            }
+        };
+        if raw.trim().is_empty() {
             continue;
         }
         let line: Line = match serde_json::from_str(raw) {
@@ -303,6 +365,8 @@ struct PostFacts {
     kind: &'static str,
     topic: String,
     asker_known: bool,
+    /// When it was created (ms); `i64::MIN` when its own line's time was refused.
+    at: i64,
 }
 
 /// A like as the check sees it.
@@ -369,8 +433,8 @@ impl<'a> Checker<'a> {
         self.forum
             .conn()
             .query_row(
-                "SELECT p.id, p.kind, q.id, q.author_id IS NOT NULL FROM posts p JOIN posts q ON q.id = p.topic_id \
-                 WHERE p.external_id = ?1",
+                "SELECT p.id, p.kind, q.id, q.author_id IS NOT NULL, p.created_at FROM posts p \
+                 JOIN posts q ON q.id = p.topic_id WHERE p.external_id = ?1",
                 [id],
                 |row| {
                     Ok(PostFacts {
@@ -378,6 +442,7 @@ impl<'a> Checker<'a> {
                         kind: kind_of(&row.get::<_, String>(1)?),
                         topic: format!("db:{}", row.get::<_, i64>(2)?),
                         asker_known: row.get(3)?,
+                        at: row.get(4)?,
                     })
                 },
             )
@@ -552,9 +617,15 @@ impl<'a> Checker<'a> {
                 if title.trim().is_empty() {
                     problems.push("a question needs a title".into());
                 }
-                time(at).map_err(|e| problems.push(e)).ok();
+                let created = time(at).map_err(|e| problems.push(e)).unwrap_or(i64::MIN);
                 let key = format!("file:{id}");
-                let facts = PostFacts { key: key.clone(), kind: "question", topic: key, asker_known: author.is_some() };
+                let facts = PostFacts {
+                    key: key.clone(),
+                    kind: "question",
+                    topic: key,
+                    asker_known: author.is_some(),
+                    at: created,
+                };
                 self.posts.insert(id.clone(), facts);
             }
             Line::Answer { id, author, question: parent, at, .. } | Line::Reply { id, author, parent, at, .. } => {
@@ -564,13 +635,15 @@ impl<'a> Checker<'a> {
                 if answer && parent_facts.as_ref().is_some_and(|p| p.kind != "question") {
                     problems.push(format!("{parent:?} is not a question"));
                 }
-                time(at).map_err(|e| problems.push(e)).ok();
+                let created = time(at).map_err(|e| problems.push(e)).unwrap_or(i64::MIN);
+                not_before(&mut problems, at, parent, parent_facts.as_ref());
                 if let Some(parent) = parent_facts {
                     let facts = PostFacts {
                         key: format!("file:{id}"),
                         kind: if answer { "answer" } else { "reply" },
                         topic: parent.topic,
                         asker_known: parent.asker_known,
+                        at: created,
                     };
                     self.posts.insert(id.clone(), facts);
                 }
@@ -579,6 +652,7 @@ impl<'a> Checker<'a> {
                 member(self, &mut problems, liker)?;
                 let target_facts = post(self, &mut problems, target)?;
                 time(at).map_err(|e| problems.push(e)).ok();
+                not_before(&mut problems, at, target, target_facts.as_ref());
                 let pair = match (&target_facts, liker) {
                     (Some(facts), Some(liker)) => Some((facts.key.clone(), liker.clone())),
                     _ => None,
@@ -627,6 +701,7 @@ impl<'a> Checker<'a> {
                 let accept = matches!(line, Line::Accept { .. });
                 time(at).map_err(|e| problems.push(e)).ok();
                 let Some(facts) = post(self, &mut problems, answer)? else { return Ok(problems) };
+                not_before(&mut problems, at, answer, Some(&facts));
                 if facts.kind != "answer" {
                     problems.push(format!("{answer:?} is not an answer"));
                     return Ok(problems);

@@ -216,14 +216,21 @@ impl ModeratorAction {
 }
 
 /// Bronze, silver or gold.
+///
+/// Serialised lowercase (`"bronze"`), the spelling of the settings' TOML, in every JSON output. Databases written
+/// before that hold `"Bronze"` (in a program's stored declaration); the capitalised form is still read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum BadgeLevel {
     /// Entry level.
+    #[cfg_attr(feature = "serde", serde(alias = "Bronze"))]
     Bronze,
     /// Middle level.
+    #[cfg_attr(feature = "serde", serde(alias = "Silver"))]
     Silver,
     /// Top level.
+    #[cfg_attr(feature = "serde", serde(alias = "Gold"))]
     Gold,
 }
 
@@ -422,6 +429,15 @@ mod stable_form {
         let event: Event = serde_json::from_str(json).expect("the logged form parses");
         assert_eq!(serde_json::to_string(&event).unwrap(), json, "the logged form is written back byte for byte");
         event
+    }
+
+    #[test]
+    fn badge_levels_are_written_lowercase_as_in_the_settings_and_the_old_capitalised_form_is_still_read() {
+        assert_eq!(serde_json::to_string(&BadgeLevel::Bronze).unwrap(), "\"bronze\"");
+        assert_eq!(serde_json::to_string(&BadgeLevel::Gold).unwrap(), "\"gold\"");
+        for (text, level) in [("\"Silver\"", BadgeLevel::Silver), ("\"silver\"", BadgeLevel::Silver)] {
+            assert_eq!(serde_json::from_str::<BadgeLevel>(text).unwrap(), level);
+        }
     }
 
     #[test]

@@ -18,6 +18,10 @@ use super::log::{LogBuffer, LogLine};
 use super::store::{HostState, KvBackend, MemoryBackend, Overlay, StoreLimitExceeded};
 use super::validate::validate_effects;
 
+/// How many calls' worth of fuel (and of deadline) instantiating and configuring an instance get: settings are read
+/// once per instance, and a moderator's 100-badge file must not fail where a like hook would be stopped.
+pub const CONFIGURE_FUEL_FACTOR: u64 = 10;
+
 /// Refuses linear-memory growth past the limit with a typed error (so the failure is named, not just an
 /// allocation failure inside the guest).
 pub struct MemoryLimiter {
@@ -178,7 +182,12 @@ impl Plugin {
     }
 
     /// Check settings without adopting them: `Ok(Err(errors))` lists every problem.
+    /// Settings longer than [`MAX_SETTINGS_BYTES`](crate::limits::MAX_SETTINGS_BYTES) are refused here, by the
+    /// host, before the program sees them, as an error like the program's own.
     pub fn check(&mut self, settings: &str) -> Result<Result<Declaration, Vec<ConfigError>>, CallError> {
+        if let Some(error) = crate::limits::settings_too_large(settings.len()) {
+            return Ok(Err(vec![error]));
+        }
         self.with_scratch(|live| live.bindings.configure(&mut live.store, settings))
     }
 
@@ -248,7 +257,13 @@ impl Plugin {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        self.arm(&mut store);
+        // Instantiating is followed by configuring (reading the settings), once per instance rather than once per
+        // event: it gets [`CONFIGURE_FUEL_FACTOR`] times a call's fuel, so that settings the host accepts by size
+        // (`MAX_SETTINGS_BYTES`) are read in full, never cut off by "ran out of fuel".
+        if let Some(fuel) = self.limits.fuel_per_call {
+            store.set_fuel(fuel.saturating_mul(CONFIGURE_FUEL_FACTOR)).expect("fuel metering is enabled");
+        }
+        store.set_epoch_deadline(self.limits.deadline_ticks().saturating_mul(CONFIGURE_FUEL_FACTOR));
         let bindings = self.pre.instantiate(&mut store).map_err(|e| self.classify(e, "instantiate", None))?;
         Ok(Live { store, bindings })
     }
@@ -299,7 +314,8 @@ impl Plugin {
         }
     }
 
-    /// Run `f` on a throwaway instance with an empty in-memory store (describe, check).
+    /// Run `f` on a throwaway instance with an empty in-memory store (describe, check), with the configuring
+    /// budget of fuel.
     fn with_scratch<R>(&mut self, f: impl FnOnce(&mut Live) -> wasmtime::Result<R>) -> Result<R, CallError> {
         let mut live = self.instantiate()?;
         live.store.data_mut().backend = Some(Box::new(MemoryBackend::default()));
@@ -318,7 +334,11 @@ impl Plugin {
             CallErrorKind::StoreLimit { what: what.clone() }
         } else if let Some(trap) = error.downcast_ref::<Trap>() {
             match trap {
-                Trap::OutOfFuel => CallErrorKind::OutOfFuel { fuel: self.limits.fuel_per_call.unwrap_or(0) },
+                Trap::OutOfFuel => {
+                    let fuel = self.limits.fuel_per_call.unwrap_or(0);
+                    let configuring = matches!(stage, "instantiate" | "configure" | "check");
+                    CallErrorKind::OutOfFuel { fuel: if configuring { fuel * CONFIGURE_FUEL_FACTOR } else { fuel } }
+                }
                 Trap::Interrupt => CallErrorKind::Deadline { millis: self.limits.deadline.as_millis() as u64 },
                 other => CallErrorKind::Trap { message: with_said(other.to_string(), said) },
             }

@@ -31,7 +31,7 @@ pub const CONTRACT_VERSION: &str = contract::latest::VERSION;
 pub const SPOKEN_VERSIONS: &str = "cadre:forum@0.1.0 and cadre:forum@0.2.0";
 pub use cache::{ArtifactCache, Origin};
 pub use error::{CallError, CallErrorKind, LoadError, PluginName};
-pub use instance::Plugin;
+pub use instance::{CONFIGURE_FUEL_FACTOR, Plugin};
 pub use limits::Limits;
 pub use log::{LogLevel, LogLine};
 pub use store::{HostState, KvBackend, MemoryBackend};

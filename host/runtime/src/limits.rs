@@ -61,6 +61,23 @@ impl Default for Limits {
     }
 }
 
+/// Largest settings document a program is given: 64 KiB, about four times a hundred badges with long descriptions
+/// (the bundled program declares at most 100), twenty times the largest preset. Checked by the host before the
+/// program sees the text, so that the program's fuel is never spent on a file no forum needs.
+pub const MAX_SETTINGS_BYTES: usize = 64 << 10;
+
+/// The error for settings of `len` bytes, if that is more than [`MAX_SETTINGS_BYTES`]: shaped as the program's own
+/// errors (whole document, no line).
+pub fn settings_too_large(len: usize) -> Option<cadre_model::ConfigError> {
+    (len > MAX_SETTINGS_BYTES).then(|| cadre_model::ConfigError {
+        path: String::new(),
+        line: None,
+        message: format!(
+            "the settings are {len} bytes, more than the {MAX_SETTINGS_BYTES} (64 KiB) a program is given"
+        ),
+    })
+}
+
 impl Limits {
     /// The epoch deadline in ticks (at least one).
     pub fn deadline_ticks(&self) -> u64 {

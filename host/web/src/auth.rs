@@ -26,8 +26,9 @@ pub const SESSION_COOKIE: &str = "cadre_session";
 pub const PRE_COOKIE: &str = "cadre_pre";
 /// How long a session lasts.
 const SESSION_MS: i64 = 30 * 86_400_000;
-/// Names are 3 to 32 letters, digits, `-` or `_` (they appear in URLs).
-pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=32;
+/// Names signed up on the web are 3 to [`MAX_NAME`](cadre_core::forum::names::MAX_NAME) letters, digits, `-` or `_`
+/// (they appear in URLs). The upper end is the forum's one limit, so every member the forum can hold can log in.
+pub const NAME_LEN: std::ops::RangeInclusive<usize> = 3..=cadre_core::forum::names::MAX_NAME;
 /// Passwords are 8 to 128 bytes (argon2 would take more; the upper bound keeps hashing cheap to refuse).
 pub const PASSWORD_LEN: std::ops::RangeInclusive<usize> = 8..=128;
 
@@ -279,14 +280,9 @@ pub async fn sign_up(
     limiter.check(&client, now).map_err(refused)?;
     check_credentials(name, password)?;
     let lookup = name.to_owned();
-    let taken = state
-        .forum
-        .run(move |forum| {
-            forum.conn().query_row("SELECT 1 FROM members WHERE name = ?1", params![lookup], |_| Ok(())).optional()
-        })
-        .await??;
-    if taken.is_some() {
-        return Err(WebError::Conflict(format!("the name {name:?} is taken")));
+    let taken = state.forum.run(move |forum| cadre_core::forum::names::taken_by(forum.conn(), &lookup)).await??;
+    if let Some(holder) = taken {
+        return Err(WebError::Conflict(cadre_core::forum::names::taken_message(name, &holder)));
     }
     limiter.take(&client, now).map_err(refused)?;
     let created = create_account(state, name, password, now).await;
@@ -314,10 +310,14 @@ async fn create_account(state: &AppState, name: &str, password: &str, now: i64) 
 
 /// Log in: check the password and open a session. Every failure says the same.
 ///
-/// Limited per name ([`limits::FAILED_LOGINS_PER_NAME`](super::limits::FAILED_LOGINS_PER_NAME)) and per client
-/// address ([`limits::FAILED_LOGINS_PER_ADDRESS`](super::limits::FAILED_LOGINS_PER_ADDRESS)); a limited attempt
-/// is refused without checking the password. Each attempt counts as a failure from the start and is given back
-/// when the password is right, so concurrent guesses cannot all slip past the limit while the hashes are checked.
+/// Limited per name from one address ([`limits::FAILED_LOGINS_PER_NAME`](super::limits::FAILED_LOGINS_PER_NAME))
+/// and per client address ([`limits::FAILED_LOGINS_PER_ADDRESS`](super::limits::FAILED_LOGINS_PER_ADDRESS)); a
+/// limited attempt is refused without checking the password. Failures at one name from every address together
+/// never refuse (that would let anyone lock a member out): past
+/// [`limits::FAILED_LOGINS_PER_NAME_BEFORE_SLOW`](super::limits::FAILED_LOGINS_PER_NAME_BEFORE_SLOW) each attempt
+/// waits [`RateLimits::slow_login`](super::limits::RateLimits::slow_login) first. Each attempt counts as a failure
+/// from the start and is given back when the password is right, so concurrent guesses cannot all slip past the
+/// limit while the hashes are checked.
 pub async fn log_in(
     state: &AppState,
     client: IpAddr,
@@ -327,25 +327,34 @@ pub async fn log_in(
     let limits = &state.limits;
     let now = now_ms();
     // A name that cannot log in (empty, or longer than a name can be) is not remembered: a flood of long names
-    // would fill the limiter with large keys. The address limit still counts it. (Shorter names than sign-up
+    // would fill the limiters with large keys. The address limit still counts it. (Shorter names than sign-up
     // allows can exist, registered on the command line, and are protected like any other.)
-    let name_key = (!name.is_empty() && name.len() <= *NAME_LEN.end()).then(|| name.to_lowercase());
+    let name_key =
+        (!name.is_empty() && name.chars().count() <= *NAME_LEN.end()).then(|| cadre_core::forum::names::name_key(name));
     if let Some(key) = &name_key {
         limits
             .login_names
-            .take(key, now)
-            .map_err(|wait| WebError::rate_limited("too many failed log-ins for this name", wait))?;
+            .take(&(key.clone(), client), now)
+            .map_err(|wait| WebError::rate_limited("too many failed log-ins for this name from this address", wait))?;
     }
     if let Err(wait) = limits.login_addresses.take(&client, now) {
         if let Some(key) = &name_key {
-            limits.login_names.give_back(key, now);
+            limits.login_names.give_back(&(key.clone(), client), now);
         }
         return Err(WebError::rate_limited("too many failed log-ins from this address", wait));
+    }
+    // Counted only when it is room (the limiter refuses to count past its maximum): past it, the slow path.
+    let counted_everywhere = name_key.as_ref().map(|key| limits.login_names_everywhere.take(key, now).is_ok());
+    if counted_everywhere == Some(false) {
+        tokio::time::sleep(limits.slow_login).await;
     }
     let opened = check_password(state, name, password, now).await;
     if opened.is_ok() {
         if let Some(key) = &name_key {
-            limits.login_names.give_back(key, now);
+            limits.login_names.give_back(&(key.clone(), client), now);
+            if counted_everywhere == Some(true) {
+                limits.login_names_everywhere.give_back(key, now);
+            }
         }
         limits.login_addresses.give_back(&client, now);
     }
@@ -353,19 +362,29 @@ pub async fn log_in(
 }
 
 async fn check_password(state: &AppState, name: &str, password: &str, now: i64) -> Result<(String, String), WebError> {
-    if password.len() > *PASSWORD_LEN.end() || name.len() > *NAME_LEN.end() {
+    if password.len() > *PASSWORD_LEN.end() || name.chars().count() > *NAME_LEN.end() {
         return Err(WebError::BadCredentials);
     }
     let lookup = name.to_owned();
+    // The exact name first (two members of an older database may share a key), then the key: `BOB` logs in as bob.
     let found: Option<(i64, Option<String>)> = state
         .forum
         .run(move |forum| {
-            forum
-                .conn()
-                .query_row("SELECT id, password_hash FROM members WHERE name = ?1", params![lookup], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })
-                .optional()
+            let conn = forum.conn();
+            let row = |row: &rusqlite::Row<'_>| Ok((row.get(0)?, row.get(1)?));
+            match conn
+                .query_row("SELECT id, password_hash FROM members WHERE name = ?1", params![lookup], row)
+                .optional()?
+            {
+                Some(found) => Ok::<_, rusqlite::Error>(Some(found)),
+                None => conn
+                    .query_row(
+                        "SELECT id, password_hash FROM members WHERE name_key = ?1",
+                        params![cadre_core::forum::names::name_key(&lookup)],
+                        row,
+                    )
+                    .optional(),
+            }
         })
         .await??;
     let password = password.to_owned();

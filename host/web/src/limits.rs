@@ -1,10 +1,17 @@
-//! Rate limits on what can be abused from outside: failed log-ins per name, failed log-ins per client address and
-//! sign-ups per client address. Each is a sliding window of timestamps per key, kept in memory (a restart forgets
-//! them, which only helps a legitimate member who was locked out) and bounded: a key keeps at most its limit's
-//! count of timestamps, and a limiter at most [`MAX_KEYS`] keys, so a flood of names or addresses cannot grow it
-//! without end.
+//! Rate limits on what can be abused from outside: failed log-ins per name from one address, failed log-ins per
+//! client address, failed log-ins per name from everywhere, and sign-ups per client address. Each is a sliding
+//! window of timestamps per key, kept in memory (a restart forgets them, which only helps a legitimate member) and
+//! bounded: a key keeps at most its limit's count of timestamps, and a limiter at most [`MAX_KEYS`] keys, so a
+//! flood of names or addresses cannot grow it without end.
 //!
-//! Does not decide what the key is: the client's address comes from `client`, names are lower-cased by `auth`.
+//! Nobody can lock a member out by failing log-ins with their name: the refusals are keyed by the *address* (with
+//! or without the name), so the guesser locks out only their own address. What is counted per name alone, across
+//! every address, does not refuse: past [`FAILED_LOGINS_PER_NAME_BEFORE_SLOW`] every attempt at that name takes the
+//! slow path ([`RateLimits::slow_login`] before the password is even checked), which costs a guesser spread over
+//! many addresses time and open connections while the member still gets in, a moment later.
+//!
+//! Does not decide what the key is: the client's address comes from `client`, names' keys come from
+//! `cadre_core::forum::names::name_key` in `auth`.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -22,9 +29,18 @@ pub struct Limit {
 
 const MINUTE_MS: i64 = 60_000;
 
-/// Failed log-ins for one name: 5 in 15 minutes, then attempts are refused unchecked (a password guesser gets 20
-/// guesses an hour per name; a member who mistyped waits a few minutes).
+/// Failed log-ins for one name from one client address: 5 in 15 minutes, then attempts at that name from that
+/// address are refused unchecked (a password guesser gets 20 guesses an hour per name and address; a member who
+/// mistyped waits a few minutes). The member, from any other address, is not affected.
 pub const FAILED_LOGINS_PER_NAME: Limit = Limit { max: 5, window_ms: 15 * MINUTE_MS };
+
+/// Failed log-ins for one name from every address together before each further attempt at it is slowed down
+/// ([`RateLimits::slow_login`]) instead of refused: 10 in 15 minutes (two addresses' worth of mistakes).
+pub const FAILED_LOGINS_PER_NAME_BEFORE_SLOW: Limit = Limit { max: 10, window_ms: 15 * MINUTE_MS };
+
+/// How long an attempt on the slow path waits before its password is checked: 2 seconds, a moment for a member,
+/// 450 guesses per quarter hour per connection for a guesser (whose every address is limited as well).
+pub const SLOW_LOGIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Failed log-ins from one client address, whatever the names: 20 in 15 minutes (four names' worth), so that
 /// guessing one common password against many names is limited too.
@@ -139,8 +155,12 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
 /// The server's limiters.
 #[derive(Debug)]
 pub struct RateLimits {
-    /// Failed log-ins per (lower-cased) name.
-    pub login_names: Limiter<String>,
+    /// Failed log-ins per name key and client address (refusing).
+    pub login_names: Limiter<(String, IpAddr)>,
+    /// Failed log-ins per name key from every address (slowing, never refusing).
+    pub login_names_everywhere: Limiter<String>,
+    /// How long an attempt waits once its name is past [`FAILED_LOGINS_PER_NAME_BEFORE_SLOW`] ([`SLOW_LOGIN`]).
+    pub slow_login: std::time::Duration,
     /// Failed log-ins per client address.
     pub login_addresses: Limiter<IpAddr>,
     /// Sign-ups per client address.
@@ -151,6 +171,8 @@ impl Default for RateLimits {
     fn default() -> RateLimits {
         RateLimits {
             login_names: Limiter::new(FAILED_LOGINS_PER_NAME, MAX_KEYS),
+            login_names_everywhere: Limiter::new(FAILED_LOGINS_PER_NAME_BEFORE_SLOW, MAX_KEYS),
+            slow_login: SLOW_LOGIN,
             login_addresses: Limiter::new(FAILED_LOGINS_PER_ADDRESS, MAX_KEYS),
             signup_addresses: Limiter::new(SIGNUPS_PER_ADDRESS, MAX_KEYS),
         }

@@ -4,16 +4,36 @@
 
 use axum::Form;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Who;
+use super::error::WebError;
 use super::html::{badge, csrf, date, date_time, figure, page};
-use super::pages::PageResult;
+use super::pages::{PageResult, form_error};
 use super::panel::{self, SettingsOutcome};
 use cadre_model::ConfigError;
+
+/// A refused panel form, shown again: the error at the top of the same page, what the moderator typed kept, and the
+/// refusal's status (400 for input refused, 409 for a conflict). Other errors (a forged form, a page that is not
+/// there) are answered as before.
+fn refusal(error: WebError) -> Result<String, WebError> {
+    match error {
+        WebError::Invalid(message) | WebError::Conflict(message) => Ok(message),
+        other => Err(other),
+    }
+}
+
+/// `page` with `status` instead of 200 (a refused form shown again).
+fn with_status(page: PageResult, status: StatusCode) -> PageResult {
+    page.map(|mut response| {
+        *response.status_mut() = status;
+        response
+    })
+}
 
 fn respond(who: &Who, title: &str, content: Markup) -> PageResult {
     let nav = html! {
@@ -235,6 +255,11 @@ pub async fn save_settings(State(state): State<AppState>, who: Who, Form(form): 
 
 /// `GET /mod/queue`: pending nominations with their evidence, and the decision forms.
 pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
+    queue_page(&state, &who, None).await
+}
+
+/// The review queue, with a refused decision (the nomination, the error, the form sent) shown again.
+async fn queue_page(state: &AppState, who: &Who, refused: Option<(i64, &str, &DecisionForm)>) -> PageResult {
     who.moderator()?;
     let queue = panel::queue(&state).await?;
     // The best posts by the title of their topic (a moderator sees every category).
@@ -249,10 +274,11 @@ pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
         })
         .await?;
     respond(
-        &who,
+        who,
         "Review queue",
         html! {
             h1 { "Review queue" }
+            @if let Some((_, error, _)) = refused { (form_error(error)) }
             @if queue.is_empty() { p.muted #queue-empty { "Nobody is waiting for review." } }
             @for n in &queue {
                 section.card.nomination id={ "n" (n.id) } {
@@ -271,9 +297,10 @@ pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
                         ul.error { @for f in &n.evidence.flags { li { (f) } } }
                     }
                     form method="post" action={ "/mod/queue/" (n.id) } {
-                        (csrf(&who))
+                        (csrf(who))
                         label { "Reason (recorded in the audit log)" }
-                        input type="text" name="reason" maxlength="1000" required;
+                        input type="text" name="reason" maxlength="1000" required
+                            value=(refused.filter(|(id, ..)| *id == n.id).map_or("", |(_, _, f)| f.reason.as_str()));
                         p {
                             button.approve name="decision" value="approve" type="submit" { "Approve" } " "
                             button.danger name="decision" value="reject" type="submit" { "Reject" }
@@ -308,20 +335,34 @@ pub async fn decide(
 ) -> PageResult {
     let moderator = who.moderator()?;
     who.check_csrf(&form.csrf)?;
-    panel::decide(&state, moderator, nomination, form.decision == "approve", &form.reason).await?;
-    Ok(Redirect::to("/mod/queue").into_response())
+    match panel::decide(&state, moderator, nomination, form.decision == "approve", &form.reason).await {
+        Ok(()) => Ok(Redirect::to("/mod/queue").into_response()),
+        Err(error) => {
+            let status = error.status();
+            let message = refusal(error)?;
+            with_status(queue_page(&state, &who, Some((nomination, &message, &form))).await, status)
+        }
+    }
 }
 
 /// `GET /mod/members`: tier access (earned and approved, then invited), and the add / remove forms.
 pub async fn members(State(state): State<AppState>, who: Who) -> PageResult {
+    members_page(&state, &who, None).await
+}
+
+/// The members page, with a refused add or remove (the error, the form sent, whether it was an add) shown again.
+async fn members_page(state: &AppState, who: &Who, refused: Option<(&str, &AccessForm, bool)>) -> PageResult {
     who.moderator()?;
-    let (holders, tiers) = panel::access_holders(&state).await?;
-    let names = panel::member_names(&state).await?;
+    let (holders, tiers) = panel::access_holders(state).await?;
+    let names = panel::member_names(state).await?;
+    let added = refused.filter(|(_, _, add)| *add).map(|(_, form, _)| form);
+    let removed = refused.filter(|(_, _, add)| !*add).map(|(_, form, _)| form);
     respond(
-        &who,
+        who,
         "Members",
         html! {
             h1 { "Tier access" }
+            @if let Some((error, ..)) = refused { (form_error(error)) }
             table #access {
                 tr { th { "Member" } th { "Tier" } th { "How" } th { "Since" } th { "Reason" } th {} }
                 @for h in &holders {
@@ -330,10 +371,11 @@ pub async fn members(State(state): State<AppState>, who: Who) -> PageResult {
                         td { (h.tier) } td { span.tag.(h.source) { (h.source) } }
                         td { (date(h.granted_at)) } td { (h.reason) }
                         td { form method="post" action="/mod/members/remove" {
-                            (csrf(&who))
+                            (csrf(who))
                             input type="hidden" name="name" value=(h.name);
                             input type="hidden" name="tier" value=(h.tier);
-                            input type="text" name="reason" placeholder="reason" maxlength="1000" required;
+                            input type="text" name="reason" placeholder="reason" maxlength="1000" required
+                                value=(removed.filter(|f| f.name == h.name && f.tier == h.tier).map_or("", |f| f.reason.as_str()));
                             button.danger type="submit" { "Remove" }
                         } }
                     }
@@ -342,14 +384,17 @@ pub async fn members(State(state): State<AppState>, who: Who) -> PageResult {
             section.card {
                 h2 { "Add (invite) a member" }
                 form method="post" action="/mod/members/add" {
-                    (csrf(&who))
+                    (csrf(who))
                     label { "Member" }
-                    input type="text" name="name" list="member-names" maxlength="64" required;
+                    input type="text" name="name" list="member-names" maxlength=(cadre_core::forum::names::MAX_NAME) required
+                        value=(added.map_or("", |f| f.name.as_str()));
                     datalist #member-names { @for n in &names { option value=(n) {} } }
                     label { "Tier" }
-                    select name="tier" { @for t in &tiers { option value=(t.id) { (t.name) } } }
+                    select name="tier" { @for t in &tiers {
+                        option value=(t.id) selected[added.is_some_and(|f| f.tier == t.id)] { (t.name) }
+                    } }
                     label { "Reason (recorded in the audit log)" }
-                    input type="text" name="reason" maxlength="1000" required;
+                    input type="text" name="reason" maxlength="1000" required value=(added.map_or("", |f| f.reason.as_str()));
                     p { button type="submit" { "Add as invited" } }
                 }
             }
@@ -377,8 +422,14 @@ pub struct AccessForm {
 async fn set_access(state: AppState, who: Who, form: AccessForm, add: bool) -> PageResult {
     let moderator = who.moderator()?;
     who.check_csrf(&form.csrf)?;
-    panel::set_access(&state, moderator, form.name, form.tier, add, &form.reason).await?;
-    Ok(Redirect::to("/mod/members").into_response())
+    match panel::set_access(&state, moderator, form.name.clone(), form.tier.clone(), add, &form.reason).await {
+        Ok(()) => Ok(Redirect::to("/mod/members").into_response()),
+        Err(error) => {
+            let status = error.status();
+            let message = refusal(error)?;
+            with_status(members_page(&state, &who, Some((&message, &form, add))).await, status)
+        }
+    }
 }
 
 /// `POST /mod/members/add`.
@@ -444,13 +495,20 @@ pub async fn audit(State(state): State<AppState>, who: Who) -> PageResult {
 
 /// `GET /mod/categories`: every category, and the form to create one (public, or private to a tier).
 pub async fn categories(State(state): State<AppState>, who: Who) -> PageResult {
+    categories_page(&state, &who, None).await
+}
+
+/// The categories page, with a refused new category (the error, the form sent) shown again.
+async fn categories_page(state: &AppState, who: &Who, refused: Option<(&str, &CategoryForm)>) -> PageResult {
     let moderator = who.moderator()?;
-    let (categories, tiers) = panel::categories(&state, moderator).await?;
+    let (categories, tiers) = panel::categories(state, moderator).await?;
+    let sent = refused.map(|(_, form)| form);
     respond(
-        &who,
+        who,
         "Categories",
         html! {
             h1 { "Categories" }
+            @if let Some((error, _)) = refused { (form_error(error)) }
             table #categories { @for c in &categories {
                 tr { td { a href={ "/c/" (c.slug) } { (c.name) } } td.muted { "/c/" (c.slug) }
                      td { @if c.private { span.private-tag { "private" } } } td.muted { (c.topics) " topics" } }
@@ -458,13 +516,14 @@ pub async fn categories(State(state): State<AppState>, who: Who) -> PageResult {
             section.card {
                 h2 { "New category" }
                 form method="post" action="/mod/categories" {
-                    (csrf(&who))
-                    label { "Address (/c/…)" } input type="text" name="slug" maxlength="40" pattern="[a-z0-9-]+" required;
-                    label { "Name" } input type="text" name="name" maxlength="80" required;
+                    (csrf(who))
+                    label { "Address (/c/…)" }
+                    input type="text" name="slug" maxlength="40" pattern="[a-z0-9-]+" required value=(sent.map_or("", |f| f.slug.as_str()));
+                    label { "Name" } input type="text" name="name" maxlength="80" required value=(sent.map_or("", |f| f.name.as_str()));
                     label { "Who sees it" }
                     select name="tier" {
                         option value="" { "Everyone (public)" }
-                        @for t in &tiers { option value=(t.id) { "Only " (t.name) " (private)" } }
+                        @for t in &tiers { option value=(t.id) selected[sent.is_some_and(|f| f.tier == t.id)] { "Only " (t.name) " (private)" } }
                     }
                     p { button type="submit" { "Create" } }
                 }
@@ -494,6 +553,13 @@ pub struct CategoryForm {
 pub async fn create_category(State(state): State<AppState>, who: Who, Form(form): Form<CategoryForm>) -> PageResult {
     let moderator = who.moderator()?;
     who.check_csrf(&form.csrf)?;
-    panel::create_category(&state, moderator, form.slug, form.name, Some(form.tier)).await?;
-    Ok(Redirect::to("/mod/categories").into_response())
+    match panel::create_category(&state, moderator, form.slug.clone(), form.name.clone(), Some(form.tier.clone())).await
+    {
+        Ok(_) => Ok(Redirect::to("/mod/categories").into_response()),
+        Err(error) => {
+            let status = error.status();
+            let message = refusal(error)?;
+            with_status(categories_page(&state, &who, Some((&message, &form))).await, status)
+        }
+    }
 }

@@ -34,3 +34,4 @@ pub use cadre_model as model;
 pub use config::{Config, ConfigError};
 pub use kv::{Kv, MemoryKv};
 pub use program::{PLUGIN_NAME, PLUGIN_VERSION, Program};
+pub use tiers::{TICK_EFFECTS, TICK_MEMBERS};

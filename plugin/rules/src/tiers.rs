@@ -12,7 +12,15 @@
 //!
 //! Store layout: `m/<member>/tier/<tier>` = `[status, since day, warned day + 1]`; `tier/<tier>/members/<shard>` =
 //! the members who earned the tier (packed `u64`s, sharded by member id into [`INDEX_SHARDS`] keys so that no value
-//! outgrows the store's 64 KiB limit before half a million members), which ticks walk for inactivity.
+//! outgrows the store's 64 KiB limit before half a million members), which ticks walk for inactivity;
+//! `tick/cursor` = where the walk stands (`[rule, shard, offset]`).
+//!
+//! A tick is **bounded**: it checks at most [`TICK_MEMBERS`] members and stops after the member whose check made
+//! the call's effects reach [`TICK_EFFECTS`], then saves its place in `tick/cursor`; the next tick goes on from
+//! there, and the walk starts again from the first tier once it has seen every earned member of every tier. So a
+//! tier of any size costs each tick the same bounded fuel, effects and store writes (the host's limits per call:
+//! 10 million fuel, 1,000 effects, 10,000 writes), and a round over a tier of 500,000 earned members takes 500
+//! ticks — a few hours with a tick every minute, in keeping with inactivity counted in days.
 
 use alloc::format;
 use alloc::string::String;
@@ -189,19 +197,59 @@ pub fn moderator(ctx: &mut Ctx<'_>, action: &ModeratorAction) {
     ctx.member(change.member);
 }
 
+/// Most earned members one tick checks for inactivity. A check costs a few thousand fuel (two store reads, at
+/// most two writes), so 1,000 stay well inside the 10 million fuel of a call, whatever the tier's size.
+pub const TICK_MEMBERS: usize = 1_000;
+
+/// Effects after which a tick stops early (warnings and revocations): a quarter of the host's 1,000 per call, so
+/// the effects of the event's other rules still fit.
+pub const TICK_EFFECTS: usize = 250;
+
+const TICK_CURSOR: &str = "tick/cursor";
+
 /// Inactivity: warn moderators about earned members idle for `inactive-days`, then revoke access after the grace
-/// period if they are still idle.
+/// period if they are still idle. Walks the next slice of the tiers' members (see the module header).
 pub fn tick(ctx: &mut Ctx<'_>, now: Timestamp) {
     let today = day_of(now);
-    for rule in &ctx.config.tiers {
-        if rule.inactivity.after_days == 0 {
+    let [mut rule_at, mut shard, mut offset] = codec::decode::<3>(ctx.kv.get(TICK_CURSOR).as_deref());
+    let effects_before = ctx.effects.len();
+    let mut checked = 0;
+    let rules = &ctx.config.tiers;
+    while checked < TICK_MEMBERS && ctx.effects.len() - effects_before < TICK_EFFECTS {
+        let Some(rule) = usize::try_from(rule_at).ok().and_then(|at| rules.get(at)) else {
+            // Every tier walked (or the settings now have fewer tiers): the next tick starts a new round.
+            (rule_at, shard, offset) = (0, 0, 0);
+            break;
+        };
+        if rule.inactivity.after_days == 0 || !(0..INDEX_SHARDS as i64).contains(&shard) {
+            (rule_at, shard, offset) = (rule_at + 1, 0, 0);
             continue;
         }
-        for shard in 0..INDEX_SHARDS {
-            for member in state::load_ids(ctx.kv, &index_key(&rule.tier.id, shard)) {
-                inactivity(ctx, rule, member, today);
+        let key = index_key(&rule.tier.id, shard as u64);
+        let members = state::load_ids(ctx.kv, &key);
+        let from = usize::try_from(offset).unwrap_or(0).min(members.len());
+        let mut walked = 0;
+        for &member in &members[from..] {
+            if checked == TICK_MEMBERS || ctx.effects.len() - effects_before >= TICK_EFFECTS {
+                break;
             }
+            inactivity(ctx, rule, member, today);
+            checked += 1;
+            walked += 1;
         }
+        // Members the checks took out of this shard were among those walked: the rest moved up by as many places.
+        let removed = members.len() - state::load_ids(ctx.kv, &key).len();
+        let next = from + walked - removed.min(walked);
+        if from + walked >= members.len() {
+            (shard, offset) = (shard + 1, 0);
+        } else {
+            offset = next as i64;
+        }
+    }
+    if [rule_at, shard, offset] == [0, 0, 0] {
+        ctx.kv.delete(TICK_CURSOR);
+    } else {
+        ctx.kv.set(TICK_CURSOR, &codec::encode(&[rule_at, shard, offset]));
     }
 }
 

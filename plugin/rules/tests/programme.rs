@@ -275,6 +275,39 @@ fn a_tier_with_ten_thousand_members_is_indexed_within_the_hosts_value_limit_and_
     assert_eq!(kinds(&f.effects).iter().filter(|k| **k == "grant").count(), 10_000);
     let largest = f.kv.entries.iter().map(|(key, value)| (value.len(), key.clone())).max().unwrap();
     assert!(largest.0 <= 64 * 1024, "{} holds {} bytes", largest.1, largest.0);
-    let warned = kinds(&f.send(Event::Tick(10 * cadre_rules::model::DAY_MS)));
-    assert_eq!(warned.iter().filter(|k| **k == "notify").count(), 10_000);
+    // Each tick is bounded (a slice of the tier); successive ticks walk on from where the last one stopped, and
+    // every member is warned exactly once.
+    let mut warned = std::collections::BTreeSet::new();
+    let mut ticks = 0;
+    while warned.len() < 10_000 {
+        ticks += 1;
+        assert!(ticks <= 10_000 / cadre_rules::TICK_EFFECTS + 2, "the walk does not advance");
+        let effects = f.send(Event::Tick(10 * cadre_rules::model::DAY_MS));
+        assert!(effects.len() <= cadre_rules::TICK_EFFECTS, "{} effects in one tick", effects.len());
+        for effect in effects {
+            if let Effect::NotifyModerators { member: Some(member), .. } = effect {
+                assert!(warned.insert(member), "member {member} warned twice");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_tick_checks_a_bounded_slice_and_a_round_resumes_where_the_last_tick_stopped() {
+    use cadre_rules::TICK_MEMBERS;
+    let mut f = Forum::new(&tier("auto", "[tiers.inactivity]\ninactive-days = 10\ngrace-days = 5\n"));
+    let members = TICK_MEMBERS as u64 * 2 + 7;
+    for member in 1..=members {
+        let (a, b) = (member * 10, member * 10 + 1);
+        f.send(Event::AnswerAccepted(accept(a, Some(member), Some(90_000), 0)));
+        f.send(Event::AnswerAccepted(accept(b, Some(member), Some(90_000), 0)));
+        f.send(Event::LikeAdded(like(a, a, Some(member), Some(90_001), 0)));
+        f.send(Event::LikeAdded(like(b, b, Some(member), Some(90_002), 0)));
+    }
+    // Nobody is idle yet: ticks warn nobody, each checks one slice, and the round ends after three.
+    for tick in 1..=3 {
+        assert!(f.send(Event::Tick(5 * cadre_rules::model::DAY_MS)).is_empty());
+        assert_eq!(f.kv.entries.contains_key("tick/cursor"), tick < 3, "after tick {tick}");
+    }
+    assert!(!f.kv.entries.contains_key("tick/cursor"), "the round is over: the next tick starts from the first tier");
 }

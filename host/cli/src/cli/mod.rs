@@ -4,6 +4,7 @@
 //! library modules (`runtime`, `bench`, …).
 
 mod discourse;
+mod input;
 mod moderation;
 mod output;
 mod plugin;
@@ -172,11 +173,19 @@ pub fn main() -> std::process::ExitCode {
     match result {
         Ok(code) => std::process::ExitCode::from(code),
         Err(error) => {
+            let code = exit_code(&error);
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            let code = exit_code(&error);
+            // Under `--json` (clap accepts it only on commands that print JSON) the error is also JSON, on stdout
+            // where the script reads the answer: `{"error": …, "causes": […], "exit_code": N}`. The text stays on
+            // stderr for the person watching.
+            if std::env::args_os().any(|arg| arg == "--json") {
+                let causes: Vec<String> = error.chain().skip(1).map(|cause| cause.to_string()).collect();
+                let value = serde_json::json!({ "error": error.to_string(), "causes": causes, "exit_code": code });
+                println!("{value}");
+            }
             std::process::ExitCode::from(code)
         }
     }
@@ -194,6 +203,7 @@ fn exit_code(error: &anyhow::Error) -> u8 {
     use cadre_core::forum::ForumError;
     for cause in error.chain() {
         if cause.downcast_ref::<cadre_runtime::LoadError>().is_some()
+            || cause.downcast_ref::<input::InputRefused>().is_some()
             || cause
                 .downcast_ref::<cadre_import::ingest::IngestError>()
                 .is_some_and(|e| !matches!(e, cadre_import::ingest::IngestError::Apply { .. }))
@@ -264,6 +274,20 @@ pub fn open_forum(cli: &Resolved) -> anyhow::Result<cadre_core::Forum> {
     use anyhow::Context;
     let db = cli.db();
     cadre_core::Forum::open(&db, cli.runtime()?).with_context(|| format!("opening the forum database {}", db.display()))
+}
+
+/// Open the forum database for a command that only reads it: a database that does not exist is refused (exit 2)
+/// instead of being created empty, so a mistyped `--db` says so rather than showing an empty forum.
+pub fn open_existing_forum(cli: &Resolved) -> anyhow::Result<cadre_core::Forum> {
+    let db = cli.db();
+    if !db.exists() {
+        return Err(input::InputRefused(format!(
+            "no forum database at {} (this command only reads one and never creates it; check --db or CADRE_DB)",
+            db.display()
+        ))
+        .into());
+    }
+    open_forum(cli)
 }
 
 impl Cli {

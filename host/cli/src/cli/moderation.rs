@@ -106,7 +106,7 @@ pub enum DeadLetterCommand {
 
 /// Run a queue command.
 pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
-    let mut forum = open_forum(cli)?;
+    let mut forum = super::open_existing_forum(cli)?;
     match command {
         QueueCommand::List { all, json } => {
             let rows = reports::queue(forum.conn(), *all)?;
@@ -164,7 +164,11 @@ pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
 
 /// Run a member command.
 pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
-    let mut forum = open_forum(cli)?;
+    // Only registering may start a new database; every other member command names someone who must exist.
+    let mut forum = match command {
+        MemberCommand::Register { .. } => open_forum(cli)?,
+        _ => super::open_existing_forum(cli)?,
+    };
     match command {
         MemberCommand::Register { name, moderator } => {
             let id = forum.register(name, now(), *moderator)?;
@@ -265,7 +269,7 @@ const RECENT_LEDGER_LINES: usize = 10;
 
 /// `cadre ledger MEMBER`: every point change, with the running total.
 pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {
-    let forum = open_forum(cli)?;
+    let forum = super::open_existing_forum(cli)?;
     let id = reports::resolve_member(forum.conn(), member)?;
     let rows = reports::ledger(forum.conn(), id)?;
     print(json, &rows, |rows| {
@@ -281,7 +285,7 @@ pub fn ledger(cli: &Resolved, member: &str, json: bool) -> anyhow::Result<u8> {
 
 /// `cadre audit`: grants, revokes, settings, manual changes and decisions, newest first.
 pub fn audit(cli: &Resolved, member: Option<&str>, limit: usize, json: bool) -> anyhow::Result<u8> {
-    let forum = open_forum(cli)?;
+    let forum = super::open_existing_forum(cli)?;
     let member = member.map(|m| reports::resolve_member(forum.conn(), m)).transpose()?;
     let rows = reports::audit_log(forum.conn(), member, limit)?;
     print(json, &rows, |rows| {
@@ -302,7 +306,7 @@ fn label(forum: &cadre_core::Forum, member: u64) -> String {
 
 /// Run a dead-letter command.
 pub fn dead_letters(cli: &Resolved, command: &DeadLetterCommand) -> anyhow::Result<u8> {
-    let mut forum = open_forum(cli)?;
+    let mut forum = super::open_existing_forum(cli)?;
     match command {
         DeadLetterCommand::List { json } => {
             let rows = reports::dead_letters(forum.conn())?;
@@ -352,7 +356,7 @@ pub fn ingest(cli: &Resolved, file: &std::path::Path, json: bool) -> anyhow::Res
 
 /// `cadre notices`: messages for moderators, newest first.
 pub fn notices(cli: &Resolved, limit: usize, json: bool) -> anyhow::Result<u8> {
-    let forum = open_forum(cli)?;
+    let forum = super::open_existing_forum(cli)?;
     let rows = reports::notices(forum.conn(), limit)?;
     print(json, &rows, |rows| {
         if rows.is_empty() {
@@ -373,7 +377,7 @@ pub fn tick(cli: &Resolved) -> anyhow::Result<u8> {
     let mut forum = open_forum(cli)?;
     let at = now();
     let outcome = forum.tick(&format!("tick:{}", at / 60_000), at)?;
-    println!("tick at {}: {:?}", when(at), outcome.delivery);
+    println!("tick at {}: {}", when(at), describe_tick(&outcome));
     Ok(exit::OK)
 }
 
@@ -454,4 +458,24 @@ pub fn event(cli: &Resolved, args: &EventArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(exit::OK)
+}
+
+/// What a tick's delivery means to a moderator, in words (never Rust's debug form).
+fn describe_tick(outcome: &cadre_core::events::Outcome) -> String {
+    use cadre_core::events::Delivery;
+    if outcome.duplicate {
+        return "already delivered this minute; nothing done".to_owned();
+    }
+    match &outcome.delivery {
+        Delivery::Applied { effects: 0 } => "delivered; the program changed nothing".to_owned(),
+        Delivery::Applied { effects } => format!("delivered; the program's {effects} effect(s) applied"),
+        Delivery::DeadLettered { error } => {
+            format!(
+                "the program failed ({}); the tick waits in the dead letters",
+                cadre_core::forum::names::escaped(&error.to_string())
+            )
+        }
+        Delivery::Queued => "the program is quarantined; the tick waits in the queue".to_owned(),
+        Delivery::NoProgram => "recorded; no program is installed".to_owned(),
+    }
 }

@@ -67,13 +67,13 @@ pub fn run(cli: &Resolved, command: &PluginCommand) -> anyhow::Result<u8> {
         PluginCommand::Inspect { file, json } => inspect(cli, file, *json),
         PluginCommand::Install { file, yes } => {
             let wasm = match file {
-                Some(file) => std::fs::read(file).with_context(|| format!("reading {}", file.display()))?,
+                Some(file) => super::input::read_limited(file, super::input::MAX_COMPONENT_BYTES, "component")?,
                 None => cadre_bundled::PROGRAM_WASM.to_vec(),
             };
             install(cli, &wasm, *yes)
         }
         PluginCommand::Upgrade { file, yes } => {
-            let wasm = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let wasm = super::input::read_limited(file, super::input::MAX_COMPONENT_BYTES, "component")?;
             install(cli, &wasm, *yes)
         }
         PluginCommand::Rollback => {
@@ -117,7 +117,7 @@ pub fn run(cli: &Resolved, command: &PluginCommand) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         PluginCommand::List { json } => {
-            let forum = open_forum(cli)?;
+            let forum = super::open_existing_forum(cli)?;
             let versions = forum.versions()?;
             let status = cadre_core::program::reports::program_status(forum.conn())?;
             let value = serde_json::json!({ "versions": versions, "status": status });
@@ -218,7 +218,12 @@ fn render_offer(forum: &mut cadre_core::Forum, offer: &RecomputeOffer) -> String
 fn inspect(cli: &Resolved, file: &Option<PathBuf>, json: bool) -> anyhow::Result<u8> {
     let runtime = cli.runtime()?;
     let (mut plugin, report) = match file {
-        Some(file) => runtime.load_file(file).with_context(|| format!("inspecting {}", file.display()))?,
+        Some(file) => {
+            let bytes = super::input::read_limited(file, super::input::MAX_COMPONENT_BYTES, "component")?;
+            runtime
+                .load_bytes(&file.display().to_string(), &bytes)
+                .with_context(|| format!("inspecting {}", file.display()))?
+        }
         None => runtime
             .load_bytes("the bundled program", cadre_bundled::PROGRAM_WASM)
             .context("inspecting the bundled program")?,

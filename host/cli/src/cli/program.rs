@@ -53,7 +53,7 @@ pub enum ProgramCommand {
 }
 
 fn read(file: &Path) -> anyhow::Result<String> {
-    std::fs::read_to_string(file).with_context(|| format!("reading settings file {}", file.display()))
+    super::input::read_settings(file)
 }
 
 /// The text of a preview: counts, then the full lists.

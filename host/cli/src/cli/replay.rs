@@ -37,9 +37,7 @@ pub struct ReplayArgs {
 /// Run `cadre replay`.
 pub fn run(cli: &super::Resolved, args: &ReplayArgs) -> anyhow::Result<u8> {
     let settings = match (&args.preset, &args.config) {
-        (_, Some(file)) => {
-            std::fs::read_to_string(file).with_context(|| format!("reading the settings {}", file.display()))?
-        }
+        (_, Some(file)) => super::input::read_settings(file)?,
         (Some(name), None) => cadre_rules::presets::by_name(name)
             .with_context(|| {
                 let names: Vec<&str> = cadre_rules::presets::ALL.iter().map(|(n, _)| *n).collect();

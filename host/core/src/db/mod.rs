@@ -21,6 +21,16 @@ pub enum DbError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// A migration's step in Rust failed.
+    #[error("database {path}: upgrading to schema version {version}: {message}")]
+    Migration {
+        /// The database file.
+        path: String,
+        /// The version being reached.
+        version: i64,
+        /// What went wrong.
+        message: String,
+    },
     /// The file was written by a newer Cadre.
     #[error("database {path} has schema version {found}, newer than this Cadre knows ({known}); upgrade Cadre")]
     TooNew {
@@ -86,6 +96,15 @@ fn migrate(conn: &mut Connection, name: &str) -> Result<(), DbError> {
     for (index, migration) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction().map_err(sqlite)?;
         tx.execute_batch(migration).map_err(sqlite)?;
+        if index as i64 + 1 == schema::NAME_KEYS {
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+            crate::forum::names::report_duplicate_names(&tx, now).map_err(|e| DbError::Migration {
+                path: name.to_owned(),
+                version: schema::NAME_KEYS,
+                message: e.to_string(),
+            })?;
+        }
         tx.pragma_update(None, "user_version", index as i64 + 1).map_err(sqlite)?;
         tx.commit().map_err(sqlite)?;
     }
@@ -213,6 +232,44 @@ mod tests {
         assert_eq!(found, 2, "old posts are in the search index");
         let mark: i64 = conn.query_row("SELECT legacy_posts_up_to FROM forum_keys", [], |row| row.get(0)).unwrap();
         assert_eq!(mark, 3, "the posts there before keep their numeric links; later ones will not");
+    }
+
+    #[test]
+    fn upgrading_to_version_8_keys_every_name_and_reports_names_that_differ_only_in_case_or_spelling() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v7.db");
+        let conn = Connection::open(&path).unwrap();
+        for migration in &schema::MIGRATIONS[..7] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 7).unwrap();
+        conn.execute_batch(
+            "INSERT INTO members (id, name, joined_at) VALUES \
+                 (1, 'Bob', 0), (2, 'alice', 0), (3, 'bob', 0), (4, '\u{ff42}\u{ff4f}\u{ff42}', 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let keys: Vec<(i64, Option<String>)> = conn
+            .prepare("SELECT id, name_key FROM members ORDER BY id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(keys, vec![(1, Some("bob".into())), (2, Some("alice".into())), (3, None), (4, None)]);
+        let notices: Vec<String> = conn
+            .prepare("SELECT message FROM notices WHERE topic = 'duplicate-names'")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(notices[0].contains("Bob (#1), bob (#3), \u{ff42}\u{ff4f}\u{ff42} (#4)"), "{}", notices[0]);
+        // The key is unique from now on, whoever writes.
+        let clash = conn.execute("INSERT INTO members (name, name_key, joined_at) VALUES ('BOB', 'bob', 0)", []);
+        assert!(clash.is_err(), "a second member with the key bob");
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+
+/// The version whose migration is followed by a step in Rust ([`crate::forum::names::report_duplicate_names`]:
+/// SQLite has no Unicode normalisation to compute the keys with).
+pub const NAME_KEYS: i64 = 8;
 
 /// Version 1: the forum, the event log, the program's state and its projections (points, ledger, badges, access,
 /// queue), and the audit log.
@@ -340,4 +344,12 @@ CREATE TABLE forum_keys (
     legacy_posts_up_to  INTEGER NOT NULL         -- posts numbered up to this keep their old numeric links
 );
 INSERT INTO forum_keys VALUES (1, randomblob(32), (SELECT COALESCE(MAX(id), 0) FROM posts));
+"#;
+
+/// Version 8: each member's name key (NFKC, lower case; `crate::forum::names::name_key`), unique, so that names
+/// differing only in case or Unicode spelling are one name. The keys are filled in Rust after this script; members
+/// whose names already clash keep them, the earliest holding the key, and the moderators get a notice naming them.
+const V8: &str = r#"
+ALTER TABLE members ADD COLUMN name_key TEXT;                                   -- NULL only for a clashing older name
+CREATE UNIQUE INDEX members_name_key ON members(name_key);
 "#;

@@ -12,13 +12,12 @@ pub fn register(conn: &Connection, name: &str, joined_at: i64, moderator: bool) 
     if let Some(problem) = names::name_problem(name) {
         return Err(ForumError::Invalid(problem));
     }
-    let taken = conn.query_row("SELECT 1 FROM members WHERE name = ?1", params![name], |_| Ok(())).optional()?;
-    if taken.is_some() {
-        return Err(ForumError::Invalid(format!("the name {name:?} is taken")));
+    if let Some(holder) = names::taken_by(conn, name)? {
+        return Err(ForumError::Invalid(names::taken_message(name, &holder)));
     }
     conn.execute(
-        "INSERT INTO members (name, joined_at, is_moderator) VALUES (?1, ?2, ?3)",
-        params![name, joined_at, moderator],
+        "INSERT INTO members (name, joined_at, is_moderator, name_key) VALUES (?1, ?2, ?3, ?4)",
+        params![name, joined_at, moderator, names::name_key(name)],
     )?;
     Ok(conn.last_insert_rowid() as MemberId)
 }
@@ -33,10 +32,11 @@ pub fn import(conn: &Connection, external_id: &str, name: &str, joined_at: i64) 
     if let Some(id) = existing {
         return Ok(id as MemberId);
     }
-    let taken = conn.query_row("SELECT 1 FROM members WHERE name = ?1", params![name], |_| Ok(())).optional()?;
-    let name = names::imported_name(name, external_id, taken.is_some());
-    conn.prepare_cached("INSERT INTO members (name, joined_at, is_moderator, external_id) VALUES (?1, ?2, 0, ?3)")?
-        .execute(params![name, joined_at, external_id])?;
+    let name = names::imported_name_in(conn, name, external_id)?;
+    conn.prepare_cached(
+        "INSERT INTO members (name, joined_at, is_moderator, external_id, name_key) VALUES (?1, ?2, 0, ?3, ?4)",
+    )?
+    .execute(params![name, joined_at, external_id, names::name_key(&name)])?;
     Ok(conn.last_insert_rowid() as MemberId)
 }
 

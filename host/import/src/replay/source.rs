@@ -3,6 +3,10 @@
 //! (no DOM: one row in memory at a time). Also the dump's date format.
 //!
 //! Does not know what the rows mean (see `dump`).
+//!
+//! Bounded: a row's element may hold at most [`MAX_ROW_BYTES`] of XML (a guard under the parser stops the read
+//! there, so a small `.xz` that expands to one gigantic attribute costs a few megabytes, not gigabytes), and one
+//! attribute at most [`MAX_ATTRIBUTE_BYTES`] once unescaped. Either error names the file, the row and the field.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -12,6 +16,47 @@ use std::path::{Path, PathBuf};
 use quick_xml::events::Event as XmlEvent;
 
 use super::ReplayError;
+
+/// Most bytes of XML one row's element may take: 4 MiB. Stack Exchange caps a post body at 30,000 characters and a
+/// user's "about me" at a few thousand; a row a hundred times that is not a dump row.
+pub const MAX_ROW_BYTES: u64 = 4 << 20;
+
+/// Most bytes one attribute may hold once unescaped: 1 MiB (see [`MAX_ROW_BYTES`]).
+pub const MAX_ATTRIBUTE_BYTES: usize = 1 << 20;
+
+/// Counts the bytes read since the parser last started on an element, and refuses to read past [`MAX_ROW_BYTES`]
+/// of them (plus the read-ahead of the buffer above it).
+struct RowGuard {
+    inner: Box<dyn Read>,
+    since_row: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl Read for RowGuard {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // The buffer above reads ahead by up to its capacity, so the limit allows for one buffer's worth.
+        if self.since_row.get() > MAX_ROW_BYTES + (1 << 18) {
+            return Err(std::io::Error::other(format!("a row longer than {MAX_ROW_BYTES} bytes (4 MiB, the limit)")));
+        }
+        let read = self.inner.read(buf)?;
+        self.since_row.set(self.since_row.get() + read as u64);
+        Ok(read)
+    }
+}
+
+/// The attribute being read when a row was cut off: the last `name="` in the partial element.
+fn field_in(partial: &[u8]) -> String {
+    // The last `="` preceded by a name is where the value being read when the row was cut off opened.
+    let mut field = String::new();
+    for at in 1..partial.len() {
+        if partial[at - 1] == b'=' && partial[at] == b'"' {
+            let start = partial[..at - 1].iter().rposition(|b| !b.is_ascii_alphanumeric()).map_or(0, |p| p + 1);
+            if start < at - 1 {
+                field = String::from_utf8_lossy(&partial[start..at - 1]).into_owned();
+            }
+        }
+    }
+    field
+}
 
 /// Where a dump file is, and how it is compressed.
 #[derive(Debug, Clone)]
@@ -55,8 +100,10 @@ impl DumpFile {
         } else {
             Box::new(file)
         };
-        let reader = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 18, raw));
-        Ok(Rows { reader, buf: Vec::with_capacity(4096), file: self.path.clone(), row: 0 })
+        let since_row = std::rc::Rc::new(std::cell::Cell::new(0));
+        let guarded: Box<dyn Read> = Box::new(RowGuard { inner: raw, since_row: since_row.clone() });
+        let reader = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 18, guarded));
+        Ok(Rows { reader, buf: Vec::with_capacity(4096), file: self.path.clone(), row: 0, since_row })
     }
 }
 
@@ -66,6 +113,7 @@ pub struct Rows {
     buf: Vec<u8>,
     file: PathBuf,
     row: u64,
+    since_row: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 /// One `<row .../>`: its attributes, unescaped.
@@ -95,11 +143,15 @@ impl Rows {
     pub fn next(&mut self) -> Result<Option<Row>, ReplayError> {
         loop {
             self.buf.clear();
-            let event = self.reader.read_event_into(&mut self.buf).map_err(|e| ReplayError::Xml {
-                file: self.file.clone(),
-                row: self.row + 1,
-                detail: e.to_string(),
-            })?;
+            self.since_row.set(0);
+            let event = match self.reader.read_event_into(&mut self.buf) {
+                Ok(event) => event,
+                Err(e) => {
+                    let field = field_in(&self.buf);
+                    let detail = if field.is_empty() { e.to_string() } else { format!("field {field}: {e}") };
+                    return Err(ReplayError::Xml { file: self.file.clone(), row: self.row + 1, detail });
+                }
+            };
             match event {
                 XmlEvent::Empty(element) | XmlEvent::Start(element) if element.name().as_ref() == b"row" => {
                     self.row += 1;
@@ -108,7 +160,13 @@ impl Rows {
                         let bad = |detail: String| ReplayError::Xml { file: self.file.clone(), row: self.row, detail };
                         let attribute = attribute.map_err(|e| bad(e.to_string()))?;
                         let name = String::from_utf8_lossy(attribute.key.as_ref()).into_owned();
-                        let value = attribute.unescape_value().map_err(|e| bad(e.to_string()))?;
+                        let value = attribute.unescape_value().map_err(|e| bad(format!("field {name}: {e}")))?;
+                        if value.len() > MAX_ATTRIBUTE_BYTES {
+                            return Err(bad(format!(
+                                "field {name}: {} bytes, more than the {MAX_ATTRIBUTE_BYTES} (1 MiB) an attribute may hold",
+                                value.len()
+                            )));
+                        }
                         row.attributes.push((name, Cow::into_owned(value)));
                     }
                     return Ok(Some(row));
@@ -185,6 +243,37 @@ pub fn for_each_row(file: &DumpFile, mut f: impl FnMut(Row) -> Result<(), Replay
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rows_of(xml: &[u8]) -> (tempfile::TempDir, Rows) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Posts.xml"), xml).unwrap();
+        let rows = DumpFile::find(dir.path(), "Posts").unwrap().rows().unwrap();
+        (dir, rows)
+    }
+
+    #[test]
+    fn a_row_longer_than_the_limit_is_refused_with_its_file_row_and_field_without_reading_it_all() {
+        // Regresses issue 17: a 1 GiB attribute reached 2 GB of memory and failed naming no file or row.
+        let mut xml =
+            b"<?xml version=\"1.0\"?>\n<posts>\n  <row Id=\"1\" Body=\"ok\" />\n  <row Id=\"2\" Body=\"".to_vec();
+        xml.extend(std::iter::repeat_n(b'x', (MAX_ROW_BYTES as usize) * 3));
+        xml.extend_from_slice(b"\" />\n</posts>\n");
+        let (_dir, mut rows) = rows_of(&xml);
+        assert_eq!(rows.next().unwrap().unwrap().get("Body"), Some("ok"));
+        let error = rows.next().unwrap_err().to_string();
+        assert!(error.contains("Posts.xml") && error.contains("row 2") && error.contains("field Body"), "{error}");
+        assert!(error.contains("4 MiB"), "{error}");
+    }
+
+    #[test]
+    fn an_attribute_over_its_limit_is_refused_with_its_file_row_and_field() {
+        let mut xml = b"<posts><row Id=\"1\" Title=\"".to_vec();
+        xml.extend(std::iter::repeat_n(b'y', MAX_ATTRIBUTE_BYTES + 1));
+        xml.extend_from_slice(b"\" /></posts>");
+        let (_dir, mut rows) = rows_of(&xml);
+        let error = rows.next().unwrap_err().to_string();
+        assert!(error.contains("Posts.xml") && error.contains("row 1") && error.contains("field Title"), "{error}");
+    }
 
     #[test]
     fn dump_dates_become_milliseconds_since_the_epoch() {

@@ -238,7 +238,7 @@ impl Config {
             Err(err) => {
                 let line = err.span().map(|span| line_of(text, span.start));
                 return Err(alloc::vec![ConfigError {
-                    path: String::new(),
+                    path: line.map(|line| reader::key_at_line(text, line)).unwrap_or_default(),
                     line,
                     message: format!("not valid TOML: {}", err.message()),
                 }]);
@@ -323,8 +323,9 @@ impl Config {
             let tiers = tiers.into_iter().map(|t| t.rule).collect();
             Ok(Config { points, caps, antigaming, review, badges, tiers, external })
         } else {
-            let mut errors = r.errors;
-            errors.sort_by_key(|e| e.line.unwrap_or(0));
+            let mut errors = r.finish();
+            // Stable: the summary of errors not listed (no line) stays last.
+            errors.sort_by_key(|e| e.line.unwrap_or(u32::MAX));
             Err(errors)
         }
     }

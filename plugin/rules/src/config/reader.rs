@@ -29,23 +29,69 @@ pub fn join(path: &str, key: &str) -> String {
     if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
 }
 
+/// The path a TOML syntax error is about, from the text of its line: the key of `key = …` or the table of
+/// `[table]` / `[[table]]` (empty when the line is neither), so that `duplicate key` says which key.
+pub fn key_at_line(text: &str, line: u32) -> String {
+    let Some(content) = text.lines().nth(line.saturating_sub(1) as usize) else { return String::new() };
+    let content = content.trim();
+    let key = if let Some(table) = content.strip_prefix('[') {
+        table.trim_start_matches('[').split(']').next().unwrap_or("")
+    } else if let Some((key, _)) = content.split_once('=') {
+        key
+    } else {
+        ""
+    };
+    let key = key.trim();
+    // Only what looks like a key: a stray line of text is not echoed back as a path.
+    if key.len() <= 128 && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_.\"' ".contains(c)) {
+        key.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+/// Most errors reported for one document; the rest are summed up in a last line. Enough to fix a file by; a file of
+/// ten thousand unknown keys costs the program neither fuel nor memory for each of them.
+pub const MAX_ERRORS: usize = 50;
+
 /// Walks a spanned TOML tree, reading typed values and collecting every error with its path and line.
 pub struct Reader<'t> {
-    text: &'t str,
-    /// Every problem found so far.
+    /// Byte offsets where each line after the first starts (lines are found by binary search, not by counting
+    /// newlines from the top for every error).
+    line_starts: Vec<usize>,
+    /// Every problem found so far (at most [`MAX_ERRORS`], then one line saying how many more).
     pub errors: Vec<ConfigError>,
+    more: usize,
+    _text: core::marker::PhantomData<&'t str>,
 }
 
 impl<'t> Reader<'t> {
     /// A reader over the document `text` (used to turn byte offsets into lines).
     pub fn new(text: &'t str) -> Reader<'t> {
-        Reader { text, errors: Vec::new() }
+        let line_starts = text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(at, _)| at + 1).collect();
+        Reader { line_starts, errors: Vec::new(), more: 0, _text: core::marker::PhantomData }
     }
 
     /// Record an error at a byte offset.
     pub fn error(&mut self, path: &str, offset: usize, message: String) {
-        let line = Some(line_of(self.text, offset));
+        if self.errors.len() >= MAX_ERRORS {
+            self.more += 1;
+            return;
+        }
+        let line = Some(1 + self.line_starts.partition_point(|&start| start <= offset) as u32);
         self.errors.push(ConfigError { path: path.to_owned(), line, message });
+    }
+
+    /// The errors, with a last one saying how many were not listed.
+    pub fn finish(mut self) -> Vec<ConfigError> {
+        if self.more > 0 {
+            self.errors.push(ConfigError {
+                path: String::new(),
+                line: None,
+                message: format!("… and {} more error(s) not listed (at most {MAX_ERRORS} are)", self.more),
+            });
+        }
+        self.errors
     }
 
     fn wrong_type(&mut self, path: &str, offset: usize, expected: &str, found: &DeValue<'_>) {
@@ -123,6 +169,16 @@ impl<'t> Reader<'t> {
         let value = table.get(key)?;
         let full = join(path, key);
         match value.get_ref() {
+            // Badge and tier names and descriptions are printed on moderators' terminals and members' pages: an
+            // escape sequence, bell, newline or NUL in one could rewrite a terminal or forge a line.
+            DeValue::String(s) if s.chars().any(char::is_control) => {
+                self.error(
+                    &full,
+                    value.span().start,
+                    "control characters (escape, bell, newline, NUL, …) are not allowed".into(),
+                );
+                None
+            }
             DeValue::String(s) if !s.is_empty() && s.len() <= max_len => Some(s.as_ref().to_owned()),
             DeValue::String(_) => {
                 self.error(

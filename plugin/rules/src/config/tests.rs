@@ -227,3 +227,35 @@ fn every_setting_the_parser_reads_is_documented() {
     assert_eq!(found.len(), count, "{found:?}");
     assert!(found.iter().all(|(_, _, m)| !m.starts_with("unknown")), "{found:?}");
 }
+
+#[test]
+fn a_toml_syntax_error_names_the_key_or_table_on_its_line() {
+    let errors = Config::parse("[caps]\nlikes-received-per-day = 1\nlikes-received-per-day = 2\n").unwrap_err();
+    assert_eq!((errors[0].path.as_str(), errors[0].line), ("likes-received-per-day", Some(3)), "{errors:?}");
+    assert!(errors[0].message.contains("duplicate key"), "{errors:?}");
+    let errors = Config::parse("[caps]\n[caps]\n").unwrap_err();
+    assert_eq!((errors[0].path.as_str(), errors[0].line), ("caps", Some(2)), "{errors:?}");
+}
+
+#[test]
+fn ten_thousand_unknown_keys_are_reported_as_fifty_and_a_count_of_the_rest() {
+    let text: String = (0..10_000).map(|i| format!("junk{i} = 1\n")).collect();
+    let errors = Config::parse(&text).unwrap_err();
+    assert_eq!(errors.len(), crate::config::reader::MAX_ERRORS + 1);
+    for error in &errors[..50] {
+        let number: u32 = error.path.strip_prefix("junk").unwrap().parse().unwrap();
+        assert_eq!(error.line, Some(number + 1), "each line is still right: {error:?}");
+    }
+    let last = errors.last().unwrap();
+    assert_eq!(last.line, None);
+    assert!(last.message.contains("9950 more"), "{last:?}");
+}
+
+#[test]
+fn control_characters_in_a_badge_name_or_description_are_refused_with_the_path() {
+    let text = "[[badges]]\nid = \"b\"\nname = \"evil\\u001b[2J\"\nlevel = \"bronze\"\ndescription = \"two\\nlines\"\nwhen = { points = 1 }\n";
+    let found = errors(text);
+    let paths: Vec<&str> = found.iter().map(|(p, _, _)| p.as_str()).collect();
+    assert!(paths.contains(&"badges[0].name") && paths.contains(&"badges[0].description"), "{found:?}");
+    assert!(found.iter().all(|(_, _, m)| m.contains("control characters")), "{found:?}");
+}
