@@ -261,7 +261,7 @@ pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
 /// The review queue, with a refused decision (the nomination, the error, the form sent) shown again.
 async fn queue_page(state: &AppState, who: &Who, refused: Option<(i64, &str, &DecisionForm)>) -> PageResult {
     who.moderator()?;
-    let queue = panel::queue(&state).await?;
+    let queue = panel::queue(state).await?;
     // The best posts by the title of their topic (a moderator sees every category).
     let posts: Vec<u64> = queue.iter().flat_map(|n| n.evidence.posts.iter().copied()).collect();
     let titles: std::collections::HashMap<u64, String> = state

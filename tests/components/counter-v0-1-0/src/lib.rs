@@ -49,7 +49,12 @@ impl program::Guest for Counter {
     }
     fn member_record(member: u64, _now: i64) -> Vec<types::Figure> {
         let likes = count(member);
-        alloc::vec![types::Figure { key: "likes".into(), label: "Likes received".into(), value: likes as f64, threshold: None }]
+        alloc::vec![types::Figure {
+            key: "likes".into(),
+            label: "Likes received".into(),
+            value: likes as f64,
+            threshold: None
+        }]
     }
 }
 
