@@ -298,6 +298,44 @@ async fn the_panel_shows_a_quarantined_plugin_with_its_dead_letters_and_retries_
     assert!(audit.contains("retry-dead-letters") && audit.contains("quarantine"), "{audit}");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_panel_shows_the_write_back_outbox_with_its_failures_and_queues_them_again() {
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let (_, _, page) = w.get(&moderator, "/mod").await;
+    assert!(!page.contains("Write-back outbox"), "no outbox section while write-back was never used: {page}");
+    w.state
+        .forum
+        .run(|forum| {
+            forum.set_write_back(true, crate::util::day(7)).unwrap();
+            // What an adapter does when the other platform keeps refusing a change: it gives up on the row.
+            forum
+                .conn()
+                .execute(
+                    "UPDATE outbox SET state = 'failed', attempts = 10, last_error = 'HTTP 500 from discourse' \
+                     WHERE id = (SELECT MIN(id) FROM outbox)",
+                    [],
+                )
+                .unwrap();
+        })
+        .await
+        .unwrap();
+    let (status, _, page) = w.get(&moderator, "/mod").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Write-back outbox") && page.contains("is on"), "{page}");
+    assert!(page.contains("1 failed") && page.contains("HTTP 500 from discourse"), "the failure and its error: {page}");
+    let (status, location, _) = w.post_form(&moderator, "/mod/outbox/retry", "", true).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/mod"));
+    let (_, _, page) = w.get(&moderator, "/mod").await;
+    assert!(page.contains("0 failed") && !page.contains("HTTP 500 from discourse"), "queued again: {page}");
+    let (_, _, audit) = w.get(&moderator, "/mod/audit").await;
+    assert!(audit.contains("retry-outbox"), "{audit}");
+    // A member who is not a moderator cannot tell the route exists.
+    let member = w.visitor(Some(w.plain)).await;
+    let (status, _, _) = w.post_form(&member, "/mod/outbox/retry", "", true).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
 #[test]
 fn the_openapi_document_describes_every_api_route_of_the_router() {
     let doc: serde_json::Value = serde_json::from_str(cadre::web::OPENAPI).unwrap();

@@ -122,6 +122,7 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/logout", post(forms::logout)),
         r(M::GET, "/mod", get(panel_pages::status)),
         r(M::POST, "/mod/retry", post(panel_pages::retry)),
+        r(M::POST, "/mod/outbox/retry", post(panel_pages::retry_outbox)),
         r(M::POST, "/mod/recompute", post(panel_pages::recompute)),
         r(M::GET, "/mod/settings", get(panel_pages::settings)),
         r(M::POST, "/mod/settings", post(panel_pages::save_settings)),

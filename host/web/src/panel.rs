@@ -14,6 +14,7 @@ use cadre_core::Forum;
 use cadre_core::events::Preview;
 use cadre_core::forum::read::{self, Category};
 use cadre_core::forum::visibility::Viewer;
+use cadre_core::program::outbox::{OutboxCounts, OutboxFailure};
 use cadre_core::program::reports::{
     self, AuditRow, DeadLetter, LedgerRow, MemberSummary, Nomination, Notice, ProgramStatus,
 };
@@ -48,6 +49,30 @@ pub struct Status {
     pub pending: usize,
     /// The latest messages for moderators (quarantines, gaming flags, inactivity warnings).
     pub notices: Vec<Notice>,
+    /// The write-back outbox to another platform (Discourse), when write-back is on or anything is queued.
+    pub outbox: Option<Outbox>,
+}
+
+/// The write-back outbox as moderators see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outbox {
+    /// Whether grants are being mirrored now.
+    pub enabled: bool,
+    /// Rows pending, done and failed.
+    pub counts: OutboxCounts,
+    /// The changes given up on, with their last error (the oldest 50).
+    pub failed: Vec<OutboxFailure>,
+}
+
+/// How many failed outbox rows the status page lists.
+const OUTBOX_FAILURES: usize = 50;
+
+fn outbox(forum: &Forum) -> Result<Option<Outbox>, WebError> {
+    let (enabled, counts) = (forum.write_back_enabled()?, forum.outbox_counts()?);
+    if !enabled && counts == OutboxCounts::default() {
+        return Ok(None);
+    }
+    Ok(Some(Outbox { enabled, counts, failed: forum.outbox_failures(OUTBOX_FAILURES)? }))
 }
 
 fn tiers(forum: &mut Forum) -> Vec<Tier> {
@@ -62,6 +87,7 @@ pub async fn status(state: &AppState) -> Result<Status, WebError> {
             dead_letters: reports::dead_letters(forum.conn())?,
             pending: reports::queue(forum.conn(), false)?.len(),
             notices: reports::notices(forum.conn(), NOTICES)?,
+            outbox: outbox(forum)?,
             tiers: tiers(forum),
         })
     })
@@ -272,6 +298,19 @@ pub async fn set_access(
             forum.remove_member(id, member, &tier, &why, at)?
         };
         Ok(())
+    })
+    .await
+}
+
+/// Put every failed write-back change back in the outbox's queue (audited). Returns how many.
+pub async fn retry_outbox(state: &AppState, moderator: &Member) -> Result<usize, WebError> {
+    let id = moderator.id;
+    run(state, move |forum| {
+        let actor = forum.moderator_label(id)?;
+        let retried = forum.retry_outbox()?;
+        let reason = format!("{retried} failed change(s) queued again");
+        cadre_core::program::audit(forum.conn(), now_ms(), &actor, "retry-outbox", None, "outbox", &reason, None)?;
+        Ok(retried)
     })
     .await
 }

@@ -93,8 +93,37 @@ pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
             @if status.dead_letters.is_empty() { p.muted { "None." } }
             table { @for d in &status.dead_letters { tr { td { "event " (d.event_id) } td { (d.kind) } td { (d.error) } td { (d.attempts) " attempts" } } } }
             form method="post" action="/mod/retry" { (csrf(&who)) button #retry type="submit" { "Retry dead letters and lift quarantine" } }
+            @if let Some(outbox) = &status.outbox {
+                section #outbox {
+                    h2 { "Write-back outbox" }
+                    p {
+                        "Mirroring grants to the other platform is " (if outbox.enabled { "on" } else { "off" }) ": "
+                        span #outbox-pending { (outbox.counts.pending) " pending" } ", "
+                        (outbox.counts.done) " done, "
+                        span #outbox-failed { (outbox.counts.failed) " failed" } "."
+                    }
+                    @if !outbox.failed.is_empty() {
+                        table #outbox-failures { @for f in &outbox.failed {
+                            tr { td { (f.change) } td { a href={ "/mod/members/%23" (f.member_id) } { "member #" (f.member_id) } }
+                                 td { (f.subject) } td { (f.attempts) " attempts" }
+                                 td.error { (f.last_error.as_deref().unwrap_or("")) } }
+                        } }
+                        form method="post" action="/mod/outbox/retry" {
+                            (csrf(&who)) button #retry-outbox type="submit" { "Retry the failed changes" }
+                        }
+                    }
+                }
+            }
         },
     )
+}
+
+/// `POST /mod/outbox/retry`: queue the failed write-back changes again.
+pub async fn retry_outbox(State(state): State<AppState>, who: Who, Form(form): Form<TokenForm>) -> PageResult {
+    let moderator = who.moderator()?;
+    who.check_csrf(&form.csrf)?;
+    panel::retry_outbox(&state, moderator).await?;
+    Ok(Redirect::to("/mod").into_response())
 }
 
 /// A form with only a CSRF token.

@@ -7,8 +7,25 @@ use rusqlite::params;
 
 use crate::{Forum, ForumError};
 
+/// A change the adapter gave up sending, with why (for the moderators' status page).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxFailure {
+    /// The row (the order changes happened in).
+    pub id: i64,
+    /// `grant-badge`, `revoke-badge`, `grant-access` or `revoke-access`.
+    pub change: String,
+    /// Whose badge or access.
+    pub member_id: u64,
+    /// The badge or tier.
+    pub subject: String,
+    /// How many times it was tried.
+    pub attempts: i64,
+    /// The last error the other platform answered.
+    pub last_error: Option<String>,
+}
+
 /// How many outbox rows are in each state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OutboxCounts {
     /// Waiting to be sent (including those backing off after an error).
     pub pending: u64,
@@ -67,6 +84,25 @@ impl Forum {
             }
         }
         Ok(counts)
+    }
+
+    /// The changes given up on, oldest first (at most `limit`).
+    pub fn outbox_failures(&self, limit: usize) -> Result<Vec<OutboxFailure>, ForumError> {
+        let mut statement = self.conn.prepare(
+            "SELECT id, change, member_id, subject, attempts, last_error FROM outbox WHERE state = 'failed' \
+             ORDER BY id LIMIT ?1",
+        )?;
+        let rows = statement.query_map(params![limit as i64], |row| {
+            Ok(OutboxFailure {
+                id: row.get(0)?,
+                change: row.get(1)?,
+                member_id: row.get::<_, i64>(2)? as u64,
+                subject: row.get(3)?,
+                attempts: row.get(4)?,
+                last_error: row.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Put every failed outbox row back in the queue (a moderator's retry).
