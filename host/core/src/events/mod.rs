@@ -21,6 +21,7 @@
 
 mod actions;
 mod history;
+mod memory;
 mod recompute;
 mod record;
 mod versions;
@@ -37,7 +38,7 @@ use cadre_runtime::{CallError, KvBackend, Plugin, Runtime};
 pub use crate::error::render_errors;
 pub use history::replaced_accept_id;
 pub use recompute::{Grant, PointsChange, Preview};
-pub(crate) use record::{Bookkeeping, parse_event, run_program};
+pub(crate) use record::{Bookkeeping, parse_event};
 pub(crate) use versions::Installed;
 pub use versions::{DeclarationChange, Installation, RecomputeOffer, RolledBack, VersionRow};
 
