@@ -243,6 +243,9 @@ pub struct Figures {
     pub ratio_preview_vs_component_alone: f64,
     /// Members whose points the previewed change moves (so the diff is seen to be real).
     pub preview_points_changed: usize,
+    /// This process's peak RSS right after the preview (it holds the program's whole store in memory; the end-to-end
+    /// run before it counts too, so this bounds the preview's peak from above).
+    pub peak_rss_mib_after_preview: Option<f64>,
     /// Peak RSS replaying N events, when measured.
     pub peak_rss_mib_at_n: Option<f64>,
     /// Peak RSS replaying 10·N events, when measured.
@@ -275,6 +278,7 @@ pub fn measure(events: u64, preset: &str, rss: bool, preview_only: bool) -> anyh
     let mut component = forum(dir.path(), "component.db", settings, Program::Component)?;
     let (component_rate, refused) = replay(&mut component, events)?;
     let (preview_seconds, previewed, preview_points_changed) = time_preview(&mut component, settings)?;
+    let peak_rss_mib_after_preview = peak_rss_kib().map(|kib| kib as f64 / 1024.0);
     let (native_rate, bare_rate) = if preview_only {
         (f64::NAN, f64::NAN)
     } else {
@@ -329,6 +333,7 @@ pub fn measure(events: u64, preset: &str, rss: bool, preview_only: bool) -> anyh
         preview_events_per_s: preview_rate,
         ratio_preview_vs_component_alone: preview_rate / alone_rate,
         preview_points_changed,
+        peak_rss_mib_after_preview,
         peak_rss_mib_at_n: rss_n,
         peak_rss_mib_at_10n: rss_10n,
     };
@@ -412,5 +417,8 @@ impl Figures {
         let _ =
             writeln!(out, "  {:<50} {:>14.2}", "ratio preview / component alone", f.ratio_preview_vs_component_alone);
         let _ = writeln!(out, "  {:<50} {:>14}", "members whose points would move", f.preview_points_changed);
+        if let Some(peak) = f.peak_rss_mib_after_preview {
+            let _ = writeln!(out, "  {:<50} {:>10.1} MiB", "peak RSS of the process after the preview", peak);
+        }
     }
 }
