@@ -36,12 +36,13 @@ impl MemoryStore {
         Box::new(self.clone())
     }
 
-    /// Every key and value, in key order (the order of the live table's `ORDER BY key`: both compare bytes).
-    pub(crate) fn sorted(&self) -> Vec<(String, Vec<u8>)> {
+    /// Call `f` with every key and value in key order (the order of the live table's `ORDER BY key`: both compare
+    /// bytes), borrowed: the store is not copied.
+    pub(crate) fn with_sorted<R>(&self, f: impl FnOnce(&[(&str, &[u8])]) -> R) -> R {
         let map = self.0.borrow();
-        let mut all: Vec<(String, Vec<u8>)> = map.entries.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        all.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        all
+        let mut all: Vec<(&str, &[u8])> = map.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        f(&all)
     }
 
     /// Bytes held (keys plus values).

@@ -150,7 +150,7 @@ fn totals(conn: &Connection) -> rusqlite::Result<BTreeMap<u64, i64>> {
 
 /// How many keys of the program's store differ between the live table and the recomputed store (both in key
 /// order, side by side).
-fn store_differences(live: &Connection, recomputed: &[(String, Vec<u8>)]) -> rusqlite::Result<usize> {
+fn store_differences(live: &Connection, recomputed: &[(&str, &[u8])]) -> rusqlite::Result<usize> {
     let mut a = live.prepare(KV)?;
     let key_value = |row: &rusqlite::Row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?));
     let mut a = a.query_map([], key_value)?.peekable();
@@ -160,7 +160,7 @@ fn store_differences(live: &Connection, recomputed: &[(String, Vec<u8>)]) -> rus
         let order = match (a.peek(), b.peek()) {
             (None, None) => return Ok(differ),
             (Some(Err(_)), _) => return a.next().expect("peeked").map(|_| differ),
-            (Some(Ok(x)), Some(y)) => x.0.cmp(&y.0),
+            (Some(Ok(x)), Some(y)) => x.0.as_str().cmp(y.0),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
         };
@@ -234,7 +234,7 @@ impl Forum {
         let (badges_gained, badges_lost) = diff(BADGES, projections.badges.keys().cloned().collect())?;
         let (access_gained, access_lost) = diff(EARNED_ACCESS, projections.access.keys().cloned().collect())?;
         let (nominations_added, _) = diff(PENDING, projections.pending.keys().cloned().collect())?;
-        let state_keys_changed = store_differences(live, &recomputed.store.sorted())?;
+        let state_keys_changed = recomputed.store.with_sorted(|store| store_differences(live, store))?;
         Ok(Preview {
             events: recomputed.events,
             failures: recomputed.failures,
@@ -324,9 +324,13 @@ impl Forum {
             }
             // The program's own state must be the recomputed one, so future events continue from it.
             conn.execute("DELETE FROM kv", [])?;
-            for (key, value) in recomputed.store.sorted() {
-                conn.prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2)")?.execute(params![key, value])?;
-            }
+            recomputed.store.with_sorted(|store| -> rusqlite::Result<()> {
+                let mut insert = conn.prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2)")?;
+                for (key, value) in store {
+                    insert.execute(params![key, value])?;
+                }
+                Ok(())
+            })?;
             conn.execute("UPDATE kv_size SET bytes = ?1", params![recomputed.store.bytes() as i64])?;
             // History is now what the program in force makes of it: a rollback's offer to recompute is done.
             conn.execute("UPDATE program SET settings = ?1, recompute_offer = NULL", params![settings])?;
