@@ -4,7 +4,6 @@
 //! Owns the tables `ledger`, `points`, `badges`, `access`, `nominations`, `notices`, `audit` and `kv`. Does not own
 //! when anything happens: the event pipeline (`events`) calls in here inside the event's transaction.
 
-pub(crate) mod absent;
 pub mod apply;
 pub mod moderation;
 pub mod reports;

@@ -10,9 +10,6 @@
 //! keys not used since the previous flush are dropped (members active in this batch stay warm), and if that is
 //! not enough, all of them.
 //!
-//! Misses: when the cache last saw the table empty (a fresh forum, a replay from the start), a Bloom filter of the
-//! keys written since ([`super::absent`]) answers most misses without a lookup: a key never written is not there.
-//!
 //! Another process may write the same table (`cadre ingest` or `cadre program apply` while `cadre serve` runs):
 //! [`KvCache::revalidate`], called when a transaction begins and before any read outside one, empties the cache
 //! whenever SQLite's `data_version` says another connection committed since.
@@ -23,7 +20,6 @@ use std::rc::Rc;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::absent::Written;
 use cadre_runtime::store::{BackendError, KvBackend};
 
 /// Keys kept in memory at most between flushes' evictions (the bundled program's values are 8 to 210 bytes, so
@@ -58,9 +54,6 @@ struct Cache {
     data_version: Option<i64>,
     /// Counts flushes: entries used since the last one carry the current generation.
     generation: u32,
-    /// Every key written since the table was seen empty, while that is all it can hold (a miss then needs no
-    /// lookup); `None` when unknown.
-    written: Option<Box<Written>>,
 }
 
 /// A point to undo staged writes back to (an event's savepoint).
@@ -132,12 +125,7 @@ impl KvCache {
         let mut cache = self.cache.borrow_mut();
         // (Staged writes mean a transaction of ours is open: no other connection can have committed since.)
         if cache.data_version != Some(version) && cache.dirty.is_empty() {
-            // An empty table (a fresh forum, the start of a replay) can only receive keys through this cache from
-            // now on, until another connection commits or the cache is discarded: its misses need no lookup.
-            let empty: bool =
-                self.conn.prepare_cached("SELECT NOT EXISTS (SELECT 1 FROM kv)")?.query_row([], |row| row.get(0))?;
-            let written = empty.then(|| Box::new(Written::new()));
-            *cache = Cache { data_version: Some(version), written, ..Cache::default() };
+            *cache = Cache { data_version: Some(version), ..Cache::default() };
         }
         Ok(())
     }
@@ -188,14 +176,11 @@ impl KvCache {
     fn load<'c>(&self, cache: &'c mut Cache, key: &str) -> rusqlite::Result<&'c mut Cached> {
         let generation = cache.generation;
         if !cache.entries.contains_key(key) {
-            let value: Option<Vec<u8>> = if cache.written.as_ref().is_some_and(|w| w.certainly_absent(key)) {
-                None
-            } else {
-                self.conn
-                    .prepare_cached("SELECT value FROM kv WHERE key = ?1")?
-                    .query_row(params![key], |row| row.get(0))
-                    .optional()?
-            };
+            let value: Option<Vec<u8>> = self
+                .conn
+                .prepare_cached("SELECT value FROM kv WHERE key = ?1")?
+                .query_row(params![key], |row| row.get(0))
+                .optional()?;
             cache.entries.insert(key.to_owned(), Cached { value, dirty: false, used: generation });
         }
         let entry = cache.entries.get_mut(key).expect("inserted above");
@@ -244,12 +229,6 @@ impl KvBackend for KvCache {
             bytes += entry.size(&key) - previous.size(&key);
             if !previous.dirty {
                 cache.dirty.push(key.clone());
-            }
-            if let Some(written) = cache.written.as_mut()
-                && !written.insert(&key)
-            {
-                // Full: from now on every miss asks the table again.
-                cache.written = None;
             }
             cache.undo.push((key, Some(previous)));
         }
@@ -345,41 +324,6 @@ mod tests {
         assert_eq!(kv.get("k0/3").unwrap().as_deref(), Some(&b"v0/3"[..]));
         assert_eq!(kv.get("hot").unwrap().map(|v| v.len()), Some(20));
         assert_eq!(table(&conn).len(), 121);
-    }
-
-    #[test]
-    fn after_seeing_the_table_empty_a_miss_does_not_ask_it_until_another_connection_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kv.db");
-        let conn = Rc::new(crate::db::open(&path).unwrap());
-        let mut kv = KvCache { capacity: 2, ..KvCache::new(conn.clone()) };
-        kv.revalidate().unwrap();
-        // A row put in the table behind the cache's back (nothing in Cadre does this): the cache knows the table
-        // held nothing it did not write, so it does not look.
-        conn.execute("INSERT INTO kv (key, value) VALUES ('sneaked', x'01')", []).unwrap();
-        assert_eq!(kv.get("sneaked").unwrap(), None, "a miss after an empty table is answered from memory");
-        // Keys it wrote are still read back from the table once evicted.
-        for i in 0..10 {
-            write(&mut kv, &format!("k{i}"), Some(b"v"));
-            kv.flush().unwrap();
-        }
-        assert!(kv.cached_keys() <= 2);
-        assert_eq!(kv.get("k0").unwrap().as_deref(), Some(&b"v"[..]));
-        // Another connection's commit: the table may hold anything now, so misses ask it again.
-        let other = crate::db::open(&path).unwrap();
-        other.execute("INSERT INTO kv (key, value) VALUES ('theirs', x'02')", []).unwrap();
-        assert_eq!(kv.get("theirs").unwrap().as_deref(), Some(&[2u8][..]));
-        assert_eq!(kv.get("sneaked").unwrap().as_deref(), Some(&[1u8][..]));
-    }
-
-    #[test]
-    fn a_table_that_was_not_empty_is_always_asked() {
-        let conn = Rc::new(crate::db::open_in_memory().unwrap());
-        conn.execute("INSERT INTO kv (key, value) VALUES ('there', x'01')", []).unwrap();
-        let kv = KvCache::new(conn.clone());
-        kv.revalidate().unwrap();
-        let mut kv = kv;
-        assert_eq!(kv.get("there").unwrap().as_deref(), Some(&[1u8][..]));
     }
 
     #[test]
