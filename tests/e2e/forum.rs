@@ -563,3 +563,135 @@ fn applying_changes_exactly_what_the_preview_showed_and_later_events_continue_fr
     w.forum.like("late", w.likers[3], a, day(3)).unwrap();
     assert_eq!(total(&w.forum, w.helper), 30);
 }
+
+/// The same history for any settings: answers liked over three days (one like taken back), an accept, a member
+/// invited to the tier and removed again, and the helper's nomination approved. Every action is valid under both
+/// settings of the agreement test below, so both logs are the same event for event.
+fn agreed_history(w: &mut World) {
+    let q = question(w, "q1", day(1));
+    for d in 1..=3 {
+        let a = answer(w, &format!("a{d}"), q, day(d));
+        for (i, liker) in w.likers.clone().into_iter().take(3).enumerate() {
+            w.forum.like(&format!("l{d}-{i}"), liker, a, day(d)).unwrap();
+        }
+        if d == 2 {
+            w.forum.unlike("u2", w.likers[0], a, day(d)).unwrap();
+            w.forum.accept("acc", w.asker, a, day(d)).unwrap();
+        }
+    }
+    w.forum.add_member(w.moderator, w.asker, "insiders", "top customer", day(3)).unwrap();
+    w.forum.remove_member(w.moderator, w.asker, "insiders", "left", day(4)).unwrap();
+    let nomination: i64 = w
+        .forum
+        .conn()
+        .query_row("SELECT id FROM nominations WHERE status = 'pending'", [], |r| r.get(0))
+        .expect("the helper is nominated under either settings");
+    w.forum.decide(w.moderator, nomination, true, "great answers", day(4)).unwrap();
+}
+
+/// Everything the program made of the log: totals, (member, badge), (member, tier), pending (member, tier), the
+/// program's store and its size.
+type Projections =
+    (Vec<(i64, i64)>, Vec<(i64, String)>, Vec<(i64, String)>, Vec<(i64, String)>, Vec<(String, Vec<u8>)>, i64);
+
+fn projections(forum: &Forum) -> Projections {
+    let conn = forum.conn();
+    let pairs = |sql: &str| -> Vec<(i64, String)> {
+        conn.prepare(sql).unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let totals = conn
+        .prepare("SELECT member_id, total FROM points WHERE total <> 0 ORDER BY 1")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let kv = conn
+        .prepare("SELECT key, value FROM kv ORDER BY key")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let bytes = conn.query_row("SELECT bytes FROM kv_size", [], |r| r.get(0)).unwrap();
+    (
+        totals,
+        pairs("SELECT member_id, badge FROM badges ORDER BY 1, 2"),
+        pairs("SELECT member_id, tier FROM access ORDER BY 1, 2"),
+        pairs("SELECT member_id, tier FROM nominations WHERE status = 'pending' ORDER BY 1, 2"),
+        kv,
+        bytes,
+    )
+}
+
+/// A member's ledger lines: (delta, event, rule, reason, at).
+fn ledger_lines(forum: &Forum, member: u64) -> Vec<(i64, Option<i64>, String, String, i64)> {
+    forum
+        .conn()
+        .prepare("SELECT delta, event_id, rule, reason, at FROM ledger WHERE member_id = ?1 ORDER BY id")
+        .unwrap()
+        .query_map(params![member as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn preview_the_recompute_of_apply_and_a_real_replay_of_the_same_log_agree() {
+    let richer =
+        TIERED.replace("[caps]", "[points]\nanswer-liked = 20\n\n[caps]").replace("points = 30", "points = 70");
+    let mut live = world(TIERED);
+    agreed_history(&mut live);
+    // The same log, replayed for real (through the durable pipeline) with the new settings in force from the start.
+    let mut replayed = world(&richer);
+    agreed_history(&mut replayed);
+    let events = |forum: &Forum| -> Vec<(String, String)> {
+        forum
+            .conn()
+            .prepare("SELECT external_id, payload FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(events(&live.forum), events(&replayed.forum), "the same log");
+
+    let before = projections(&live.forum);
+    let target = projections(&replayed.forum);
+    let preview = live.forum.preview(&richer).unwrap();
+    assert_eq!(projections(&live.forum), before, "a preview writes nothing");
+    // The preview is exactly the difference between the live projections and the real replay's.
+    let total_of = |p: &Projections, m: u64| p.0.iter().find(|(id, _)| *id == m as i64).map_or(0, |(_, t)| *t);
+    let helper = preview.points.iter().find(|c| c.member_id == live.helper).expect("the helper's points move");
+    assert_eq!((helper.before, helper.after), (total_of(&before, live.helper), total_of(&target, live.helper)));
+    assert_ne!(helper.before, helper.after);
+    for change in &preview.points {
+        assert_eq!(change.after, total_of(&target, change.member_id), "{change:?}");
+    }
+    let set = |pairs: &[(i64, String)]| -> std::collections::BTreeSet<(u64, String)> {
+        pairs.iter().map(|(m, t)| (*m as u64, t.clone())).collect()
+    };
+    let gained = |grants: &[cadre::events::Grant]| -> std::collections::BTreeSet<(u64, String)> {
+        grants.iter().map(|g| (g.member_id, g.what.clone())).collect()
+    };
+    assert_eq!(gained(&preview.badges_gained), &set(&target.1) - &set(&before.1));
+    assert_eq!(gained(&preview.badges_lost), &set(&before.1) - &set(&target.1));
+    assert_eq!(gained(&preview.access_gained), &set(&target.2) - &set(&before.2));
+    assert_eq!(gained(&preview.access_lost), &set(&before.2) - &set(&target.2));
+    assert_eq!(gained(&preview.nominations_added), &set(&target.3) - &set(&before.3));
+    assert!(preview.state_keys_changed > 0, "the store differs: {preview:?}");
+    assert_eq!(preview.events, events(&live.forum).len());
+
+    // Apply: the full recompute leaves the live forum where the real replay is.
+    let applied = live.forum.apply(&richer, "moderator mod (#1)", day(5)).unwrap();
+    assert_eq!(applied, preview);
+    let after = projections(&live.forum);
+    assert_eq!(after, target, "points, badges, access, nominations and the program's store agree with the replay");
+    for change in &preview.points {
+        assert_eq!(ledger_lines(&live.forum, change.member_id), ledger_lines(&replayed.forum, change.member_id));
+        assert_eq!(points(&live.forum, change.member_id), change.after, "the ledger explains the new total");
+    }
+    assert!(live.forum.preview(&richer).unwrap().is_empty());
+    assert_eq!(live.forum.preview(&richer).unwrap().state_keys_changed, 0);
+}

@@ -235,26 +235,60 @@ pub struct Figures {
     pub native_alone_events_per_s: f64,
     /// Events the forum refused (the generator's double likes, …).
     pub refused_events: u64,
+    /// Preview of a settings change (the daily cap halved) over the whole log of the end-to-end run, in seconds.
+    pub preview_seconds: f64,
+    /// Events of the log previewed per second.
+    pub preview_events_per_s: f64,
+    /// Preview rate over the component-alone rate (1.0: the preview costs no more than calling the component).
+    pub ratio_preview_vs_component_alone: f64,
+    /// Members whose points the previewed change moves (so the diff is seen to be real).
+    pub preview_points_changed: usize,
+    /// This process's peak RSS right after the preview (it holds the program's whole store in memory; the end-to-end
+    /// run before it counts too, so this bounds the preview's peak from above).
+    pub peak_rss_mib_after_preview: Option<f64>,
     /// Peak RSS replaying N events, when measured.
     pub peak_rss_mib_at_n: Option<f64>,
     /// Peak RSS replaying 10·N events, when measured.
     pub peak_rss_mib_at_10n: Option<f64>,
 }
 
-/// Run the benchmark. `rss` measures peak memory at N and 10·N in child processes.
-pub fn measure(events: u64, preset: &str, rss: bool) -> anyhow::Result<Figures> {
+/// The settings change the preview row previews: the daily cap on likes received halved.
+fn changed_settings(settings: &str) -> anyhow::Result<String> {
+    let changed = settings.replace("likes-received-per-day = 200", "likes-received-per-day = 100");
+    anyhow::ensure!(changed != settings, "the preset has no daily cap of 200 to change for the preview row");
+    Ok(changed)
+}
+
+/// Time a preview of [`changed_settings`] on `forum` (the whole log: points, badges, access, nominations, the
+/// program's store); (seconds, events previewed, members whose points move).
+fn time_preview(forum: &mut Forum, settings: &str) -> anyhow::Result<(f64, usize, usize)> {
+    let changed = changed_settings(settings)?;
+    let started = Instant::now();
+    let preview = forum.preview(&changed)?;
+    Ok((started.elapsed().as_secs_f64(), preview.events, preview.points.len()))
+}
+
+/// Run the benchmark. `rss` measures peak memory at N and 10·N in child processes; `preview_only` skips the
+/// native and no-program runs (`bench replay --preview`: the rows the preview is compared with, and it).
+pub fn measure(events: u64, preset: &str, rss: bool, preview_only: bool) -> anyhow::Result<Figures> {
     let events = events.max(10_000);
     let settings = cadre_rules::presets::by_name(preset).with_context(|| format!("no preset {preset:?}"))?;
     let dir = tempfile::tempdir()?;
 
     let mut component = forum(dir.path(), "component.db", settings, Program::Component)?;
     let (component_rate, refused) = replay(&mut component, events)?;
-    let mut native = forum(dir.path(), "native.db", settings, Program::Native)?;
-    let (native_rate, _) = replay(&mut native, events)?;
-    drop(native);
-    let mut bare = forum(dir.path(), "bare.db", settings, Program::None)?;
-    let (bare_rate, _) = replay(&mut bare, events)?;
-    drop(bare);
+    let (preview_seconds, previewed, preview_points_changed) = time_preview(&mut component, settings)?;
+    let peak_rss_mib_after_preview = peak_rss_kib().map(|kib| kib as f64 / 1024.0);
+    let (native_rate, bare_rate) = if preview_only {
+        (f64::NAN, f64::NAN)
+    } else {
+        let mut native = forum(dir.path(), "native.db", settings, Program::Native)?;
+        let (native_rate, _) = replay(&mut native, events)?;
+        drop(native);
+        let mut bare = forum(dir.path(), "bare.db", settings, Program::None)?;
+        let (bare_rate, _) = replay(&mut bare, events)?;
+        (native_rate, bare_rate)
+    };
 
     // The same events without a database: the first run's log, delivered to the component and the rules alone.
     let logged: Vec<Event> = component
@@ -279,6 +313,7 @@ pub fn measure(events: u64, preset: &str, rss: bool) -> anyhow::Result<Figures> 
     let native_alone_rate = logged.len() as f64 / started.elapsed().as_secs_f64();
     drop(logged);
 
+    let preview_rate = previewed as f64 / preview_seconds;
     let (rss_n, rss_10n) = if rss {
         (Some(child_rss(events, preset)? as f64 / 1024.0), Some(child_rss(events * 10, preset)? as f64 / 1024.0))
     } else {
@@ -294,6 +329,11 @@ pub fn measure(events: u64, preset: &str, rss: bool) -> anyhow::Result<Figures> 
         component_alone_events_per_s: alone_rate,
         native_alone_events_per_s: native_alone_rate,
         refused_events: refused,
+        preview_seconds,
+        preview_events_per_s: preview_rate,
+        ratio_preview_vs_component_alone: preview_rate / alone_rate,
+        preview_points_changed,
+        peak_rss_mib_after_preview,
         peak_rss_mib_at_n: rss_n,
         peak_rss_mib_at_10n: rss_10n,
     };
@@ -316,18 +356,38 @@ impl Figures {
             "{:<52} {:>14.0}",
             "component + SQLite + ledger (end to end)", f.component_sqlite_events_per_s
         );
+        // (`--preview` skips the native and no-program runs.)
+        let rate = |value: f64| if value.is_nan() { "skipped".to_owned() } else { format!("{value:.0}") };
         let _ = writeln!(
             out,
-            "{:<52} {:>14.0}",
-            "native rules + SQLite + ledger (same database work)", f.native_sqlite_events_per_s
+            "{:<52} {:>14}",
+            "native rules + SQLite + ledger (same database work)",
+            rate(f.native_sqlite_events_per_s)
         );
         let _ = writeln!(
             out,
-            "{:<52} {:>14.0}",
-            "forum change + event log only (no program)", f.forum_and_log_only_events_per_s
+            "{:<52} {:>14}",
+            "forum change + event log only (no program)",
+            rate(f.forum_and_log_only_events_per_s)
         );
         let _ = writeln!(out, "{:<52} {:>14.0}", "component alone (no database)", f.component_alone_events_per_s);
         let _ = writeln!(out, "{:<52} {:>14.0}", "native rules alone (no database)", f.native_alone_events_per_s);
+        if !f.forum_and_log_only_events_per_s.is_nan() {
+            f.render_breakdown(&mut out);
+        }
+        let _ = writeln!(out, "{:<52} {:>14}", "events refused by the forum (double likes, …)", f.refused_events);
+        f.render_preview(&mut out);
+        if let (Some(n), Some(ten)) = (f.peak_rss_mib_at_n, f.peak_rss_mib_at_10n) {
+            let _ = writeln!(out, "{:<52} {:>11.1} MiB", format!("peak RSS replaying {events} events"), n);
+            let _ = writeln!(out, "{:<52} {:>11.1} MiB", format!("peak RSS replaying {} events", events * 10), ten);
+        }
+        out
+    }
+
+    /// The ratio to the native rules and where the time of one event goes.
+    fn render_breakdown(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let f = self;
         let _ = writeln!(out, "\n{:<52} {:>14.2}", "ratio component / native, end to end", f.ratio_component_vs_native);
         // Where the time of one event goes: the forum's change and the log, the program's call, and the rest (its
         // store in SQLite, savepoints, effects into the ledger), in microseconds per event.
@@ -344,11 +404,21 @@ impl Figures {
             "its store in SQLite, savepoints, ledger",
             (total - forum_part - call_part).max(0.0)
         );
-        let _ = writeln!(out, "{:<52} {:>14}", "events refused by the forum (double likes, …)", f.refused_events);
-        if let (Some(n), Some(ten)) = (f.peak_rss_mib_at_n, f.peak_rss_mib_at_10n) {
-            let _ = writeln!(out, "{:<52} {:>11.1} MiB", format!("peak RSS replaying {events} events"), n);
-            let _ = writeln!(out, "{:<52} {:>11.1} MiB", format!("peak RSS replaying {} events", events * 10), ten);
+    }
+
+    /// The preview row.
+    fn render_preview(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let (f, events) = (self, self.events);
+        let _ =
+            writeln!(out, "\npreview of a settings change (daily cap halved) over the {events} events' log, in memory");
+        let _ = writeln!(out, "  {:<50} {:>14.2}", "seconds", f.preview_seconds);
+        let _ = writeln!(out, "  {:<50} {:>14.0}", "events/s", f.preview_events_per_s);
+        let _ =
+            writeln!(out, "  {:<50} {:>14.2}", "ratio preview / component alone", f.ratio_preview_vs_component_alone);
+        let _ = writeln!(out, "  {:<50} {:>14}", "members whose points would move", f.preview_points_changed);
+        if let Some(peak) = f.peak_rss_mib_after_preview {
+            let _ = writeln!(out, "  {:<50} {:>10.1} MiB", "peak RSS of the process after the preview", peak);
         }
-        out
     }
 }

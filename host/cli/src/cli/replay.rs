@@ -87,6 +87,10 @@ pub struct BenchReplayArgs {
     /// Skip the peak-memory measurement (it replays N and 10·N events in child processes).
     #[arg(long)]
     pub no_rss: bool,
+    /// Measure only what the preview row needs: the end-to-end replay that builds the log, a preview of a settings
+    /// change over it, and the component alone (skips the native and no-program runs).
+    #[arg(long)]
+    pub preview: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -102,7 +106,7 @@ pub fn bench(args: &BenchReplayArgs) -> anyhow::Result<u8> {
         println!("{}", crate::bench::replay::rss_child(args.events, settings)?);
         return Ok(super::exit::OK);
     }
-    let figures = crate::bench::replay::measure(args.events, &args.preset, !args.no_rss)?;
+    let figures = crate::bench::replay::measure(args.events, &args.preset, !args.no_rss, args.preview)?;
     super::output::print(args.json, &figures, crate::bench::replay::Figures::render)?;
     Ok(super::exit::OK)
 }

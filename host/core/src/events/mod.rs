@@ -22,6 +22,7 @@
 mod actions;
 mod external;
 mod history;
+mod memory;
 mod recompute;
 mod record;
 mod versions;
@@ -39,7 +40,7 @@ pub use crate::error::render_errors;
 pub use external::dedup_key;
 pub use history::replaced_accept_id;
 pub use recompute::{Grant, PointsChange, Preview};
-pub(crate) use record::{Bookkeeping, parse_event, run_program};
+pub(crate) use record::{Bookkeeping, parse_event};
 pub(crate) use versions::Installed;
 pub use versions::{DeclarationChange, Installation, RecomputeOffer, RolledBack, VersionRow};
 

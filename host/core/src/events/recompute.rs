@@ -1,9 +1,9 @@
 //! Preview and apply a settings change by recomputing history.
 //!
 //! The event log is the source of truth: everything the program decided is a function of it. To preview new
-//! settings, the whole log is replayed through the same program with those settings into a **scratch** in-memory
-//! database (moderator actions re-apply their forum part first, as they did live), and the scratch projections are
-//! compared with the live ones: who gains or loses which badge and tier access, whose points move and by how much.
+//! settings, the whole log is replayed through the same program with those settings into **memory** (`memory`: the
+//! program's store and the projections its effects make, with no database written; moderator actions re-apply
+//! their part first, as they did live), and the recomputed projections are compared with the live ones: who gains or loses which badge and tier access, whose points move and by how much.
 //! Nothing live changes. **Apply** recomputes the same way and then writes only what differs: badges and access
 //! rows that changed (each audited as a recompute, so members who already had a badge get no second notice), the
 //! ledger and points of members whose ledger changed, and the program's state, so future events continue from the
@@ -12,20 +12,19 @@
 //! Other connections may keep recording events while history is recomputed (`cadre ingest`, or `cadre serve`
 //! taking likes, during `cadre program apply`). The replay runs up to a mark (the last event logged when it
 //! began, read from one snapshot of the log); the write step then takes the database's write lock, replays
-//! whatever was logged after the mark into the scratch database too, and only then compares and writes, all in
+//! whatever was logged after the mark into the recomputed projections too, and only then compares and writes, all in
 //! that one transaction. So the projections it writes cover exactly the log as it stands when they replace the
 //! live ones, and no event recorded during the recompute is lost.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::Forum;
-use super::{parse_event, run_program};
+use super::memory::{MemoryProjections, MemoryStore};
+use super::parse_event;
 use crate::error::ForumError;
-use crate::program::store_cache::KvCache;
 use cadre_runtime::{Event, Plugin};
 
 /// A member whose points change.
@@ -90,62 +89,54 @@ impl Preview {
 
 /// A recomputed history, ready to compare or apply.
 struct Recomputed {
-    scratch: Rc<Connection>,
-    /// The scratch program's store (flushed after each replay).
-    kv: KvCache,
-    /// The installed program with the new settings, over the scratch store.
+    /// What the program made of the log under the new settings (never written to a database until applied).
+    projections: MemoryProjections,
+    /// The program's store under the new settings.
+    store: MemoryStore,
+    /// The installed program with the new settings, over the in-memory store.
     plugin: Plugin,
-    /// How the audit log names the program.
-    actor: String,
-    /// The mark: every event of the log up to this id is in the scratch projections, none after it.
+    /// The mark: every event of the log up to this id is in the recomputed projections, none after it.
     through: i64,
     events: usize,
     failures: usize,
 }
 
 impl Recomputed {
-    /// Replay the events `live` logged after the mark into the scratch database, and move the mark.
+    /// Replay the events `live` logged after the mark into the in-memory projections, and move the mark.
     ///
     /// The events are read by one statement, so they come from one consistent snapshot of the log even while
     /// other connections keep appending to it. Called once for the whole history (outside any transaction of
     /// `live`: writers keep going), and again inside the write transaction of [`Forum::apply`] for whatever was
     /// logged in the meantime, so that nothing recorded while the history was recomputed is lost.
     fn catch_up(&mut self, live: &Connection) -> Result<(), ForumError> {
-        let scratch = self.scratch.clone();
-        scratch.execute_batch("BEGIN")?;
-        // Every event goes into the scratch log, but only those the live program was delivered go through the
-        // program: an event waiting as a dead letter or in a quarantine's queue is delivered later, once, by the
-        // retry, so the recompute must not count it now too.
+        // Only the events the live program was delivered go through the program: an event waiting as a dead letter
+        // or in a quarantine's queue is delivered later, once, by the retry, so the recompute must not count it now
+        // too. (A moderator action's own part applies either way, as it did live.)
         let mut events = live.prepare(
-            "SELECT e.id, e.external_id, e.kind, e.at, e.payload, \
+            "SELECT e.id, e.at, e.payload, \
                     e.id <= COALESCE((SELECT processed_up_to FROM program), 0) \
                     AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.event_id = e.id) \
              FROM events e WHERE e.id > ?1 ORDER BY e.id",
         )?;
         let mut rows = events.query(params![self.through])?;
         while let Some(row) = rows.next()? {
-            let (id, external_id, kind, at, payload, delivered): (i64, String, String, i64, String, bool) =
-                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?);
-            let logged = parse_event(id, at, &payload)?;
-            // The scratch projections reference their events, as the live ones do.
-            scratch
-                .prepare_cached("INSERT INTO events (id, external_id, kind, at, payload) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![id, external_id, kind, at, payload])?;
+            let (id, at, delivered): (i64, i64, bool) = (row.get(0)?, row.get(1)?, row.get(3)?);
+            let payload = row.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+            let logged = parse_event(id, at, payload)?;
             if let Event::Moderator(action) = &logged.event {
-                crate::program::moderation::apply_moderator_action(&scratch, action)?;
+                self.projections.moderator_action(action);
             }
             if !delivered {
                 self.through = id;
                 continue;
             }
-            if run_program(&scratch, &mut self.plugin, &self.actor, &logged)?.is_err() {
-                self.failures += 1;
+            match self.plugin.call(&logged.event) {
+                Ok(effects) => self.projections.apply(id, at, self.plugin.declaration(), &effects),
+                Err(_) => self.failures += 1,
             }
             self.through = id;
             self.events += 1;
         }
-        self.kv.flush()?;
-        scratch.execute_batch("COMMIT")?;
         Ok(())
     }
 }
@@ -169,18 +160,19 @@ fn totals(conn: &Connection) -> rusqlite::Result<BTreeMap<u64, i64>> {
         .collect()
 }
 
-/// How many keys of the program's store differ between two databases (both read in key order, side by side).
-fn store_differences(live: &Connection, scratch: &Connection) -> rusqlite::Result<usize> {
-    let (mut a, mut b) = (live.prepare(KV)?, scratch.prepare(KV)?);
+/// How many keys of the program's store differ between the live table and the recomputed store (both in key
+/// order, side by side).
+fn store_differences(live: &Connection, recomputed: &[(&str, &[u8])]) -> rusqlite::Result<usize> {
+    let mut a = live.prepare(KV)?;
     let key_value = |row: &rusqlite::Row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?));
-    let (mut a, mut b) = (a.query_map([], key_value)?.peekable(), b.query_map([], key_value)?.peekable());
+    let mut a = a.query_map([], key_value)?.peekable();
+    let mut b = recomputed.iter().peekable();
     let mut differ = 0;
     loop {
         let order = match (a.peek(), b.peek()) {
             (None, None) => return Ok(differ),
             (Some(Err(_)), _) => return a.next().expect("peeked").map(|_| differ),
-            (_, Some(Err(_))) => return b.next().expect("peeked").map(|_| differ),
-            (Some(Ok(x)), Some(Ok(y))) => x.0.cmp(&y.0),
+            (Some(Ok(x)), Some(y)) => x.0.as_str().cmp(y.0),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
         };
@@ -188,7 +180,7 @@ fn store_differences(live: &Connection, scratch: &Connection) -> rusqlite::Resul
             std::cmp::Ordering::Less => drop(a.next()),
             std::cmp::Ordering::Greater => drop(b.next()),
             std::cmp::Ordering::Equal => {
-                let (x, y) = (a.next().expect("peeked")?, b.next().expect("peeked")?);
+                let (x, y) = (a.next().expect("peeked")?, b.next().expect("peeked"));
                 if x.1 == y.1 {
                     continue;
                 }
@@ -204,16 +196,16 @@ const EARNED_ACCESS: &str = "SELECT member_id, tier FROM access";
 const PENDING: &str = "SELECT member_id, tier FROM nominations WHERE status = 'pending'";
 
 impl Forum {
-    /// Replay the whole log through the installed program with `settings` into a scratch database.
-    fn recompute(&mut self, settings: &str) -> Result<Recomputed, ForumError> {
+    /// Replay the whole log through the installed program with `settings` into memory; `keep_ledger` keeps the
+    /// ledger's lines (apply writes them), not only their count.
+    fn recompute(&mut self, settings: &str, keep_ledger: bool) -> Result<Recomputed, ForumError> {
         let installed = self.program.as_ref().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
         let mut plugin = installed.plugin.fork();
-        let actor = installed.actor.clone();
         plugin.configure(settings)?.map_err(ForumError::Settings)?;
-        let scratch = Rc::new(crate::db::open_in_memory()?);
-        let kv = KvCache::new(scratch.clone());
-        plugin.set_backend(kv.backend());
-        let mut recomputed = Recomputed { scratch, kv, plugin, actor, through: 0, events: 0, failures: 0 };
+        let store = MemoryStore::default();
+        plugin.set_backend(store.backend());
+        let projections = MemoryProjections::new(keep_ledger);
+        let mut recomputed = Recomputed { projections, store, plugin, through: 0, events: 0, failures: 0 };
         recomputed.catch_up(&self.conn)?;
         Ok(recomputed)
     }
@@ -221,18 +213,19 @@ impl Forum {
     /// What `settings` would change if they had been in force from the start. Changes nothing; settings the
     /// program refuses are [`ForumError::Settings`].
     pub fn preview(&mut self, settings: &str) -> Result<Preview, ForumError> {
-        let recomputed = self.recompute(settings)?;
+        let recomputed = self.recompute(settings, false)?;
         self.diff(&recomputed)
     }
 
     fn diff(&self, recomputed: &Recomputed) -> Result<Preview, ForumError> {
-        let (live, scratch) = (&*self.conn, &*recomputed.scratch);
+        let live = &*self.conn;
+        let projections = &recomputed.projections;
         let names = names(live)?;
         let name = |member: u64| names.get(&member).cloned().unwrap_or_else(|| format!("#{member}"));
         let grants = |set: Pairs| -> Vec<Grant> {
             set.into_iter().map(|(member_id, what)| Grant { member_id, name: name(member_id), what }).collect()
         };
-        let (before, after) = (totals(live)?, totals(scratch)?);
+        let (before, after) = (totals(live)?, projections.nonzero_totals());
         let members: BTreeSet<u64> = before.keys().chain(after.keys()).copied().collect();
         let mut points: Vec<PointsChange> = members
             .into_iter()
@@ -246,14 +239,14 @@ impl Forum {
             .collect();
         points.sort_by_key(|c| (std::cmp::Reverse((c.after - c.before).abs()), c.member_id));
         // (gained, lost) between the live and the recomputed projection.
-        let diff = |sql: &str| -> rusqlite::Result<(Pairs, Pairs)> {
-            let (old, new) = (pairs(live, sql)?, pairs(scratch, sql)?);
+        let diff = |sql: &str, new: Pairs| -> rusqlite::Result<(Pairs, Pairs)> {
+            let old = pairs(live, sql)?;
             Ok((new.difference(&old).cloned().collect(), old.difference(&new).cloned().collect()))
         };
-        let (badges_gained, badges_lost) = diff(BADGES)?;
-        let (access_gained, access_lost) = diff(EARNED_ACCESS)?;
-        let (nominations_added, _) = diff(PENDING)?;
-        let state_keys_changed = store_differences(live, scratch)?;
+        let (badges_gained, badges_lost) = diff(BADGES, projections.badges.keys().cloned().collect())?;
+        let (access_gained, access_lost) = diff(EARNED_ACCESS, projections.access.keys().cloned().collect())?;
+        let (nominations_added, _) = diff(PENDING, projections.pending.keys().cloned().collect())?;
+        let state_keys_changed = recomputed.store.with_sorted(|store| store_differences(live, store))?;
         Ok(Preview {
             events: recomputed.events,
             failures: recomputed.failures,
@@ -271,7 +264,7 @@ impl Forum {
     /// differs. Returns what changed (the same as `preview` showed); settings the program refuses are
     /// [`ForumError::Settings`], and nothing changed.
     pub fn apply(&mut self, settings: &str, actor: &str, at: i64) -> Result<Preview, ForumError> {
-        let mut recomputed = self.recompute(settings)?;
+        let mut recomputed = self.recompute(settings, true)?;
         // From here on no other connection writes until this transaction ends: the live projections and the log
         // stand still while they are compared with the recomputed ones and replaced.
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -280,18 +273,16 @@ impl Forum {
             // sides cover the same log and nothing recorded meanwhile is lost when the projections are replaced.
             recomputed.catch_up(&self.conn)?;
             let preview = self.diff(&recomputed)?;
-            let scratch = &*recomputed.scratch;
+            let projections = &recomputed.projections;
             let conn = &*self.conn;
             let reason = "recompute: new program settings applied to the whole history";
             let audit = |action: &str, grant: &Grant| {
                 crate::program::audit(conn, at, actor, action, Some(grant.member_id), &grant.what, reason, None)
             };
             for grant in &preview.badges_gained {
-                let (name, level, description, granted_at): (String, String, String, i64) = scratch.query_row(
-                    "SELECT name, level, description, granted_at FROM badges WHERE member_id = ?1 AND badge = ?2",
-                    params![grant.member_id as i64, grant.what],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-                )?;
+                let badge = &projections.badges[&(grant.member_id, grant.what.clone())];
+                let (name, level, description, granted_at) =
+                    (&badge.name, badge.level, &badge.description, badge.granted_at);
                 conn.execute(
                     "INSERT INTO badges (member_id, badge, name, level, description, granted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![grant.member_id as i64, grant.what, name, level, description, granted_at],
@@ -320,11 +311,8 @@ impl Forum {
                 audit("revoke-access", grant)?;
             }
             for grant in &preview.nominations_added {
-                let (evidence, created_at): (String, i64) = scratch.query_row(
-                    "SELECT evidence, created_at FROM nominations WHERE member_id = ?1 AND tier = ?2 AND status = 'pending'",
-                    params![grant.member_id as i64, grant.what],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )?;
+                let nomination = &projections.pending[&(grant.member_id, grant.what.clone())];
+                let (evidence, created_at) = (&nomination.evidence, nomination.created_at);
                 conn.execute(
                     "INSERT OR IGNORE INTO nominations (member_id, tier, evidence, status, created_at) VALUES (?1, ?2, ?3, 'pending', ?4)",
                     params![grant.member_id as i64, grant.what, evidence, created_at],
@@ -335,23 +323,11 @@ impl Forum {
             for change in &preview.points {
                 let member = change.member_id as i64;
                 conn.execute("DELETE FROM ledger WHERE member_id = ?1", params![member])?;
-                let mut rows = scratch
-                    .prepare("SELECT delta, event_id, rule, reason, at FROM ledger WHERE member_id = ?1 ORDER BY id")?;
-                let rows = rows.query_map(params![member], |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, Option<i64>>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, i64>(4)?,
-                    ))
-                })?;
-                for row in rows {
-                    let (delta, event_id, rule, reason, when) = row?;
-                    conn.execute(
+                for line in projections.ledger.get(&change.member_id).into_iter().flatten() {
+                    conn.prepare_cached(
                         "INSERT INTO ledger (member_id, delta, event_id, rule, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![member, delta, event_id, rule, reason, when],
-                    )?;
+                    )?
+                    .execute(params![member, line.delta, line.event_id, line.rule, line.reason, line.at])?;
                 }
                 conn.execute(
                     "INSERT INTO points (member_id, total) VALUES (?1, ?2) ON CONFLICT(member_id) DO UPDATE SET total = ?2",
@@ -360,13 +336,14 @@ impl Forum {
             }
             // The program's own state must be the recomputed one, so future events continue from it.
             conn.execute("DELETE FROM kv", [])?;
-            let mut kv = scratch.prepare("SELECT key, value FROM kv")?;
-            for row in kv.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?)))? {
-                let (key, value) = row?;
-                conn.execute("INSERT INTO kv (key, value) VALUES (?1, ?2)", params![key, value])?;
-            }
-            let bytes: i64 = scratch.query_row("SELECT bytes FROM kv_size", [], |row| row.get(0))?;
-            conn.execute("UPDATE kv_size SET bytes = ?1", params![bytes])?;
+            recomputed.store.with_sorted(|store| -> rusqlite::Result<()> {
+                let mut insert = conn.prepare_cached("INSERT INTO kv (key, value) VALUES (?1, ?2)")?;
+                for (key, value) in store {
+                    insert.execute(params![key, value])?;
+                }
+                Ok(())
+            })?;
+            conn.execute("UPDATE kv_size SET bytes = ?1", params![recomputed.store.bytes() as i64])?;
             // History is now what the program in force makes of it: a rollback's offer to recompute is done.
             conn.execute("UPDATE program SET settings = ?1, recompute_offer = NULL", params![settings])?;
             let summary = format!(
