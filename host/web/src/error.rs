@@ -98,6 +98,9 @@ impl From<ForumError> for WebError {
             ForumError::NotFound(_) => WebError::NotFound,
             ForumError::Invalid(message) => WebError::Invalid(message),
             ForumError::Settings(errors) => WebError::Invalid(cadre_core::error::render_errors(&errors)),
+            // The program failing on the moderator's settings (a trap, running out of fuel) is about what they sent:
+            // say so, as a refusal, rather than as the server's failure.
+            ForumError::Program(error) => WebError::Invalid(error.to_string()),
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -147,5 +150,21 @@ impl IntoResponse for ApiError {
         let status = self.0.status();
         let message = if status == StatusCode::NOT_FOUND { "not found".to_owned() } else { self.0.public_message() };
         self.0.with_retry_after((status, axum::Json(serde_json::json!({ "error": message }))).into_response())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cadre_runtime::{CallError, CallErrorKind, PluginName};
+
+    #[test]
+    fn a_program_failing_on_the_moderators_settings_is_a_refusal_that_says_why_not_a_server_error() {
+        let plugin = PluginName { name: "cadre-superuser".into(), version: "0.1.0".into() };
+        let error = CallError { plugin, kind: CallErrorKind::OutOfFuel { fuel: 100 } };
+        match WebError::from(ForumError::Program(Box::new(error))) {
+            WebError::Invalid(message) => assert!(message.contains("ran out of fuel"), "{message}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 }
