@@ -4,7 +4,7 @@
 //! live asker, an accept that moves to another answer with no withdrawal in between. Every import is idempotent
 //! by external id.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 
 use super::{Forum, Outcome};
 use crate::error::ForumError;
@@ -83,7 +83,7 @@ impl Forum {
     /// [`replaced_accept_id`]), so the program takes back what it gave; both are recorded in one transaction.
     pub fn import_accept(&mut self, external_id: &str, answer: u64, at: i64) -> Result<Outcome, ForumError> {
         self.batch(|forum| {
-            if !forum.is_recorded(external_id)?
+            if forum.recorded(external_id)?.is_none()
                 && let Some(replaced) = accepts::replaced_by_import(&forum.conn, answer, at)?
             {
                 forum.record(&replaced_accept_id(external_id), at, |conn| {
@@ -100,15 +100,5 @@ impl Forum {
             Some(asker) => self.unaccept(external_id, asker, answer, at),
             None => Err(ForumError::Invalid(format!("answer {answer}'s question has no known asker"))),
         }
-    }
-
-    /// Whether an event with this external id is in the log.
-    fn is_recorded(&self, external_id: &str) -> Result<bool, ForumError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT 1 FROM events WHERE external_id = ?1")?
-            .query_row(params![external_id], |_| Ok(()))
-            .optional()?
-            .is_some())
     }
 }

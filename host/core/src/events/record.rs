@@ -176,18 +176,22 @@ impl Forum {
         }
     }
 
+    /// The event logged under an external id, if any (a re-delivered event is a no-op).
+    pub(super) fn recorded(&self, external_id: &str) -> Result<Option<i64>, ForumError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM events WHERE external_id = ?1")?
+            .query_row(params![external_id], |row| row.get(0))
+            .optional()?)
+    }
+
     fn record_in_transaction(
         &mut self,
         external_id: &str,
         at: i64,
         change: impl FnOnce(&Connection) -> Result<Option<Event>, ForumError>,
     ) -> Result<Outcome, ForumError> {
-        let existing: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT id FROM events WHERE external_id = ?1")?
-            .query_row(params![external_id], |row| row.get(0))
-            .optional()?;
-        if let Some(event_id) = existing {
+        if let Some(event_id) = self.recorded(external_id)? {
             return Ok(Outcome { event_id, duplicate: true, delivery: Delivery::NoProgram });
         }
         let Some(event) = change(&self.conn)? else {

@@ -50,10 +50,7 @@ pub fn id_by_name(conn: &Connection, name: &str) -> Result<MemberId, ForumError>
 
 /// When a member joined (refusing an unknown member).
 pub fn joined_at(conn: &Connection, member: MemberId) -> Result<i64, ForumError> {
-    conn.prepare_cached("SELECT joined_at FROM members WHERE id = ?1")?
-        .query_row(params![member as i64], |row| row.get(0))
-        .optional()?
-        .ok_or_else(|| ForumError::NotFound(format!("member #{member}")))
+    joined_at_if_known(conn, member)?.ok_or_else(|| ForumError::NotFound(format!("member #{member}")))
 }
 
 /// When a member joined, if the member is known (imported history may name members it does not have).
