@@ -13,7 +13,19 @@ fn record(conn: &Connection, like: u64, post: u64, liker: Option<MemberId>, at: 
         Some(liker) => members::joined_at_if_known(conn, liker)?,
         None => None,
     };
-    Ok(Like {
+    Ok(like_of(&facts, like, post, liker, liker_joined, at))
+}
+
+/// The like's event from facts already read.
+fn like_of(
+    facts: &posts::PostFacts,
+    like: u64,
+    post: u64,
+    liker: Option<MemberId>,
+    liker_joined: Option<i64>,
+    at: i64,
+) -> Like {
+    Like {
         like,
         post,
         post_kind: facts.kind,
@@ -22,7 +34,7 @@ fn record(conn: &Connection, like: u64, post: u64, liker: Option<MemberId>, at: 
         liker,
         liker_joined,
         at,
-    })
+    }
 }
 
 /// A member likes a post (once; liking one's own post is allowed by the forum and worth nothing in the program).
@@ -38,13 +50,14 @@ pub fn add(conn: &Connection, liker: MemberId, post: u64, at: i64) -> Result<Lik
         let liker = names::member_label(conn, liker)?;
         return Err(ForumError::Invalid(format!("{liker} already likes post {post}")));
     }
-    posts::facts(conn, post)?;
-    members::joined_at(conn, liker)?;
+    // Read what the event carries before the insert, which also refuses an unknown post or member.
+    let facts = posts::facts(conn, post)?;
+    let liker_joined = members::joined_at(conn, liker)?;
     conn.execute(
         "INSERT INTO likes (post_id, liker_id, created_at) VALUES (?1, ?2, ?3)",
         params![post as i64, liker as i64, at],
     )?;
-    record(conn, conn.last_insert_rowid() as u64, post, Some(liker), at)
+    Ok(like_of(&facts, conn.last_insert_rowid() as u64, post, Some(liker), Some(liker_joined), at))
 }
 
 /// A member takes back their like.
