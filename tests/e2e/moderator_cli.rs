@@ -524,3 +524,36 @@ fn a_name_that_looks_like_an_id_is_refused_and_an_old_one_is_never_taken_for_the
     assert!(audit.contains("moderator mod (#1)") && audit.contains(" 3 (#6) "), "{audit}");
     assert_eq!(cadre(&db, &["ledger", "#99"]).status.code(), Some(3));
 }
+
+/// Every command that delivers an event says when the program failed on it, points to the dead letters and exits
+/// 1; the forum's part (the tick, the access change) stands.
+#[test]
+fn tick_and_moderator_actions_exit_1_and_point_to_the_dead_letters_when_the_program_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    for args in [&["member", "register", "mod", "--moderator"][..], &["member", "register", "ada"]] {
+        assert!(cadre(&db, args).status.success());
+    }
+    // The `panic` component panics on ticks and moderator actions (and likes).
+    let install = cadre(&db, &["plugin", "install", component_path("panic").to_str().unwrap(), "--yes"]);
+    assert!(install.status.success(), "{:?}", text(&install));
+
+    let tick = cadre(&db, &["tick"]);
+    let (stdout, stderr) = text(&tick);
+    assert_eq!(tick.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("the program failed") && stderr.contains("see: cadre deadletters list"),
+        "{stdout}{stderr}"
+    );
+
+    let add = cadre(&db, &["member", "add", "ada", "--tier", "insiders", "--reason", "met her", "--as", "mod"]);
+    let (stdout, stderr) = text(&add);
+    assert_eq!(add.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("ada (#2) added to insiders (invited)"), "the access change stands: {stdout}");
+    assert!(stderr.contains("the program failed on this action (plugin Panics 0.0.1: trapped"), "{stderr}");
+    assert!(stderr.contains("see: cadre deadletters list"), "{stderr}");
+
+    let list = cadre(&db, &["deadletters", "list"]);
+    let (stdout, _) = text(&list);
+    assert_eq!(stdout.lines().count(), 2, "the tick and the action wait: {stdout}");
+}

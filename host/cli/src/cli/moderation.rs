@@ -155,8 +155,9 @@ pub fn queue(cli: &Resolved, command: &QueueCommand) -> anyhow::Result<u8> {
         QueueCommand::Approve { id, reason } | QueueCommand::Reject { id, reason } => {
             let approve = matches!(command, QueueCommand::Approve { .. });
             let moderator = cli.moderator(&forum)?;
-            forum.decide(moderator, *id, approve, reason, now())?;
+            let outcome = forum.decide(moderator, *id, approve, reason, now())?;
             println!("nomination #{id} {}", if approve { "approved: access granted" } else { "rejected" });
+            return Ok(program_part(&outcome));
         }
     }
     Ok(exit::OK)
@@ -252,13 +253,16 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
             let moderator = cli.moderator(&forum)?;
             let id = reports::resolve_member(forum.conn(), member)?;
             let who = forum.member_label(id)?;
-            if add {
-                forum.add_member(moderator, id, tier, reason, now())?;
+            let outcome = if add {
+                let outcome = forum.add_member(moderator, id, tier, reason, now())?;
                 println!("{who} added to {tier} (invited)");
+                outcome
             } else {
-                forum.remove_member(moderator, id, tier, reason, now())?;
+                let outcome = forum.remove_member(moderator, id, tier, reason, now())?;
                 println!("{who} removed from {tier}");
-            }
+                outcome
+            };
+            return Ok(program_part(&outcome));
         }
     }
     Ok(exit::OK)
@@ -378,7 +382,31 @@ pub fn tick(cli: &Resolved) -> anyhow::Result<u8> {
     let at = now();
     let outcome = forum.tick(&format!("tick:{}", at / 60_000), at)?;
     println!("tick at {}: {}", when(at), describe_tick(&outcome));
+    if matches!(outcome.delivery, Delivery::DeadLettered { .. }) {
+        eprintln!("see: cadre deadletters list");
+        return Ok(exit::FAILURE);
+    }
     Ok(exit::OK)
+}
+
+/// The program's part of a moderator's action, after the forum's part is done and printed: a failure is said on
+/// stderr with where to look, and is exit 1 (the action itself stands; the program's part waits as a dead letter).
+fn program_part(outcome: &cadre_core::events::Outcome) -> u8 {
+    match &outcome.delivery {
+        Delivery::DeadLettered { error } => {
+            eprintln!(
+                "the program failed on this action ({}); it waits in the dead letters",
+                cadre_core::forum::names::escaped(&error.to_string())
+            );
+            eprintln!("see: cadre deadletters list");
+            exit::FAILURE
+        }
+        Delivery::Queued => {
+            eprintln!("the program is quarantined: its part of this action waits in the queue");
+            exit::OK
+        }
+        Delivery::Applied { .. } | Delivery::NoProgram => exit::OK,
+    }
 }
 
 /// `cadre event`'s arguments.

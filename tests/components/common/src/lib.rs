@@ -78,6 +78,10 @@ pub trait Hostile {
     fn tick(_now: types::Timestamp) -> Vec<types::Effect> {
         Vec::new()
     }
+    /// `on-moderator-action`.
+    fn moderator_action(_event: types::ModeratorAction) -> Vec<types::Effect> {
+        Vec::new()
+    }
 }
 
 /// Export `$t` (which implements [`Hostile`]) as the component.
@@ -111,8 +115,8 @@ macro_rules! hostile_component {
             fn on_answer_unaccepted(_event: $crate::types::Accept) -> $crate::Vec<$crate::types::Effect> {
                 $crate::Vec::new()
             }
-            fn on_moderator_action(_event: $crate::types::ModeratorAction) -> $crate::Vec<$crate::types::Effect> {
-                $crate::Vec::new()
+            fn on_moderator_action(event: $crate::types::ModeratorAction) -> $crate::Vec<$crate::types::Effect> {
+                <$t as $crate::Hostile>::moderator_action(event)
             }
             fn on_tick(now: i64) -> $crate::Vec<$crate::types::Effect> {
                 <$t as $crate::Hostile>::tick(now)

@@ -1,4 +1,4 @@
-//! Must provoke: trap (a panic). on-like-added panics.
+//! Must provoke: trap (a panic). on-like-added, on-tick and on-moderator-action panic (posts go through).
 #![no_std]
 
 use hostile_common::*;
@@ -10,6 +10,20 @@ impl Hostile for Panics {
         store::set("written-before-the-panic", b"x");
         if event.like < u64::MAX {
             panic!("hostile component panicked on purpose");
+        }
+        Vec::new()
+    }
+
+    fn tick(now: types::Timestamp) -> Vec<types::Effect> {
+        if now > i64::MIN {
+            panic!("hostile component panicked on a tick");
+        }
+        Vec::new()
+    }
+
+    fn moderator_action(_event: types::ModeratorAction) -> Vec<types::Effect> {
+        if core::hint::black_box(true) {
+            panic!("hostile component panicked on a moderator action");
         }
         Vec::new()
     }
