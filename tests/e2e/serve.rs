@@ -84,3 +84,34 @@ fn serve_marks_its_cookies_secure_when_cadre_toml_says_so() {
     let secure_cookie = cookie(&get(&addr, "/signup"));
     assert!(secure_cookie.contains("cadre_pre=") && secure_cookie.contains("; Secure"), "{secure_cookie}");
 }
+
+/// `cadre serve` ticks by itself (the program's time-based rules need no cron), and a program that fails on a tick
+/// leaves a dead letter without stopping the server.
+#[test]
+fn serve_delivers_ticks_by_itself_and_a_failing_tick_is_a_dead_letter_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let cadre = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cadre"))
+            .arg("--db")
+            .arg(dir.path().join("forum.db"))
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // The `panic` component panics on ticks.
+    let panics = crate::util::component_path("panic");
+    assert!(cadre(&["plugin", "install", panics.to_str().unwrap(), "--yes"]).status.success());
+    let (_server, addr, _) = start(dir.path(), &[], &["--tick-every", "1"], "Cadre is serving");
+    let mut listed = String::new();
+    for _ in 0..50 {
+        listed = String::from_utf8_lossy(&cadre(&["deadletters", "list"]).stdout).into_owned();
+        if listed.contains("tick") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(listed.contains("tick"), "no tick reached the program within 10 s: {listed}");
+    assert!(get(&addr, "/").starts_with("HTTP/1.1 200"), "the server still answers");
+}

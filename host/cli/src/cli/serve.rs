@@ -25,6 +25,11 @@ pub struct ServeArgs {
     /// variable `CADRE_MODERATOR_PASSWORD`: how a forum without the demo gets its first moderator.
     #[arg(long, value_name = "NAME")]
     pub moderator: Option<String>,
+    /// Deliver a tick (the program's time-based rules: inactivity, tier reviews) every this many seconds while
+    /// serving; 0 turns it off (then run `cadre tick` from cron). Ticks are keyed by the minute, so a tick from cron
+    /// in the same minute is a no-op.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub tick_every: u64,
 }
 
 /// Register (or promote) the moderator named on the command line and set their password.
@@ -36,6 +41,27 @@ fn ensure_moderator(forum: &mut Forum, name: &str, password: &str) -> anyhow::Re
     cadre_core::forum::members::set_moderator(forum.conn(), id)?;
     web::auth::set_password(forum.conn(), id, password).map_err(|e| anyhow::anyhow!("setting the password: {e}"))?;
     Ok(format!("{name} is a moderator and can log in"))
+}
+
+/// Tick while serving, the first at once. A tick the program fails on waits in the dead letters like any event (the
+/// panel shows it); it is logged here and never stops the server.
+async fn deliver_ticks(forum: ForumHandle, every: std::time::Duration) {
+    use cadre_core::events::Delivery;
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let at = web::auth::now_ms();
+        match forum.run(move |forum| forum.tick(&format!("tick:{}", at / 60_000), at)).await {
+            Ok(Ok(outcome)) => {
+                if let Delivery::DeadLettered { error } = outcome.delivery {
+                    tracing::warn!("the program failed on a tick ({error}); it waits in the dead letters");
+                }
+            }
+            Ok(Err(error)) => tracing::warn!("a tick could not be recorded: {error}"),
+            Err(_stopped) => return,
+        }
+    }
 }
 
 /// Open the forum, prepare it, and serve until interrupted.
@@ -80,6 +106,9 @@ pub fn run(cli: &Resolved, args: &ServeArgs) -> anyhow::Result<u8> {
             for (name, what) in demo::LOGINS {
                 println!("  {name:<6} {what}");
             }
+        }
+        if args.tick_every > 0 {
+            tokio::spawn(deliver_ticks(forum.clone(), std::time::Duration::from_secs(args.tick_every)));
         }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
