@@ -58,9 +58,16 @@ fn plugin_new_writes_a_crate_that_tests_natively_builds_and_runs_in_the_host_and
     let made = cadre(dir.path(), &["plugin", "new", "demo"]);
     assert!(made.status.success(), "{}", text(&made));
     let demo = dir.path().join("demo");
-    for file in
-        ["Cargo.toml", ".gitignore", "README.md", "events.jsonl", "src/lib.rs", "tests/rules.rs", "tests/host.rs"]
-    {
+    for file in [
+        "Cargo.toml",
+        ".gitignore",
+        "rustfmt.toml",
+        "README.md",
+        "events.jsonl",
+        "src/lib.rs",
+        "tests/rules.rs",
+        "tests/host.rs",
+    ] {
         assert!(demo.join(file).exists(), "plugin new wrote {file}");
     }
     let manifest = std::fs::read_to_string(demo.join("Cargo.toml")).unwrap();
@@ -90,7 +97,7 @@ fn plugin_new_writes_a_crate_that_tests_natively_builds_and_runs_in_the_host_and
     let out = text(&run);
     assert_eq!(run.status.code(), Some(0), "{out}");
     assert!(out.starts_with("demo 0.1.0: "), "{out}");
-    assert!(out.contains("+1 points to bob (#2) [answer] answer"), "each event's effects are shown: {out}");
+    assert!(out.contains("+1 point to bob (#2) [answer] answer"), "each event's effects are shown: {out}");
     assert!(out.contains("grant-badge accepted to bob (#2)"), "{out}");
     assert!(out.contains("log debug: member 1 answered their own question: nothing earned"), "the log: {out}");
     assert!(out.contains("bob (#2): 11 points; badges accepted"), "the standing after the file: {out}");

@@ -1,10 +1,10 @@
 //! `cadre plugin new NAME [--pdk-path DIR]`: write a ready plugin crate on `cadre-pdk` in `./NAME`.
 //!
 //! The crate: `Cargo.toml` (a workspace of its own, the release profile for small components, `cadre-pdk` as its
-//! only Cadre dependency), `.gitignore` (`target/`, `.cadre/`), `src/lib.rs` (a sample program: capped points for
-//! answers, a badge for a first accepted answer), `events.jsonl` (a small forum to run it over), `tests/rules.rs`
-//! (native) and `tests/host.rs` (through the real host with `cadre plugin test`), and a README. The templates are in
-//! `template/` beside this file.
+//! only Cadre dependency), `.gitignore` (`target/`, `.cadre/`), `rustfmt.toml`, `src/lib.rs` (a sample program:
+//! capped points for answers, a badge for a first accepted answer), `events.jsonl` (a small forum to run it over),
+//! `tests/rules.rs` (native), `tests/host.rs` (through the real host with `cadre plugin test`) and a README. The
+//! templates are in `template/` beside this file.
 //!
 //! `cadre-pdk` is not on crates.io: the crate depends on it by path. By default that is `plugin/pdk` of the Cadre
 //! checkout this binary was built from (while it is there); `--pdk-path` names another copy.
@@ -25,6 +25,7 @@ const CHECKOUT_PDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../plugin/pd
 const FILES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("template/Cargo.toml.in")),
     (".gitignore", include_str!("template/gitignore.in")),
+    ("rustfmt.toml", include_str!("template/rustfmt.toml.in")),
     ("README.md", include_str!("template/README.md.in")),
     ("events.jsonl", include_str!("template/events.jsonl.in")),
     ("src/lib.rs", include_str!("template/lib.rs.in")),

@@ -128,7 +128,7 @@ fn effects(forum: &Forum, event: i64) -> anyhow::Result<Vec<String>> {
         conn.prepare("SELECT member_id, delta, rule, reason FROM ledger WHERE event_id = ?1 ORDER BY id")?;
     for row in ledger.query_map(params![event], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))? {
         let (member, delta, rule, reason): (i64, i64, String, String) = row?;
-        out.push(format!("{delta:+} points to {} [{rule}] {reason}", label(member)));
+        out.push(format!("{delta:+} {} to {} [{rule}] {reason}", points_word(delta), label(member)));
     }
     let mut audit = conn.prepare(
         "SELECT action, member_id, subject, reason FROM audit WHERE event_id = ?1 AND action <> 'nominate' ORDER BY id",
@@ -227,7 +227,7 @@ fn render(program: &str, reports: &[EventReport], standing: &[Standing]) -> Stri
         out.push_str("  no member has points, badges, access or a nomination\n");
     }
     for s in standing {
-        let _ = write!(out, "  {}: {} points", s.member, s.points);
+        let _ = write!(out, "  {}: {} {}", s.member, s.points, points_word(s.points));
         for (what, list) in [("badges", &s.badges), ("access", &s.access), ("nominated for", &s.nominated)] {
             if !list.is_empty() {
                 let _ = write!(out, "; {what} {}", list.join(", "));
@@ -236,4 +236,9 @@ fn render(program: &str, reports: &[EventReport], standing: &[Standing]) -> Stri
         out.push('\n');
     }
     out
+}
+
+/// "point" for one, "points" otherwise.
+fn points_word(n: i64) -> &'static str {
+    if n.abs() == 1 { "point" } else { "points" }
 }
