@@ -28,7 +28,9 @@ fn main() {
         "plugin/pdk/src",
         "plugin/pdk/wit",
         "plugin/pdk/Cargo.toml",
-        "plugin/examples",
+        "plugin/examples/first-answer/src",
+        "plugin/examples/first-answer/Cargo.toml",
+        "plugin/examples/first-answer/Cargo.lock",
         "tests/components",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
