@@ -1,6 +1,6 @@
 //! Builds the WebAssembly components the host needs, so that a plain `cargo build` / `cargo test` on a fresh
-//! clone does everything: the bundled super-user program (`plugin/component`) and the hostile test components
-//! (`tests/components`), for `wasm32-wasip2`.
+//! clone does everything: the bundled super-user program (`plugin/component`), the hostile test components
+//! (`tests/components`) and the example programs on the plugin-author kit (`plugin/examples`), for `wasm32-wasip2`.
 //!
 //! Each guest workspace is built by a nested `cargo build --release --target wasm32-wasip2` into its own target
 //! directory (`target/wasm`, so the outer build's lock is not contended), the way Substrate's wasm-builder does.
@@ -25,6 +25,12 @@ fn main() {
         "plugin/rules",
         "plugin/presets",
         "plugin/guest-rt",
+        "plugin/pdk/src",
+        "plugin/pdk/wit",
+        "plugin/pdk/Cargo.toml",
+        "plugin/examples/first-answer/src",
+        "plugin/examples/first-answer/Cargo.toml",
+        "plugin/examples/first-answer/Cargo.lock",
         "tests/components",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
@@ -35,6 +41,9 @@ fn main() {
     build(&root.join("tests/components/Cargo.toml"), &target_dir, &["--workspace"]);
     build(&root.join("tests/components/wasi-snoop/Cargo.toml"), &target_dir, &[]);
     build(&root.join("tests/components/counter-v0-2-0/Cargo.toml"), &target_dir, &[]);
+    // The example programs on the plugin-author kit (cadre-pdk), each a workspace of its own as `cadre plugin new`
+    // writes them; their native tests run from tests/e2e/pdk.rs.
+    build(&root.join("plugin/examples/first-answer/Cargo.toml"), &target_dir, &[]);
 
     let out = target_dir.join(TARGET).join("release");
     println!("cargo:rustc-env=CADRE_PLUGIN_WASM={}", out.join("cadre_plugin.wasm").display());

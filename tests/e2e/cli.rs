@@ -85,6 +85,29 @@ fn plugin_inspect_refuses_another_contract_version_naming_the_one_it_speaks() {
     assert!(stderr.contains("this host speaks cadre:forum@0.1.0"), "{stderr}");
 }
 
+#[test]
+fn plugin_inspect_refuses_a_component_whose_own_defaults_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = component_path("bad-defaults");
+    let (code, stdout, stderr) = cadre(&["plugin", "inspect", file.to_str().unwrap()], dir.path());
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stdout.contains("BadDefaults 0.0.1"), "what it says about itself is still shown: {stdout}");
+    assert!(
+        stderr.contains("configure(\"\") refuses the program's own defaults: threshold: missing (it has no default)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plugin_inspect_refuses_a_component_whose_defaults_declare_a_badge_describe_does_not_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = component_path("undescribed-badge");
+    let (code, _, stderr) = cadre(&["plugin", "inspect", file.to_str().unwrap(), "--json"], dir.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("configure(\"\") declares [badge declared, badge undescribed, tier insiders]"), "{stderr}");
+    assert!(stderr.contains("but describe lists [badge declared, tier insiders]; they must agree"), "{stderr}");
+}
+
 /// `cadre ARGS` in `dir`, with no database named anywhere: the default `./cadre.db` would be created in `dir`.
 fn cadre_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_cadre"))

@@ -131,3 +131,36 @@ fn an_external_event_for_an_unknown_member_or_with_a_misspelt_kind_is_refused_an
     let logged: i64 = forum.conn().query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).unwrap();
     assert_eq!(logged, 0);
 }
+
+#[test]
+fn a_0_2_0_program_is_told_an_answers_question_author_and_a_likes_category_and_a_0_1_0_program_runs_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut forum = Forum::open(&dir.path().join("forum.db"), Runtime::new(Limits::default(), None).unwrap()).unwrap();
+    forum.install(&std::fs::read(component_path("counter-v0-2-0")).unwrap(), "system", day(0)).unwrap();
+    let asker = forum.register("asker", 0, false).unwrap();
+    let answerer = forum.register("answerer", 0, false).unwrap();
+    forum.create_category("general", "General", None).unwrap();
+    let help = forum.create_category("help", "Help", None).unwrap();
+    let new_post = |kind, author, parent| NewPost {
+        kind,
+        author,
+        category: Some(help),
+        parent,
+        title: (kind == PostKind::Question).then(|| "A question".into()),
+        body: "Details".into(),
+        at: day(1),
+    };
+    let (question, _) = forum.create_post("q1", new_post(PostKind::Question, asker, None)).unwrap();
+    assert!(forum.plugin_mut().unwrap().last_log().is_empty(), "a question has no asker besides its author");
+    let (answer, _) = forum.create_post("a1", new_post(PostKind::Answer, answerer, Some(question))).unwrap();
+    let said: Vec<String> = forum.plugin_mut().unwrap().last_log().iter().map(|l| l.message.clone()).collect();
+    assert_eq!(said, vec![format!("post {answer} answers a question by member {asker}")]);
+    forum.like("like-1", asker, answer, day(1)).unwrap();
+    let said: Vec<String> = forum.plugin_mut().unwrap().last_log().iter().map(|l| l.message.clone()).collect();
+    assert_eq!(said, vec![format!("like of post {answer} in category {help}")]);
+
+    // The 0.1.0 build gets the same events without the context and counts as before.
+    forum.install(&std::fs::read(component_path("counter-v0-1-0")).unwrap(), "system", day(2)).unwrap();
+    forum.like("like-2", answerer, question, day(2)).unwrap();
+    assert_eq!(points(&forum, asker), 1);
+}

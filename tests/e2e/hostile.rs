@@ -208,8 +208,9 @@ fn asking_for_randomness_gets_nothing() {
 
 #[test]
 fn every_hostile_component_has_a_test() {
-    // The contract-version fixtures (counter-v0-1-0, counter-v0-2-0) are tested in contract.rs.
-    let source = [include_str!("hostile.rs"), include_str!("contract.rs")].concat();
+    // The contract-version fixtures (counter-v0-1-0, counter-v0-2-0) are tested in contract.rs, the ones `plugin
+    // inspect` must refuse (bad-defaults, undescribed-badge) in cli.rs.
+    let source = [include_str!("hostile.rs"), include_str!("contract.rs"), include_str!("cli.rs")].concat();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/components");
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();

@@ -38,6 +38,9 @@ mod program_change;
 /// The `cadre` binary: `plugin inspect`.
 mod cli;
 
+/// The plugin-author kit: `plugin new`, a plugin's own tests and build, `plugin test`, the first-answer example.
+mod pdk;
+
 /// Known weaknesses closed by the hardening work: bounded ticks over huge tiers.
 mod hardening;
 

@@ -50,6 +50,7 @@ pub fn like_record(id: u64, author: u64, liker: u64, at: i64) -> Like {
         liker: Some(liker),
         liker_joined: Some(0),
         at,
+        post_category: Some(1),
     }
 }
 
@@ -63,6 +64,7 @@ pub fn post(id: u64, author: u64) -> Event {
         category: 1,
         at: day(1),
         author_joined: Some(0),
+        question_author: None,
     })
 }
 

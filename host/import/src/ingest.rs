@@ -191,7 +191,8 @@ pub fn external_event(line: &Line, member: MemberId) -> Result<ExternalEvent, Ve
 }
 
 impl Line {
-    fn id(&self) -> &str {
+    /// The line's id (every line type has one).
+    pub fn id(&self) -> &str {
         match self {
             Line::Member { id, .. }
             | Line::Category { id, .. }
@@ -745,8 +746,10 @@ fn post(forum: &Forum, external_id: &str) -> Result<u64, ForumError> {
     forum.post_id(external_id)?.ok_or_else(|| ForumError::NotFound(format!("post {external_id:?}")))
 }
 
-/// Apply one line: whether it was new, and whether the program failed on its event (it is then a dead letter).
-fn apply_line(forum: &mut Forum, line: &Line) -> Result<(bool, bool), ForumError> {
+/// Apply one line (checked by [`validate`]) in a transaction of its own: whether it was new, and whether the
+/// program failed on its event (it is then a dead letter). `cadre plugin test` applies a file line by line with it
+/// to show each event's effects; [`ingest`] applies a whole file in one transaction.
+pub fn apply_line(forum: &mut Forum, line: &Line) -> Result<(bool, bool), ForumError> {
     let time = |text: &str| time(text).map_err(ForumError::Invalid);
     let outcome = match line {
         Line::Member { id, name, joined } => {

@@ -75,6 +75,11 @@ pub struct PostCreated {
     pub at: Timestamp,
     /// When the author joined, if known.
     pub author_joined: Option<Timestamp>,
+    /// Who asked the question whose topic the post is in (an answer's or a reply's asker), if known; `None` for a
+    /// question. Added with contract 0.2.0: absent from the serde form when `None`, so events logged before it read
+    /// and write back unchanged (the schema's version 9 filled it in for those).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub question_author: Option<MemberId>,
 }
 
 /// A like added or removed.
@@ -97,6 +102,10 @@ pub struct Like {
     pub liker_joined: Option<Timestamp>,
     /// When.
     pub at: Timestamp,
+    /// The category of the liked post's topic. Added with contract 0.2.0: absent from the serde form when `None`
+    /// (only in events logged before it; the schema's version 9 filled it in for those).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub post_category: Option<u64>,
 }
 
 /// An answer accepted or unaccepted.
@@ -457,6 +466,18 @@ mod stable_form {
         );
         assert_eq!(action.members(), alloc::vec![3]);
         assert_eq!(round_trip(r#"{"type":"tick","event":86400000}"#).kind(), "tick");
+    }
+
+    #[test]
+    fn the_0_2_0_context_fields_are_written_after_the_0_1_0_ones_and_only_when_known() {
+        let answer = round_trip(
+            r#"{"type":"post-created","event":{"post":8,"kind":"Answer","author":3,"parent":5,"category":1,"at":1000,"author_joined":null,"question_author":2}}"#,
+        );
+        assert!(matches!(answer, Event::PostCreated(PostCreated { question_author: Some(2), .. })));
+        let like = round_trip(
+            r#"{"type":"like-added","event":{"like":9,"post":7,"post_kind":"Question","post_author":3,"post_wiki":false,"liker":4,"liker_joined":5,"at":6,"post_category":1}}"#,
+        );
+        assert!(matches!(like, Event::LikeAdded(Like { post_category: Some(1), .. })));
     }
 
     #[test]

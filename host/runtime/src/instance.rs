@@ -73,6 +73,8 @@ pub struct Plugin {
     live: Option<Live>,
     /// What the last call logged (contract 0.2.0's `log` import).
     last_log: Vec<LogLine>,
+    /// What this plugin may still write to the host's log this minute.
+    log_rate: super::log::RateLimit,
 }
 
 impl Plugin {
@@ -103,6 +105,7 @@ impl Plugin {
             backend: Some(Box::new(MemoryBackend::default())),
             live: None,
             last_log: Vec::new(),
+            log_rate: Default::default(),
         };
         let describe_error = |source| super::LoadError::Describe { what: what.to_owned(), source: Box::new(source) };
         plugin.info = plugin.with_scratch(|live| live.bindings.describe(&mut live.store)).map_err(describe_error)?;
@@ -127,6 +130,7 @@ impl Plugin {
             backend: Some(Box::new(MemoryBackend::default())),
             live: None,
             last_log: Vec::new(),
+            log_rate: Default::default(),
         }
     }
 
@@ -139,6 +143,13 @@ impl Plugin {
     /// (0.2.0's `log` import; a 0.1.0 plugin never logs).
     pub fn last_log(&self) -> &[LogLine] {
         &self.last_log
+    }
+
+    /// The lines the last call logged, leaving none: a caller that delivers events one at a time (`cadre plugin
+    /// test`) takes them after each, so that an event the program was not called for (one waiting behind a dead
+    /// letter) shows no lines of an earlier call.
+    pub fn take_last_log(&mut self) -> Vec<LogLine> {
+        std::mem::take(&mut self.last_log)
     }
 
     /// The plugin's name and version.
@@ -303,7 +314,7 @@ impl Plugin {
         let result = f(&mut live);
         self.backend = live.store.data_mut().backend.take();
         self.last_log = live.store.data_mut().log.take();
-        super::log::emit(&self.name, &self.last_log);
+        super::log::emit(&self.name, &mut self.log_rate, &self.last_log);
         match result {
             Ok(value) => {
                 self.live = Some(live);
@@ -321,7 +332,7 @@ impl Plugin {
         live.store.data_mut().backend = Some(Box::new(MemoryBackend::default()));
         let result = f(&mut live);
         self.last_log = live.store.data_mut().log.take();
-        super::log::emit(&self.name, &self.last_log);
+        super::log::emit(&self.name, &mut self.log_rate, &self.last_log);
         result.map_err(|e| self.classify(e, "call", last_error(&self.last_log)))
     }
 

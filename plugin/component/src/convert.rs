@@ -23,6 +23,7 @@ pub fn post_created(e: t::PostCreated) -> m::PostCreated {
         category: e.category,
         at: e.at,
         author_joined: e.author_joined,
+        question_author: e.question_author,
     }
 }
 
@@ -36,6 +37,7 @@ pub fn like(e: t::Like) -> m::Like {
         liker: e.liker,
         liker_joined: e.liker_joined,
         at: e.at,
+        post_category: e.post_category,
     }
 }
 

@@ -111,6 +111,7 @@ fn replay(dir: &Path) -> (BTreeMap<u64, i64>, usize) {
                 liker: None,
                 liker_joined: None,
                 at,
+                post_category: None,
             }),
             (1, 2) => {
                 let question = post.parent.unwrap_or(0);

@@ -118,6 +118,7 @@ fn like_event(id: u64, post: u64, liker: Option<MemberId>, young: bool, at: i64)
         liker,
         liker_joined: Some(if young { at - DAY_MS } else { 0 }),
         at,
+        post_category: Some(1),
     }
 }
 
@@ -156,6 +157,7 @@ fn events(ops: &[(Op, i64)]) -> Vec<Event> {
                 category: 1,
                 at,
                 author_joined: None,
+                question_author: None,
             }),
             Op::Moderator(kind, member, tier) => {
                 let change = ManualChange {

@@ -39,6 +39,7 @@ fn events(count: u64) -> Vec<Event> {
                 liker: Some(1_000 + i % 7_919),
                 liker_joined: Some(0),
                 at: (i / 20_000) as i64 * 86_400_000 + (i % 20_000) as i64,
+                post_category: Some(1),
             })
         })
         .collect()

@@ -8,6 +8,8 @@ mod input;
 mod moderation;
 mod output;
 mod plugin;
+mod plugin_new;
+mod plugin_test;
 mod program;
 mod replay;
 mod serve;
@@ -52,7 +54,7 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Plugins: install, upgrade, rollback, list, inspect.
+    /// Plugins: install, upgrade, rollback, list, inspect; for authors: new, test.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
     /// Replay a Stack Exchange dump through the program into a forum database, and report.

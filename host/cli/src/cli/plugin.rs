@@ -51,6 +51,31 @@ pub enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a ready plugin crate on the plugin-author kit (cadre-pdk) in ./NAME: Cargo.toml, .gitignore, a sample
+    /// program, events.jsonl, a native test and a test through this host.
+    New {
+        /// The plugin's name (and its directory): lowercase letters, digits, - and _.
+        name: String,
+        /// The kit's folder (`plugin/pdk` of a Cadre checkout) [default: the checkout this cadre was built from].
+        #[arg(long)]
+        pdk_path: Option<PathBuf>,
+    },
+    /// Run a component over a JSON Lines event file in a scratch forum: each event's effects, log lines and
+    /// failures, then the resulting points, badges, access and nominations. Exits 1 if the program failed on any
+    /// event.
+    Test {
+        /// The component file (.wasm).
+        component: PathBuf,
+        /// The events, in the format `cadre ingest` reads.
+        #[arg(long)]
+        events: PathBuf,
+        /// The program's settings (TOML) [default: its defaults].
+        #[arg(long)]
+        settings: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print what a component says about itself (name, version, badges, tiers, settings with defaults).
     Inspect {
         /// The component file (.wasm); the program bundled with Cadre when omitted.
@@ -65,6 +90,10 @@ pub enum PluginCommand {
 pub fn run(cli: &Resolved, command: &PluginCommand) -> anyhow::Result<u8> {
     match command {
         PluginCommand::Inspect { file, json } => inspect(cli, file, *json),
+        PluginCommand::New { name, pdk_path } => super::plugin_new::run(name, pdk_path.as_deref()),
+        PluginCommand::Test { component, events, settings, json } => {
+            super::plugin_test::run(cli, component, events, settings.as_deref(), *json)
+        }
         PluginCommand::Install { file, yes } => {
             let wasm = match file {
                 Some(file) => super::input::read_limited(file, super::input::MAX_COMPONENT_BYTES, "component")?,

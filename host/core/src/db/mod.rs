@@ -273,6 +273,45 @@ mod tests {
     }
 
     #[test]
+    fn upgrading_to_version_9_gives_old_answers_their_askers_and_old_likes_their_category() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v8.db");
+        let conn = Connection::open(&path).unwrap();
+        for migration in &schema::MIGRATIONS[..8] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 8).unwrap();
+        conn.execute_batch(
+            r#"INSERT INTO members (id, name, joined_at) VALUES (1, 'ann', 0), (2, 'bob', 0);
+             INSERT INTO categories (id, slug, name) VALUES (1, 'general', 'General'), (4, 'help', 'Help');
+             INSERT INTO posts (id, kind, topic_id, category_id, author_id, title, body, created_at) VALUES
+                 (1, 'question', 1, 4, 1, 'Q', 'How?', 10), (2, 'answer', 1, 4, 2, NULL, 'So', 20);
+             INSERT INTO events (id, external_id, kind, at, payload) VALUES
+               (1, 'q', 'post-created', 10, '{"type":"post-created","event":{"post":1,"kind":"Question","author":1,"parent":null,"category":4,"at":10,"author_joined":0}}'),
+               (2, 'a', 'post-created', 20, '{"type":"post-created","event":{"post":2,"kind":"Answer","author":2,"parent":1,"category":4,"at":20,"author_joined":0}}'),
+               (3, 'l', 'like-added', 30, '{"type":"like-added","event":{"like":1,"post":2,"post_kind":"Answer","post_author":2,"post_wiki":false,"liker":1,"liker_joined":0,"at":30}}');"#,
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let payloads: Vec<String> = conn
+            .prepare("SELECT payload FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let events: Vec<cadre_model::Event> = payloads.iter().map(|p| serde_json::from_str(p).unwrap()).collect();
+        let cadre_model::Event::PostCreated(question) = &events[0] else { panic!("{events:?}") };
+        assert_eq!(question.question_author, None, "a question has no asker besides its author");
+        let cadre_model::Event::PostCreated(answer) = &events[1] else { panic!("{events:?}") };
+        assert_eq!(answer.question_author, Some(1));
+        let cadre_model::Event::LikeAdded(like) = &events[2] else { panic!("{events:?}") };
+        assert_eq!(like.post_category, Some(4));
+        assert_eq!(serde_json::to_string(&events[2]).unwrap(), payloads[2], "written where the model writes it");
+    }
+
+    #[test]
     fn a_database_from_a_newer_cadre_is_refused_by_name() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("future.db");

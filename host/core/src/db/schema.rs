@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The version whose migration is followed by a step in Rust ([`crate::forum::names::report_duplicate_names`]:
 /// SQLite has no Unicode normalisation to compute the keys with).
@@ -352,4 +352,23 @@ INSERT INTO forum_keys VALUES (1, randomblob(32), (SELECT COALESCE(MAX(id), 0) F
 const V8: &str = r#"
 ALTER TABLE members ADD COLUMN name_key TEXT;                                   -- NULL only for a clashing older name
 CREATE UNIQUE INDEX members_name_key ON members(name_key);
+"#;
+
+/// Version 9: the context contract 0.2.0 gives two events, filled in for the events logged before. An answer's or a
+/// reply's `post-created` gets `question_author` (who asked the topic's question) and a like (added or removed)
+/// gets `post_category` (its post's category), read from the forum's tables: a post's topic, author and category
+/// never change, so these are the facts as they were when the event happened, and a replay of old history gives a
+/// 0.2.0 program the same context as a live event. `json_set` appends each field last, where the model writes it.
+const V9: &str = r#"
+UPDATE events SET payload = json_set(payload, '$.event.question_author',
+        (SELECT q.author_id FROM posts p JOIN posts q ON q.id = p.topic_id
+          WHERE p.id = json_extract(events.payload, '$.event.post')))
+    WHERE kind = 'post-created' AND json_extract(payload, '$.event.kind') <> 'Question'
+      AND json_type(payload, '$.event.question_author') IS NULL
+      AND EXISTS (SELECT 1 FROM posts p JOIN posts q ON q.id = p.topic_id
+                   WHERE p.id = json_extract(events.payload, '$.event.post') AND q.author_id IS NOT NULL);
+UPDATE events SET payload = json_set(payload, '$.event.post_category',
+        (SELECT category_id FROM posts WHERE id = json_extract(events.payload, '$.event.post')))
+    WHERE kind IN ('like-added', 'like-removed') AND json_type(payload, '$.event.post_category') IS NULL
+      AND EXISTS (SELECT 1 FROM posts WHERE id = json_extract(events.payload, '$.event.post'));
 "#;

@@ -34,6 +34,7 @@ fn like_of(
         liker,
         liker_joined,
         at,
+        post_category: Some(facts.category),
     }
 }
 

@@ -95,6 +95,8 @@ pub struct PostFacts {
     pub topic: u64,
     /// Since when it is a community wiki, if it is one.
     pub wiki_since: Option<i64>,
+    /// The category of its topic.
+    pub category: u64,
 }
 
 impl PostFacts {
@@ -106,13 +108,14 @@ impl PostFacts {
 
 /// The facts about a post (refusing an unknown post).
 pub fn facts(conn: &Connection, post: u64) -> Result<PostFacts, ForumError> {
-    conn.prepare_cached("SELECT kind, author_id, topic_id, wiki_since FROM posts WHERE id = ?1")?
+    conn.prepare_cached("SELECT kind, author_id, topic_id, wiki_since, category_id FROM posts WHERE id = ?1")?
         .query_row(params![post as i64], |row| {
             Ok(PostFacts {
                 kind: kind_from(&row.get::<_, String>(0)?),
                 author: row.get::<_, Option<i64>>(1)?.map(|a| a as u64),
                 topic: row.get::<_, i64>(2)? as u64,
                 wiki_since: row.get(3)?,
+                category: row.get::<_, i64>(4)? as u64,
             })
         })
         .optional()?
@@ -148,14 +151,22 @@ pub fn check_live(conn: &Connection, post: &NewPost) -> Result<(), ForumError> {
 
 /// Insert a post (live or imported: the one insert both share) and return what its event carries.
 pub fn insert(conn: &Connection, external_id: &str, post: &ImportedPost) -> Result<PostCreated, ForumError> {
-    let (topic, category) = match (post.kind, post.parent) {
+    // The topic, its category and its asker (the event's `question_author`) in one read of the parent.
+    let (topic, category, question_author) = match (post.kind, post.parent) {
         (PostKind::Question, _) => {
-            (None, post.category.ok_or_else(|| ForumError::Invalid("a question needs a category".into()))?)
+            (None, post.category.ok_or_else(|| ForumError::Invalid("a question needs a category".into()))?, None)
         }
         (_, Some(parent)) => conn
-            .prepare_cached("SELECT topic_id, category_id FROM posts WHERE id = ?1")?
+            .prepare_cached(
+                "SELECT p.topic_id, p.category_id, q.author_id FROM posts p JOIN posts q ON q.id = p.topic_id \
+                 WHERE p.id = ?1",
+            )?
             .query_row(params![parent as i64], |row| {
-                Ok((Some(row.get::<_, i64>(0)? as u64), row.get::<_, i64>(1)? as u64))
+                Ok((
+                    Some(row.get::<_, i64>(0)? as u64),
+                    row.get::<_, i64>(1)? as u64,
+                    row.get::<_, Option<i64>>(2)?.map(|a| a as MemberId),
+                ))
             })
             .optional()?
             .ok_or_else(|| ForumError::NotFound(format!("post {parent} (the parent)")))?,
@@ -196,6 +207,7 @@ pub fn insert(conn: &Connection, external_id: &str, post: &ImportedPost) -> Resu
         category,
         at: post.at,
         author_joined,
+        question_author,
     })
 }
 

@@ -11,7 +11,8 @@
 
 /// The conversions between a version's generated records and the model that every version shares so far, written
 /// once: each version module invokes this with its own `t` (generated types) and `m` (`cadre_model`) in scope.
-/// A version whose records differ writes those conversions itself instead.
+/// A version whose records differ writes those conversions itself instead (`post-created` and `like`, which 0.2.0
+/// extends with context).
 macro_rules! shared_conversions {
     () => {
         impl From<m::PostKind> for t::PostKind {
@@ -20,35 +21,6 @@ macro_rules! shared_conversions {
                     m::PostKind::Question => t::PostKind::Question,
                     m::PostKind::Answer => t::PostKind::Answer,
                     m::PostKind::Reply => t::PostKind::Reply,
-                }
-            }
-        }
-
-        impl From<&m::PostCreated> for t::PostCreated {
-            fn from(e: &m::PostCreated) -> t::PostCreated {
-                t::PostCreated {
-                    post: e.post,
-                    kind: e.kind.into(),
-                    author: e.author,
-                    parent: e.parent,
-                    category: e.category,
-                    at: e.at,
-                    author_joined: e.author_joined,
-                }
-            }
-        }
-
-        impl From<&m::Like> for t::Like {
-            fn from(e: &m::Like) -> t::Like {
-                t::Like {
-                    like: e.like,
-                    post: e.post,
-                    post_kind: e.post_kind.into(),
-                    post_author: e.post_author,
-                    post_wiki: e.post_wiki,
-                    liker: e.liker,
-                    liker_joined: e.liker_joined,
-                    at: e.at,
                 }
             }
         }

@@ -100,6 +100,7 @@ pub fn like(id: u64, post: u64, author: Option<MemberId>, liker: Option<MemberId
         liker,
         liker_joined: None,
         at: day * DAY_MS + 3_600_000,
+        post_category: Some(1),
     }
 }
 
@@ -120,6 +121,7 @@ pub fn post(post: u64, kind: PostKind, author: MemberId, day: i64) -> Event {
         category: 1,
         at: day * DAY_MS + 60_000,
         author_joined: None,
+        question_author: None,
     })
 }
 

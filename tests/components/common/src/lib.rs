@@ -82,6 +82,10 @@ pub trait Hostile {
     fn moderator_action(_event: types::ModeratorAction) -> Vec<types::Effect> {
         Vec::new()
     }
+    /// `configure`: accepts anything and declares [`declaration`].
+    fn configure(_settings: String) -> Result<types::Declaration, Vec<types::ConfigError>> {
+        Ok(declaration())
+    }
 }
 
 /// Export `$t` (which implements [`Hostile`]) as the component.
@@ -92,8 +96,8 @@ macro_rules! hostile_component {
             fn describe() -> $crate::types::PluginInfo {
                 $crate::describe(stringify!($t))
             }
-            fn configure(_settings: $crate::String) -> Result<$crate::types::Declaration, $crate::Vec<$crate::types::ConfigError>> {
-                Ok($crate::declaration())
+            fn configure(settings: $crate::String) -> Result<$crate::types::Declaration, $crate::Vec<$crate::types::ConfigError>> {
+                <$t as $crate::Hostile>::configure(settings)
             }
             fn member_record(_member: u64, _now: i64) -> $crate::Vec<$crate::types::Figure> {
                 $crate::Vec::new()

@@ -1,7 +1,9 @@
 //! Must show: the 0.2.0 build of `counter-v0-1-0` (same rules, same store keys `likes:{member}`, version 2.0.0)
 //! continues its count after an upgrade, receives external events (five points per event, rule `external`, and a
 //! `log` line naming the kind), and a panic's message reaches the host's error (an external event of kind
-//! `test.panic` panics with "asked to panic by event {external id}").
+//! `test.panic` panics with "asked to panic by event {external id}"). It logs the context 0.2.0 adds to events: an
+//! answer's question author (`post 7 answers a question by member 3`) and a like's category (`like of post 7 in
+//! category 2`).
 #![no_std]
 
 extern crate alloc;
@@ -64,6 +66,9 @@ fn count(member: u64) -> u64 {
 
 impl hooks::Guest for Counter {
     fn on_like_added(event: types::Like) -> Vec<types::Effect> {
+        if let Some(category) = event.post_category {
+            log::log(log::Level::Info, &format!("like of post {} in category {category}", event.post));
+        }
         let Some(author) = event.post_author else { return Vec::new() };
         let likes = count(author) + 1;
         store::set(&format!("likes:{author}"), &likes.to_le_bytes());
@@ -82,7 +87,10 @@ impl hooks::Guest for Counter {
         }
         effects
     }
-    fn on_post_created(_event: types::PostCreated) -> Vec<types::Effect> {
+    fn on_post_created(event: types::PostCreated) -> Vec<types::Effect> {
+        if let Some(asker) = event.question_author {
+            log::log(log::Level::Info, &format!("post {} answers a question by member {asker}", event.post));
+        }
         Vec::new()
     }
     fn on_like_removed(_event: types::Like) -> Vec<types::Effect> {
