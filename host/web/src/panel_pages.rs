@@ -473,11 +473,21 @@ pub async fn remove(State(state): State<AppState>, who: Who, Form(form): Form<Ac
 
 /// `GET /mod/members/{member}`: one member's record (the program's figures), badges, access, ledger and audit.
 pub async fn member(State(state): State<AppState>, who: Who, Path(member): Path<String>) -> PageResult {
+    member_page(&state, &who, member, None).await
+}
+
+/// A member's page, with a reset link just issued shown on it.
+pub async fn member_page(
+    state: &AppState,
+    who: &Who,
+    member: String,
+    issued: Option<&super::recovery::IssuedLink>,
+) -> PageResult {
     who.moderator()?;
-    let view = panel::member(&state, member).await?;
+    let view = panel::member(state, member).await?;
     let s = &view.summary;
     respond(
-        &who,
+        who,
         &s.name,
         html! {
             h1 { (s.name) " " @if s.moderator { span.tag { "moderator" } } }
@@ -498,6 +508,7 @@ pub async fn member(State(state): State<AppState>, who: Who, Path(member): Path<
             }
             h2 { "Audit" }
             (audit_table(&view.audit))
+            (super::recovery::panel_card(who, &format!("#{}", s.id), issued))
         },
     )
 }
@@ -539,8 +550,9 @@ async fn categories_page(state: &AppState, who: &Who, refused: Option<(&str, &Ca
             h1 { "Categories" }
             @if let Some((error, _)) = refused { (form_error(error)) }
             table #categories { @for c in &categories {
-                tr { td { a href={ "/c/" (c.slug) } { (c.name) } } td.muted { "/c/" (c.slug) }
-                     td { @if c.private { span.private-tag { "private" } } } td.muted { (c.topics) " topics" } }
+                tr { td class={ "category-cell cat-" (c.colour) } { a href={ "/c/" (c.slug) } { (c.name) } } td.muted { "/c/" (c.slug) }
+                     td { @if c.private { span.private-tag { "private" } } } td.muted { (c.topics) " topics" }
+                     td { (super::category_look::form(who, c)) } }
             } }
             section.card {
                 h2 { "New category" }

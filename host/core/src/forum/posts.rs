@@ -104,9 +104,9 @@ impl PostFacts {
     }
 }
 
-/// The facts about a post (refusing an unknown post).
+/// The facts about a post (refusing an unknown or deleted post: nothing more happens to a deleted post).
 pub fn facts(conn: &Connection, post: u64) -> Result<PostFacts, ForumError> {
-    conn.prepare_cached("SELECT kind, author_id, topic_id, wiki_since FROM posts WHERE id = ?1")?
+    conn.prepare_cached("SELECT kind, author_id, topic_id, wiki_since FROM posts WHERE id = ?1 AND deleted_at IS NULL")?
         .query_row(params![post as i64], |row| {
             Ok(PostFacts {
                 kind: kind_from(&row.get::<_, String>(0)?),
@@ -153,7 +153,7 @@ pub fn insert(conn: &Connection, external_id: &str, post: &ImportedPost) -> Resu
             (None, post.category.ok_or_else(|| ForumError::Invalid("a question needs a category".into()))?)
         }
         (_, Some(parent)) => conn
-            .prepare_cached("SELECT topic_id, category_id FROM posts WHERE id = ?1")?
+            .prepare_cached("SELECT topic_id, category_id FROM posts WHERE id = ?1 AND deleted_at IS NULL")?
             .query_row(params![parent as i64], |row| {
                 Ok((Some(row.get::<_, i64>(0)? as u64), row.get::<_, i64>(1)? as u64))
             })
