@@ -8,7 +8,8 @@
 //! `panel_pages` (the moderator panel), `api` (JSON), `html` (layout), `error` (the one error type),
 //! `forum_thread` (the thread that owns the forum), `readers` (read-only connections for member reads), `post_ref`
 //! (public ids in paths), `post_changes` (editing and deleting posts, their history for moderators), `recovery`
-//! (one-time password reset links), `category_look` (category descriptions and colours), `uniform_errors` (one error format, axum's refusals included), `error_pages` (refusals in the layout), `settings` (how it is
+//! (one-time password reset links), `category_look` (category descriptions and colours), `panel_lists` (panel lists
+//! paged, members by name), `uniform_errors` (one error format, axum's refusals included), `error_pages` (refusals in the layout), `settings` (how it is
 //! deployed), `external` (events pushed by other systems). The `[web]` table of the
 //! host's settings is [`WebSettings`]; the demo community lives in the `cadre` command.
 
@@ -27,6 +28,7 @@ mod markdown;
 mod pages;
 mod paging;
 mod panel;
+mod panel_lists;
 mod panel_pages;
 mod post_changes;
 mod post_ref;

@@ -220,5 +220,5 @@ pub async fn issue_submit(
     let moderator = who.moderator()?;
     who.check_csrf(&form.csrf)?;
     let link = issue(&state, moderator, member.clone()).await?;
-    super::panel_pages::member_page(&state, &who, member, Some(&link)).await
+    super::panel_pages::member_page(&state, &who, member, Some(&link), Default::default()).await
 }

@@ -58,11 +58,10 @@ pub fn target(conn: &Connection, post: u64) -> Result<Target, ForumError> {
 
 /// Whether `member` is a moderator.
 pub fn is_moderator(conn: &Connection, member: MemberId) -> Result<bool, ForumError> {
-    Ok(conn
-        .prepare_cached("SELECT is_moderator FROM members WHERE id = ?1")?
+    conn.prepare_cached("SELECT is_moderator FROM members WHERE id = ?1")?
         .query_row(params![member as i64], |row| row.get::<_, bool>(0))
         .optional()?
-        .ok_or_else(|| ForumError::NotFound(format!("member #{member}")))?)
+        .ok_or_else(|| ForumError::NotFound(format!("member #{member}")))
 }
 
 /// Who is changing a post: its author, or a moderator changing someone else's (audited).
