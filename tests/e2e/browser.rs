@@ -254,6 +254,13 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
     let url = client.current_url().await.unwrap();
     let answer: String = url.fragment().and_then(|f| f.strip_prefix('p')).map(str::to_owned).expect("#p<id>");
     assert!(s.page().await.contains("turn the sync option off and on again"));
+    // Carol edits her answer: the edit page, then the topic marks it edited.
+    s.open(&format!("/p/{answer}/edit")).await;
+    s.shot("post-edit").await;
+    s.fill("#body", &format!("{text}\n\nIf that does not help, `rm -rf ~/.cache/wallet` and restart.")).await;
+    s.click("#edit-submit").await;
+    s.wait(&format!("#p{answer} .edited")).await;
+    assert!(s.page().await.contains("rm -rf ~/.cache/wallet"));
     let profile_before = {
         s.open("/u/carol").await;
         s.text("#badges").await
@@ -314,7 +321,31 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
     s.shot("moderator-settings-preview").await;
     s.open("/mod").await;
     s.shot("moderator-status").await;
+    // Carol's edit, as the moderator sees it: the text before and after.
+    s.open(&format!("/mod/posts/{answer}")).await;
+    assert!(s.text("#current").await.contains("rm -rf"), "the text now");
+    assert_eq!(client.find_all(Locator::Css(".revision")).await.unwrap().len(), 1, "one earlier version");
+    s.shot("moderator-post-history").await;
+    s.open("/mod/audit").await;
+    s.shot("moderator-audit").await;
+    s.open("/mod/categories").await;
+    s.shot("moderator-categories").await;
+    // A password reset link for bob, issued from his page.
+    s.open("/mod/members/bob").await;
+    s.click("#issue-reset").await;
+    let link = s.text("#reset-url").await;
+    assert!(link.starts_with("/reset/"), "{link}");
+    s.shot("moderator-reset-link").await;
     s.log_out().await;
+    // Bob follows it, sets a new password and is logged in; the link is dead after.
+    s.open(&link).await;
+    s.shot("reset-password").await;
+    s.fill("#password", "bob-new-password").await;
+    s.click("#reset-submit").await;
+    assert_eq!(s.text("#me").await, "bob");
+    s.log_out().await;
+    s.open(&link).await;
+    assert!(s.text(".error-page").await.contains("not valid"), "a used link is dead");
 
     // The new super user sees the private category; an ordinary member does not, not even by its address.
     s.log_in("dave", demo::PASSWORD).await;
@@ -327,6 +358,8 @@ async fn story(client: Client, base: String, forum: ForumHandle) {
     assert!(!s.text("table.categories").await.contains("Insiders lounge"));
     s.open("/c/insiders").await;
     assert_eq!(s.text("h1").await, "Page not found");
+    assert_eq!(s.text("#me").await, "carol", "the not-found page keeps the header and the log-in state");
+    s.shot("not-found").await;
     s.open("/").await;
     s.shot("forum-member").await;
 }

@@ -53,6 +53,15 @@ mod web_http;
 /// The leak test over every route, and access changes taking effect at once.
 mod web_leak;
 
+/// Editing and deleting posts: refunds through events, revisions for moderators, deleted as missing.
+mod web_edits;
+
+/// Account recovery: one-time, expiring reset links from a moderator (panel, API, command line).
+mod web_recovery;
+
+/// Category looks, the styled not-found page, names and paging in the moderator panel.
+mod web_panel;
+
 /// CSRF, XSS, login rate limit, bound SQL parameters, secure cookies, the moderator panel's forms.
 mod web_security;
 

@@ -7,17 +7,23 @@
 
 use axum::http::{Method, StatusCode};
 
-use crate::web_world::{PRIVATE_WORDS, World, world};
+use crate::web_world::{DELETED_WORDS, PRIVATE_WORDS, World, world};
 
 /// A route's path with every parameter filled with a private (or, in the other forum, missing) value.
 fn fill(path: &str, w: &World) -> String {
+    fill_with(path, w, w.private)
+}
+
+/// A route's path with its topic and post filled with `ids` (private, deleted, or in the other forum missing).
+fn fill_with(path: &str, w: &World, ids: crate::web_world::PrivateIds) -> String {
     let filled = path
         .replace("{slug}", "insiders")
-        .replace("{topic}", &w.id(w.private.topic))
-        .replace("{post}", &w.id(w.private.answer))
+        .replace("{topic}", &w.id(ids.topic))
+        .replace("{post}", &w.id(ids.answer))
         .replace("{name}", "secretive")
         .replace("{member}", "secretive")
-        .replace("{nomination}", "1");
+        .replace("{nomination}", "1")
+        .replace("{token}", &"0".repeat(64));
     assert!(!filled.contains('{'), "the leak test does not know a parameter of {path}: name it after what it takes");
     // Every GET also searches for a word of the private title (the search routes use it; the others ignore it).
     format!("{filled}?q=roadmap")
@@ -29,8 +35,13 @@ const JSON: &str = r#"{"title":"Leak probe","body":"probe","name":"probe-name","
     "member":"secretive","tier":"insiders","reason":"probe","approve":true,"settings":"x","action":"check"}"#;
 
 async fn answer(w: &World, who: Option<u64>, method: &Method, path: &str) -> (StatusCode, String, String) {
+    answer_at(w, who, method, &fill(path, w)).await
+}
+
+async fn answer_at(w: &World, who: Option<u64>, method: &Method, url: &str) -> (StatusCode, String, String) {
     let visitor = w.visitor(who).await;
-    let url = fill(path, w);
+    let url = url.to_owned();
+    let path = url.as_str();
     match (method, path.starts_with("/api/")) {
         (&Method::GET, _) => w.get(&visitor, &url).await,
         (_, false) => w.post_form(&visitor, &url, FORM, true).await,
@@ -42,8 +53,6 @@ async fn answer(w: &World, who: Option<u64>, method: &Method, path: &str) -> (St
 async fn no_route_tells_anyone_without_access_that_the_private_forum_exists() {
     let with = world(true);
     let without = world(false);
-    let not_found = with.get(&with.visitor(None).await, "/no-such-page").await;
-    assert_eq!(not_found.0, StatusCode::NOT_FOUND);
     let routes = cadre::web::routes();
     assert!(routes.len() > 40, "the route table is the whole router");
     let mut checked = 0;
@@ -52,12 +61,15 @@ async fn no_route_tells_anyone_without_access_that_the_private_forum_exists() {
         ("member without access", Some(with.plain), Some(without.plain)),
         ("removed member", Some(with.removed), Some(without.removed)),
     ] {
+        // The not-found page carries the header, with the viewer's log-in state: compare with this viewer's own.
+        let not_found = with.get(&with.visitor(who_with).await, "/no-such-page").await;
+        assert_eq!(not_found.0, StatusCode::NOT_FOUND);
         for route in &routes {
             let seen = answer(&with, who_with, &route.method, route.path).await;
             let baseline = answer(&without, who_without, &route.method, route.path).await;
             let what = format!("{} {} as {label}", route.method, route.path);
             assert_eq!(seen, baseline, "{what}: the answer depends on the private content");
-            for word in PRIVATE_WORDS {
+            for word in PRIVATE_WORDS.iter().chain(&DELETED_WORDS) {
                 assert!(!seen.2.contains(word), "{what}: the answer shows {word:?}");
             }
             let topic_link = format!("/t/{}\"", with.id(with.private.topic));
@@ -242,4 +254,42 @@ async fn old_numeric_links_redirect_to_public_ids_without_reopening_the_leak() {
     let insider = with.visitor(Some(with.insider)).await;
     let (status, location, _) = with.get(&insider, &format!("/t/{}", with.private.topic)).await;
     assert_eq!((status, location), (StatusCode::PERMANENT_REDIRECT, format!("/t/{}", with.id(with.private.topic))));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_post_answers_every_route_exactly_as_a_post_that_never_existed() {
+    // In `with`, the deleted topic and answer exist (deleted); in `without` their numbers name nothing. The whole
+    // rest of `with` (counts, last activity, profiles, search) is compared with `without` by the test above.
+    let with = world(true);
+    let without = world(false);
+    let routes = cadre::web::routes();
+    let mut checked = 0;
+    for (label, who_with, who_without) in [
+        ("anonymous", None, None),
+        ("member", Some(with.plain), Some(without.plain)),
+        ("insider", Some(with.insider), Some(without.insider)),
+    ] {
+        let not_found = with.get(&with.visitor(who_with).await, "/no-such-page").await;
+        for route in routes.iter().filter(|r| r.path.contains("{topic}") || r.path.contains("{post}")) {
+            let seen = answer_at(&with, who_with, &route.method, &fill_with(route.path, &with, with.deleted)).await;
+            let baseline =
+                answer_at(&without, who_without, &route.method, &fill_with(route.path, &without, without.deleted))
+                    .await;
+            let what = format!("{} {} as {label}", route.method, route.path);
+            assert_eq!(seen, baseline, "{what}: a deleted post answers differently from a missing one");
+            for word in DELETED_WORDS {
+                assert!(!seen.2.contains(word), "{what}: the answer shows {word:?}");
+            }
+            let member_route =
+                route.method == Method::GET && !route.path.starts_with("/mod") && !route.path.starts_with("/api/mod");
+            if member_route {
+                assert_eq!(seen.0, StatusCode::NOT_FOUND, "{what}");
+                if !route.path.starts_with("/api/") {
+                    assert_eq!(seen.2, not_found.2, "{what}: not the not-found page");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "{checked}");
 }

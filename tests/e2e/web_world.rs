@@ -33,6 +33,9 @@ when = { points = 100000 }
 /// The words of the private content: none may appear in any response to someone without access.
 pub const PRIVATE_WORDS: [&str; 4] = ["Quokka", "wombat-secret-body", "Insiders lounge", "/c/insiders"];
 
+/// The words of the deleted content: none may appear in any response to a member.
+pub const DELETED_WORDS: [&str; 4] = ["Vanished riddle", "gone-question-body", "gone-answer-body", "gone-answer-two"];
+
 /// Ids of the private content (the same numbers name nothing in the world without it).
 #[derive(Debug, Clone, Copy)]
 pub struct PrivateIds {
@@ -52,6 +55,9 @@ pub struct World {
     pub plain: u64,
     pub removed: u64,
     pub private: PrivateIds,
+    /// A deleted public topic and a deleted public answer (in the forum without the private content, these
+    /// numbers name nothing).
+    pub deleted: PrivateIds,
 }
 
 /// The forum: with `private`, the Insiders category and its posts exist (created last, so every public id is the
@@ -123,15 +129,42 @@ pub fn world(private: bool) -> World {
             forum.accept("px", secretive, pa, day(4))?;
             assert_eq!((pq, pa), (ids.topic, ids.answer));
         }
+        // Deleted content, in the forum with the private content only: a public answer with a like, and a public
+        // question whose answer was liked and accepted, both deleted. To members it must be as if never written.
+        let deleted = PrivateIds { topic: ids.topic + 3, answer: ids.topic + 5 };
+        if private {
+            let (dq, _) = forum.create_post(
+                "dq",
+                post(
+                    PostKind::Question,
+                    plain,
+                    Some(general),
+                    None,
+                    Some("Vanished riddle"),
+                    "gone-question-body",
+                    day(5),
+                ),
+            )?;
+            let (da, _) = forum
+                .create_post("da", post(PostKind::Answer, insider, None, Some(dq), None, "gone-answer-body", day(5)))?;
+            forum.like("dl", plain, da, day(5))?;
+            forum.accept("dx", plain, da, day(5))?;
+            let (dp, _) = forum
+                .create_post("dp", post(PostKind::Answer, plain, None, Some(q), None, "gone-answer-two", day(5)))?;
+            forum.like("dl2", insider, dp, day(5))?;
+            forum.delete_post("del-answer", plain, dp, "", day(6))?;
+            forum.delete_post("del-topic", moderator, dq, "spam", day(6))?;
+            assert_eq!((dq, dp), (deleted.topic, deleted.answer));
+        }
         // As if the forum had been upgraded to public ids now: every post so far keeps its old numeric link.
         forum.conn().execute("UPDATE forum_keys SET legacy_posts_up_to = (SELECT MAX(id) FROM posts)", [])?;
-        ids_tx.send((moderator, insider, plain, removed, ids)).unwrap();
+        ids_tx.send((moderator, insider, plain, removed, ids, deleted)).unwrap();
         Ok(forum)
     })
     .unwrap();
-    let (moderator, insider, plain, removed, private) = ids_rx.recv().unwrap();
+    let (moderator, insider, plain, removed, private, deleted) = ids_rx.recv().unwrap();
     let state = AppState::new(forum);
-    World { _dir: dir, app: web::app(state.clone()), state, moderator, insider, plain, removed, private }
+    World { _dir: dir, app: web::app(state.clone()), state, moderator, insider, plain, removed, private, deleted }
 }
 
 /// The public-id key both forums use.

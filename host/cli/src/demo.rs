@@ -171,38 +171,110 @@ const SHOWCASE: [&str; 8] = [
     "Open-source stake calculator",
 ];
 
+/// What each help problem looks like in practice (the body of its question, never its title again).
+const PROBLEM_DETAILS: [&str; 16] = [
+    "The tip stays at the same slot for an hour and the peers list is empty after a restart.",
+    "The desktop app says 1,240 but the explorer shows 1,310 for the same address.",
+    "The CLI rejects the certificate and names collateral, though my balance covers the deposit twice over.",
+    "Every query answers with the same error and nothing else changes in the output.",
+    "My transfer has shown as pending since this morning; the fee was the suggested one.",
+    "Last epoch paid about a third of what the calculator promised for my stake.",
+    "The device unlocks fine but the app lists no device; another USB cable did not help.",
+    "I attach metadata when minting and the explorer shows none of it.",
+    "The registration transaction goes through but the pool never appears in the list.",
+    "The wallet quoted 0.17 and charged 0.31 once the transaction was signed.",
+    "The restore screen accepts the words and then shows an empty wallet.",
+    "Relays cannot reach the core node unless I open everything on the firewall.",
+    "The mint succeeded according to the log, yet the wallet lists no new asset.",
+    "Registering the stake key fails, although I never registered it before.",
+    "Resident memory climbs by about 200 MB an hour until the kernel kills the process.",
+    "The faucet page answers 'request failed' for every address I paste.",
+];
+/// Where it happens (added to the question, in other words than the title's).
+const PLACE_DETAILS: [&str; 6] = [
+    "It started right after I upgraded to 9.2 yesterday.",
+    "This is a Raspberry Pi 4 with 8 GB and an SSD over USB.",
+    "Everything runs in Docker with the official image and a named volume.",
+    "I am on macOS 15 with the app from the website.",
+    "I sign with a Ledger Nano S Plus, firmware up to date.",
+    "All of this is on the public testnet, not mainnet.",
+];
+/// The chat threads' opening posts.
+const CHAT_BODIES: [&str; 8] = [
+    "Post one thing you finished this week, however small. I got the relay alerts working at last.",
+    "I keep switching between two. Which one do you trust, and why that one?",
+    "A few of us want to go through the Plutus pioneer lectures together, one a week. Who is in?",
+    "My family still thinks staking means lending my coins away. How do you put it?",
+    "Notes from Tuesday's call: release timeline, the docs sprint, and the meetup plans.",
+    "Hardware, mobile or browser extension? Tell us what you use day to day.",
+    "Collecting ideas for the spring hackathon: tooling, education, anything that helps newcomers.",
+    "Mine is 'A Philosophy of Software Design'. What changed the way you write code?",
+];
+/// The showcase threads' opening posts.
+const SHOWCASE_BODIES: [&str; 8] = [
+    "It reads the operational certificate and warns a week before the KES period runs out. One binary, no daemon.",
+    "Panels for relay latency, peers and block propagation, exported as JSON you can import in a minute.",
+    "Keys, addresses and a signed transfer in 300 lines, no dependencies beyond the standard library and ed25519.",
+    "Hover an address on any explorer and see the exchange or pool it belongs to. Labels come from a public list.",
+    "Record a day of testnet transactions and replay them against your own node to test an upgrade.",
+    "Paste a policy id and see every asset with its metadata rendered, images included.",
+    "Posts the epoch's blocks, rewards and saturation to a channel every five days.",
+    "Enter a stake and a pool, get an honest range of rewards with the assumptions written out.",
+];
+
 /// The `n`th demo topic: the first dozen as written, then help questions with distinct titles and the odd chat.
+/// Returns the category, the title, the body and the subject answers speak of.
 fn topic(n: usize) -> (&'static str, String, String) {
     if n <= TOPICS.len() {
         let (slug, title, body) = TOPICS[n - 1];
         return (slug, title.to_owned(), body.to_owned());
     }
     if n.is_multiple_of(4) {
-        let title = CHATS[(n / 4) % CHATS.len()];
-        return ("general", title.to_owned(), format!("{title} Share below — all levels welcome."));
+        let i = (n / 4) % CHATS.len();
+        return ("general", CHATS[i].to_owned(), CHAT_BODIES[i].to_owned());
     }
     if n % 10 == 7 {
-        let title = SHOWCASE[(n / 10) % SHOWCASE.len()];
-        return (
-            "showcase",
-            title.to_owned(),
-            format!("{title}. Source and a demo inside; feedback and issues welcome."),
-        );
+        let i = (n / 10) % SHOWCASE.len();
+        return ("showcase", SHOWCASE[i].to_owned(), SHOWCASE_BODIES[i].to_owned());
     }
-    let (problem, place) =
-        (PROBLEMS[(n / SETTINGS_WHERE.len()) % PROBLEMS.len()], SETTINGS_WHERE[n % SETTINGS_WHERE.len()]);
-    let body =
-        format!("{problem} {place}. I followed the docs and searched the forum; what am I missing? Logs on request.");
-    ("help", format!("{problem} {place}"), body)
+    let (p, w) = ((n / SETTINGS_WHERE.len()) % PROBLEMS.len(), n % SETTINGS_WHERE.len());
+    let body = format!(
+        "{} {} I followed the docs and searched the forum first; logs on request.",
+        PROBLEM_DETAILS[p], PLACE_DETAILS[w]
+    );
+    ("help", format!("{} {}", PROBLEMS[p], SETTINGS_WHERE[w]), body)
 }
 
-const ANSWERS: [&str; 6] = [
+/// Answers, in different voices: some with commands in code blocks, some with links. A topic's answers each take
+/// a different one ([`answer`]), so no two answers in a topic are the same.
+const ANSWERS: [&str; 12] = [
     "Stop the node, move the database folder aside and start it again: it resyncs from peers. Your keys live elsewhere and are untouched.",
-    "Check the configuration file first: most of the time the setting is simply missing. Add it, restart, and watch the log for the line that confirms it.",
-    "This is a known behaviour after upgrades. Run the migration command once and the error goes away; the release notes describe it in the 'Breaking changes' section.",
-    "Short answer: yes. Longer answer: look at the logs with the debug level on; they say exactly which step fails. Paste them here if it is still unclear.",
-    "I had the same problem last week. Updating to the latest point release fixed it for me.",
-    "Keep two copies in different places, never a photo, never in the cloud. Metal plates survive fire and water; paper is fine if you store it well.",
+    "Check the configuration file first: most of the time the setting is simply missing.\n\n```sh\ngrep -n 'EnableP2P' config.json\n```\n\nAdd it if it is not there, restart, and watch the log for the line that confirms it.",
+    "This is a known behaviour after upgrades. Run the migration once and the error goes away:\n\n```sh\ncardano-node migrate --database-path db/\n```\n\nThe [release notes](https://docs.example.org/releases/9.2#breaking-changes) describe it under *Breaking changes*.",
+    "Turn the log level up to debug; it says exactly which step fails. Paste the last twenty lines here if it is still unclear.",
+    "I had the same problem last week. Updating to the latest point release fixed it for me — the changelog mentions it as a fix in 9.2.1.",
+    "Two things to rule out first:\n\n1. the clock: `timedatectl` must say *synchronized: yes*;\n2. disk space: the ledger snapshot needs about 30 GB free.\n\nBoth cause exactly this.",
+    "The [troubleshooting guide](https://docs.example.org/troubleshooting) has a section on this. In short: the wallet caches the old state, so clear its cache from *Settings → Advanced* and let it reload.",
+    "Look at what the node actually sees:\n\n```sh\ncardano-cli query tip --mainnet\n```\n\nIf `syncProgress` is below 100 the wallet is simply behind; give it time before changing anything.",
+    "Not a bug, unfortunately: it is how the protocol works. The deposit comes back when you deregister, so nothing is lost.",
+    "On Docker, mount the database on a named volume rather than a bind mount; bind mounts on macOS are slow enough to time out. `docker volume create node-db` and point the service at it.",
+    "Your firewall is the likely culprit. Open the node port only between your relays and the core:\n\n```sh\nufw allow from 10.0.0.0/24 to any port 3001 proto tcp\n```",
+    "I asked the same thing on the [developer portal](https://developers.example.org/forum) a while ago; the short version is that explorers index metadata lazily, so it can take an epoch to appear.",
+];
+
+/// The answer the `k`th answerer of topic `n` writes: different for each `k` within a topic (7 is coprime with 12,
+/// so `k = 0..12` give twelve different answers). `_draw` is the generator's draw the demo made here when answers
+/// were picked at random: still drawn, so who answers, likes and accepts stays as before.
+fn answer(n: usize, k: usize, _draw: usize) -> String {
+    ANSWERS[(n * 5 + k * 7) % ANSWERS.len()].to_owned()
+}
+
+/// The asker's thanks under an answer, in a few forms.
+const THANKS: [&str; 4] = [
+    "Thanks, that worked!",
+    "That was it. The log even said so once I knew where to look.",
+    "Worked after a restart, thank you. Marking this as accepted.",
+    "Perfect — I had missed that step in the docs.",
 ];
 
 /// Who is who in the demo.
@@ -237,10 +309,21 @@ pub fn fill(
     }
     let id_of = |name: &str| members.iter().find(|(n, _)| n == name).map(|(_, id)| *id).expect("a demo member");
     let mut categories = std::collections::HashMap::new();
-    for (slug, name) in [("general", "General"), ("help", "Help & support"), ("showcase", "Showcase")] {
+    for (slug, name, description, colour) in [
+        ("general", "General", "Introductions, weekly threads and anything that fits nowhere else.", "blue"),
+        ("help", "Help & support", "Stuck? Ask here: nodes, wallets, staking, the command line.", "green"),
+        ("showcase", "Showcase", "Show what you built and get feedback from the community.", "orange"),
+    ] {
         categories.insert(slug, forum.create_category(slug, name, None)?);
+        cadre_core::forum::categories::set_look(forum.conn(), slug, description, colour)?;
     }
     let insiders = forum.create_category("insiders", "Insiders lounge", Some("insiders"))?;
+    cadre_core::forum::categories::set_look(
+        forum.conn(),
+        "insiders",
+        "For insiders: early builds, the roadmap, a direct line to the team.",
+        "purple",
+    )?;
     let mut rng = Rng::new(0x5EED_CAD5E);
     let experts: Vec<MemberId> = EXPERTS.iter().map(|n| id_of(n)).collect();
     let others: Vec<MemberId> = OTHERS.iter().map(|n| id_of(n)).collect();
@@ -274,7 +357,7 @@ pub fn fill(
                             category: None,
                             parent: Some(q),
                             title: None,
-                            body: ANSWERS[rng.index(ANSWERS.len())].to_owned(),
+                            body: answer(n, e, rng.index(6)),
                             at: at + (e as i64 + 1) * 1_800_000,
                         };
                         answers.push((*expert, forum.create_post(&format!("demo:a{n}-{e}"), answer)?.0));
@@ -289,7 +372,7 @@ pub fn fill(
                             category: None,
                             parent: Some(q),
                             title: None,
-                            body: ANSWERS[rng.index(ANSWERS.len())].to_owned(),
+                            body: answer(n, 3, rng.index(6)),
                             at: at + 3 * 3_600_000,
                         };
                         answers.push((helper, forum.create_post(&format!("demo:a{n}-o"), answer)?.0));
@@ -319,7 +402,7 @@ pub fn fill(
                         category: None,
                         parent: Some(answers[0].1),
                         title: None,
-                        body: "Thanks, that worked!".to_owned(),
+                        body: THANKS[n % THANKS.len()].to_owned(),
                         at: at + 9 * 3_600_000,
                     };
                     forum.create_post(&format!("demo:r{n}"), reply)?;
@@ -418,6 +501,48 @@ pub fn prepare(forum: &mut Forum, want_demo: bool) -> anyhow::Result<Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_topics_read_like_a_real_forum_no_repeated_answers_no_title_as_body_some_code_and_links() {
+        let runtime = cadre_runtime::Runtime::new(cadre_runtime::Limits::default(), None).unwrap();
+        let conn = cadre_core::db::open_in_memory().unwrap();
+        let mut forum = Forum::with_connection(conn, runtime).unwrap();
+        forum.install(cadre_bundled::PROGRAM_WASM, "test", 0).unwrap();
+        fill(&mut forum, 100 * DAY, |_, _| Ok(())).unwrap();
+        let posts: Vec<(i64, String, i64, Option<String>, String)> = forum
+            .conn()
+            .prepare("SELECT id, kind, topic_id, title, body FROM posts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut answers_by_topic: std::collections::HashMap<i64, Vec<&str>> = Default::default();
+        for (_, kind, topic, title, body) in &posts {
+            if let Some(title) = title {
+                assert!(!body.contains(title.as_str()), "the body repeats the title {title:?}: {body:?}");
+            }
+            if kind == "answer" {
+                answers_by_topic.entry(*topic).or_default().push(body);
+            }
+        }
+        for (topic, answers) in &answers_by_topic {
+            let distinct: std::collections::HashSet<&&str> = answers.iter().collect();
+            assert_eq!(distinct.len(), answers.len(), "topic {topic} has two identical answers: {answers:?}");
+        }
+        let questions: Vec<&String> = posts.iter().filter(|p| p.1 == "question").map(|p| &p.4).collect();
+        let distinct: std::collections::HashSet<&&String> = questions.iter().collect();
+        assert!(
+            distinct.len() * 10 >= questions.len() * 8,
+            "questions vary: {} of {}",
+            distinct.len(),
+            questions.len()
+        );
+        let code = posts.iter().filter(|p| p.4.contains("```")).count();
+        let links = posts.iter().filter(|p| p.4.contains("](https://")).count();
+        assert!(code >= 10 && links >= 10, "{code} posts with code blocks, {links} with links");
+        assert!(answers_by_topic.values().filter(|a| a.len() > 1).count() > 20, "many topics with several answers");
+    }
 
     #[test]
     fn the_demo_settings_are_valid_for_the_bundled_program() {

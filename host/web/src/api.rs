@@ -33,7 +33,7 @@ fn ok(value: impl serde::Serialize) -> ApiResult {
     Ok(Json(value).into_response())
 }
 
-fn check(who: &Who, headers: &HeaderMap) -> Result<(), WebError> {
+pub(crate) fn check(who: &Who, headers: &HeaderMap) -> Result<(), WebError> {
     let token = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     match &who.member {
         Some(_) => who.check_csrf(token),

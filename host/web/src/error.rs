@@ -118,20 +118,25 @@ impl From<super::forum_thread::Stopped> for WebError {
     }
 }
 
-/// The page every not-found answer gets, byte for byte (no viewer name, no token: nothing varies).
+/// The bare not-found page, byte for byte the same for everyone; the server renders it in the layout with the
+/// viewer's header instead (`error_pages`), which is the same for the same viewer whatever was not found.
 pub const NOT_FOUND_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found · Cadre</title>\
 <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main class=\"narrow\"><h1>Page not found</h1>\
 <p>There is nothing here. It may never have existed.</p><p><a href=\"/\">Back to the forum</a></p></main></body></html>";
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        use super::error_pages::{ErrorPage, mark};
         let status = self.status();
         if status == StatusCode::NOT_FOUND {
-            return (status, Html(NOT_FOUND_PAGE)).into_response();
+            let page = ErrorPage { title: "Not found".into(), message: None };
+            return mark((status, Html(NOT_FOUND_PAGE)).into_response(), page);
         }
         let message = self.public_message();
-        let page = super::html::message_page(status.canonical_reason().unwrap_or("Error"), &message);
-        self.with_retry_after((status, Html(page.into_string())).into_response())
+        let title = status.canonical_reason().unwrap_or("Error");
+        let page = super::html::message_page(title, &message);
+        let response = self.with_retry_after((status, Html(page.into_string())).into_response());
+        mark(response, ErrorPage { title: title.into(), message: Some(message) })
     }
 }
 

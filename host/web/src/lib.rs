@@ -7,14 +7,18 @@
 //! and `forms` (member HTML), `service` (member writes behind forms and API), `panel` and
 //! `panel_pages` (the moderator panel), `api` (JSON), `html` (layout), `error` (the one error type),
 //! `forum_thread` (the thread that owns the forum), `readers` (read-only connections for member reads), `post_ref`
-//! (public ids in paths), `uniform_errors` (one error format, axum's refusals included), `settings` (how it is
+//! (public ids in paths), `post_changes` (editing and deleting posts, their history for moderators), `recovery`
+//! (one-time password reset links), `category_look` (category descriptions and colours), `panel_lists` (panel lists
+//! paged, members by name), `uniform_errors` (one error format, axum's refusals included), `error_pages` (refusals in the layout), `settings` (how it is
 //! deployed), `external` (events pushed by other systems). The `[web]` table of the
 //! host's settings is [`WebSettings`]; the demo community lives in the `cadre` command.
 
 mod api;
 pub mod auth;
+mod category_look;
 pub mod client;
 pub mod error;
+mod error_pages;
 pub mod external;
 mod forms;
 pub mod forum_thread;
@@ -24,9 +28,12 @@ mod markdown;
 mod pages;
 mod paging;
 mod panel;
+mod panel_lists;
 mod panel_pages;
+mod post_changes;
 mod post_ref;
 pub mod readers;
+mod recovery;
 mod service;
 pub mod settings;
 mod uniform_errors;
@@ -97,7 +104,7 @@ fn r(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> Rou
 
 /// Every route of the server. Path parameters are named for what they take: `{slug}` a category, `{topic}` a
 /// question's id, `{post}` any post's id, `{name}` a member's name, `{member}` a member's name or id,
-/// `{nomination}` a nomination's id — the leak test fills each with private and missing values.
+/// `{nomination}` a nomination's id, `{token}` a reset link's token — the leak test fills each with private and missing values.
 pub fn routes() -> Vec<Route> {
     use Method as M;
     vec![
@@ -113,6 +120,9 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/p/{post}/unlike", post(forms::unlike)),
         r(M::POST, "/p/{post}/accept", post(forms::accept)),
         r(M::POST, "/p/{post}/unaccept", post(forms::unaccept)),
+        r(M::GET, "/p/{post}/edit", get(post_changes::edit_form)),
+        r(M::POST, "/p/{post}/edit", post(post_changes::edit_submit)),
+        r(M::POST, "/p/{post}/delete", post(post_changes::delete_submit)),
         r(M::GET, "/search", get(pages::search)),
         r(M::GET, "/u/{name}", get(pages::profile)),
         r(M::GET, "/signup", get(forms::signup_page)),
@@ -120,6 +130,8 @@ pub fn routes() -> Vec<Route> {
         r(M::GET, "/login", get(forms::login_page)),
         r(M::POST, "/login", post(forms::login)),
         r(M::POST, "/logout", post(forms::logout)),
+        r(M::GET, "/reset/{token}", get(recovery::reset_form)),
+        r(M::POST, "/reset/{token}", post(recovery::reset_submit)),
         r(M::GET, "/mod", get(panel_pages::status)),
         r(M::POST, "/mod/retry", post(panel_pages::retry)),
         r(M::POST, "/mod/outbox/retry", post(panel_pages::retry_outbox)),
@@ -132,9 +144,12 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/mod/members/add", post(panel_pages::add)),
         r(M::POST, "/mod/members/remove", post(panel_pages::remove)),
         r(M::GET, "/mod/members/{member}", get(panel_pages::member)),
+        r(M::POST, "/mod/members/{member}/reset-link", post(recovery::issue_submit)),
         r(M::GET, "/mod/categories", get(panel_pages::categories)),
         r(M::POST, "/mod/categories", post(panel_pages::create_category)),
+        r(M::POST, "/mod/categories/{slug}", post(category_look::submit)),
         r(M::GET, "/mod/audit", get(panel_pages::audit)),
+        r(M::GET, "/mod/posts/{post}", get(post_changes::mod_history)),
         r(M::GET, "/api/categories", get(api::categories)),
         r(M::GET, "/api/latest", get(api::latest)),
         r(M::GET, "/api/c/{slug}", get(api::category)),
@@ -147,12 +162,15 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/api/p/{post}/unlike", post(api::unlike)),
         r(M::POST, "/api/p/{post}/accept", post(api::accept)),
         r(M::POST, "/api/p/{post}/unaccept", post(api::unaccept)),
+        r(M::POST, "/api/p/{post}/edit", post(post_changes::api_edit)),
+        r(M::POST, "/api/p/{post}/delete", post(post_changes::api_delete)),
         r(M::GET, "/api/search", get(api::search)),
         r(M::GET, "/api/u/{name}", get(api::profile)),
         r(M::GET, "/api/me", get(api::me)),
         r(M::POST, "/api/signup", post(api::signup)),
         r(M::POST, "/api/login", post(api::login)),
         r(M::POST, "/api/logout", post(api::logout)),
+        r(M::POST, "/api/reset/{token}", post(recovery::api_reset)),
         r(M::GET, "/api/mod/status", get(api::mod_status)),
         r(M::GET, "/api/mod/queue", get(api::mod_queue)),
         r(M::POST, "/api/mod/queue/{nomination}", post(api::mod_decide)),
@@ -160,11 +178,14 @@ pub fn routes() -> Vec<Route> {
         r(M::POST, "/api/mod/members/add", post(api::mod_add)),
         r(M::POST, "/api/mod/members/remove", post(api::mod_remove)),
         r(M::GET, "/api/mod/members/{member}", get(api::mod_member)),
+        r(M::POST, "/api/mod/members/{member}/reset-link", post(recovery::api_issue)),
         r(M::GET, "/api/mod/audit", get(api::mod_audit)),
+        r(M::GET, "/api/mod/posts/{post}", get(post_changes::api_mod_history)),
         r(M::GET, "/api/mod/settings", get(api::mod_settings)),
         r(M::POST, "/api/mod/settings", post(api::mod_configure)),
         r(M::POST, "/api/mod/retry", post(api::mod_retry)),
         r(M::POST, "/api/mod/categories", post(api::mod_create_category)),
+        r(M::POST, "/api/mod/categories/{slug}", post(category_look::api_submit)),
         r(M::POST, "/api/external", post(external::receive)),
         r(M::GET, "/api/openapi.json", get(openapi)),
         r(M::GET, "/static/style.css", get(style)),
@@ -208,6 +229,8 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Outside the routes: the extractors' own refusals (bad JSON, body too large, …) get the one format.
         .layer(axum::middleware::from_fn(uniform_errors::uniform_errors))
+        // Outside that: every HTML refusal in the layout, with the viewer's header.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error_pages::styled_errors))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

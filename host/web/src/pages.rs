@@ -78,7 +78,7 @@ fn topic_list(topics: &[TopicSummary]) -> Markup {
                 tr {
                     td { a.topic-link href={ "/t/" (t.public_id) } { (t.title) } " "
                          @if t.solved { span.solved { "✓ solved" } } }
-                    td.muted { a href={ "/c/" (t.category) } { (t.category) } }
+                    td { a class={ "cat-chip cat-" (t.category_colour) } href={ "/c/" (t.category) } { (t.category_name) } }
                     td.muted { @if let Some(a) = &t.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" } }
                     td.muted { (count(t.answers, "answer", "answers")) }
                     td.muted { (count(t.likes, "like", "likes")) }
@@ -102,8 +102,10 @@ pub async fn index(State(state): State<AppState>, who: Who) -> PageResult {
             table.categories {
                 @for c in &categories {
                     tr {
-                        td { a.category-link href={ "/c/" (c.slug) } { (c.name) }
-                             @if c.private { " " span.private-tag { "private" } } }
+                        td class={ "category-cell cat-" (c.colour) } {
+                             a.category-link href={ "/c/" (c.slug) } { (c.name) }
+                             @if c.private { " " span.private-tag { "private" } }
+                             @if !c.description.is_empty() { p.category-description { (c.description) } } }
                         td.muted { (count(c.topics, "topic", "topics")) }
                     }
                 }
@@ -163,7 +165,8 @@ async fn category_page_after(
         who,
         &category.name,
         html! {
-            h1 { (category.name) @if category.private { " " span.private-tag { "private" } } }
+            h1 class={ "category-title cat-" (category.colour) } { (category.name) @if category.private { " " span.private-tag { "private" } } }
+            @if !category.description.is_empty() { p.category-description { (category.description) } }
             (topic_list(&topics))
             (pager)
             @if who.member.is_some() {
@@ -214,6 +217,7 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
                 @if let Some(a) = &post.author { a href={ "/u/" (a) } { (a) } } @else { "deleted" }
                 " · " (ago(post.created_at)) " · " span.likes { (count(post.likes, "like", "likes")) }
                 @if post.accepted { " · " span.solved { "✓ accepted answer" } }
+                @if let Some(at) = post.edited_at { " · " span.edited title={ "edited " (super::html::date_time(at)) " UTC" } { "edited" } }
                 " · " a href={ "/p/" (post.public_id) } { "link" }
             }
             div.body { (markdown::render(&post.body)) }
@@ -231,6 +235,7 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
                             button.accept.secondary type="submit" { (if post.accepted { "Unaccept" } else { "Accept this answer" }) }
                         }
                     }
+                    (change_links(who, post))
                     details.reply open[reply.is_some()] {
                         summary { "Reply" }
                         form method="post" action={ "/p/" (post.public_id) "/replies" } {
@@ -245,8 +250,34 @@ fn post_card(who: &Who, post: &Post, asker: Option<u64>, replies: &[&Post], draf
             }
             @for reply in replies {
                 div.reply.card id={ "p" (reply.public_id) } {
-                    div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (ago(reply.created_at)) " · " (count(reply.likes, "like", "likes")) }
+                    div.meta { "reply by " @if let Some(a) = &reply.author { a href={ "/u/" (a) } { (a) } } " · " (ago(reply.created_at)) " · " (count(reply.likes, "like", "likes"))
+                        @if reply.edited_at.is_some() { " · " span.edited { "edited" } } }
                     div.body { (markdown::render(&reply.body)) }
+                    @if who.member.is_some() { div.actions { (change_links(who, reply)) } }
+                }
+            }
+        }
+    }
+}
+
+/// Edit and delete, for the post's author and for moderators (with the post's history, for moderators, once it
+/// was edited). Deleting asks again inside a disclosure (no JavaScript).
+fn change_links(who: &Who, post: &Post) -> Markup {
+    let Some(me) = &who.member else { return html! {} };
+    let own = post.author_id == Some(me.id);
+    html! {
+        @if own || me.moderator {
+            a.edit-link href={ "/p/" (post.public_id) "/edit" } { "Edit" }
+            @if me.moderator && post.edited_at.is_some() {
+                " " a.history-link href={ "/mod/posts/" (post.public_id) } { "History" }
+            }
+            details.delete {
+                summary { "Delete" }
+                form method="post" action={ "/p/" (post.public_id) "/delete" } {
+                    (csrf(who))
+                    @if post.kind == "question" { p.muted { "Deletes the whole topic." } }
+                    @if !own { input type="text" name="reason" maxlength="1000" required placeholder="Reason (audit log)" aria-label="Reason"; }
+                    button.danger type="submit" { "Delete for good" }
                 }
             }
         }

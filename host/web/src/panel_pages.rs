@@ -3,7 +3,7 @@
 //! member's record and ledger, the audit log. Forms carry the session's CSRF token.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use maud::{Markup, html};
@@ -15,7 +15,10 @@ use super::error::WebError;
 use super::html::{badge, csrf, date, date_time, figure, page};
 use super::pages::{PageResult, form_error};
 use super::panel::{self, SettingsOutcome};
+use super::panel_lists::{PANEL_PAGE, PanelQuery, audit_table, member_link, named_summary, names, pager};
+use cadre_core::program::panel_pages::{self, Keyset};
 use cadre_model::ConfigError;
+use std::collections::HashMap;
 
 /// A refused panel form, shown again: the error at the top of the same page, what the moderator typed kept, and the
 /// refusal's status (400 for input refused, 409 for a conflict). Other errors (a forged form, a page that is not
@@ -50,6 +53,13 @@ fn respond(who: &Who, title: &str, content: Markup) -> PageResult {
 pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
     who.moderator()?;
     let status = panel::status(&state).await?;
+    let shown: Vec<u64> = status
+        .notices
+        .iter()
+        .filter_map(|n| n.member_id)
+        .chain(status.outbox.iter().flat_map(|o| o.failed.iter().map(|f| f.member_id)))
+        .collect();
+    let names = state.forum.read(move |conn| names(conn, shown)).await?;
     respond(
         &who,
         "Moderation",
@@ -87,7 +97,7 @@ pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
             @if status.notices.is_empty() { p.muted { "None." } }
             ul #notices { @for n in &status.notices {
                 li { span.muted { (date_time(n.at)) } " " span.tag { (n.topic) } " "
-                     @if let Some(m) = n.member_id { a href={ "/mod/members/%23" (m) } { "member #" (m) } " — " } (n.message) }
+                     @if let Some(m) = n.member_id { (member_link(&names, m)) " — " } (n.message) }
             } }
             h2 { "Dead letters" }
             @if status.dead_letters.is_empty() { p.muted { "None." } }
@@ -104,7 +114,7 @@ pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
                     }
                     @if !outbox.failed.is_empty() {
                         table #outbox-failures { @for f in &outbox.failed {
-                            tr { td { (f.change) } td { a href={ "/mod/members/%23" (f.member_id) } { "member #" (f.member_id) } }
+                            tr { td { (f.change) } td { (member_link(&names, f.member_id)) }
                                  td { (f.subject) } td { (f.attempts) " attempts" }
                                  td.error { (f.last_error.as_deref().unwrap_or("")) } }
                         } }
@@ -313,7 +323,7 @@ async fn queue_page(state: &AppState, who: &Who, refused: Option<(i64, &str, &De
                 section.card.nomination id={ "n" (n.id) } {
                     h2 { a href={ "/mod/members/%23" (n.member_id) } { (n.member_name) } " → " (n.tier) }
                     p.muted { "Nominated " (date(n.created_at)) }
-                    p { strong { (n.evidence.summary) } }
+                    p { strong { (named_summary(&n.evidence.summary, n.member_id, &n.member_name)) } }
                     table { @for f in &n.evidence.figures {
                         tr { td { (f.label) } td { (figure(f.value)) } td.muted { @if let Some(t) = f.threshold { "needs " (figure(t)) } } }
                     } }
@@ -472,12 +482,32 @@ pub async fn remove(State(state): State<AppState>, who: Who, Form(form): Form<Ac
 }
 
 /// `GET /mod/members/{member}`: one member's record (the program's figures), badges, access, ledger and audit.
-pub async fn member(State(state): State<AppState>, who: Who, Path(member): Path<String>) -> PageResult {
+pub async fn member(
+    State(state): State<AppState>,
+    who: Who,
+    Path(member): Path<String>,
+    Query(query): Query<PanelQuery>,
+) -> PageResult {
+    member_page(&state, &who, member, None, query.keyset()).await
+}
+
+/// A member's page, with a reset link just issued shown on it.
+pub async fn member_page(
+    state: &AppState,
+    who: &Who,
+    member: String,
+    issued: Option<&super::recovery::IssuedLink>,
+    ledger_from: Keyset,
+) -> PageResult {
     who.moderator()?;
-    let view = panel::member(&state, member).await?;
+    let view = panel::member(state, member).await?;
     let s = &view.summary;
+    let id = s.id;
+    let ledger = state.forum.run(move |forum| panel_pages::ledger(forum.conn(), id, ledger_from, PANEL_PAGE)).await??;
+    let audit_names = HashMap::from([(s.id, s.name.clone())]);
+    let audit_rows = &view.audit[..view.audit.len().min(20)];
     respond(
-        &who,
+        who,
         &s.name,
         html! {
             h1 { (s.name) " " @if s.moderator { span.tag { "moderator" } } }
@@ -492,34 +522,51 @@ pub async fn member(State(state): State<AppState>, who: Who, Path(member): Path<
                 tr { td { (f.label) } td { (figure(f.value)) } td.muted { @if let Some(t) = f.threshold { "threshold " (figure(t)) } } }
             } }
             h2 { "Ledger" }
+            p.muted { "Newest first, " (PANEL_PAGE) " lines a page." }
             table #ledger {
                 tr { th { "When" } th { "Δ" } th { "Total" } th { "Rule" } th { "Why" } }
-                @for l in &view.ledger { tr { td { (date_time(l.at)) } td { (l.delta) } td { (l.total) } td { (l.rule) } td { (l.reason) } } }
+                @for l in &ledger.rows { tr { td { (date_time(l.at)) } td { (l.delta) } td { (l.total) } td { (l.rule) } td { (l.reason) } } }
             }
+            (pager(&format!("/mod/members/%23{}?", s.id), ledger.newer, ledger.older))
             h2 { "Audit" }
-            (audit_table(&view.audit))
+            (audit_table(audit_rows, &audit_names))
+            @if view.audit.len() > audit_rows.len() { p { a href={ "/mod/audit?member=%23" (s.id) } { "All of " (s.name) "'s audit log →" } } }
+            (super::recovery::panel_card(who, &format!("#{}", s.id), issued))
         },
     )
 }
 
-fn audit_table(rows: &[cadre_core::program::reports::AuditRow]) -> Markup {
-    html! {
-        table.audit {
-            tr { th { "When" } th { "Who" } th { "What" } th { "Member" } th { "Subject" } th { "Why" } }
-            @for a in rows {
-                tr { td { (date_time(a.at)) } td { (a.actor) } td { (a.action) }
-                     td { @if let Some(m) = a.member_id { a href={ "/mod/members/%23" (m) } { "#" (m) } } }
-                     td { (a.subject) } td { (a.reason) } }
-            }
-        }
-    }
-}
-
-/// `GET /mod/audit`: the audit log, newest first.
-pub async fn audit(State(state): State<AppState>, who: Who) -> PageResult {
+/// `GET /mod/audit?before=&after=&member=`: the audit log (everyone's, or one member's), newest first, a page at a
+/// time.
+pub async fn audit(State(state): State<AppState>, who: Who, Query(query): Query<PanelQuery>) -> PageResult {
     who.moderator()?;
-    let rows = panel::audit(&state).await?;
-    respond(&who, "Audit log", html! { h1 { "Audit log" } (audit_table(&rows)) })
+    let keyset = query.keyset();
+    let member = query.member.clone();
+    let (page, names, member) = state
+        .forum
+        .run(move |forum| -> Result<_, WebError> {
+            let member = match &member {
+                Some(m) => Some(cadre_core::program::reports::resolve_member(forum.conn(), m)?),
+                None => None,
+            };
+            let page = panel_pages::audit(forum.conn(), member, keyset, PANEL_PAGE)?;
+            let names = names(forum.conn(), page.rows.iter().filter_map(|r| r.member_id).chain(member))?;
+            Ok((page, names, member))
+        })
+        .await??;
+    let base = match member {
+        Some(m) => format!("/mod/audit?member=%23{m}&"),
+        None => "/mod/audit?".to_owned(),
+    };
+    respond(
+        &who,
+        "Audit log",
+        html! {
+            h1 { "Audit log" @if let Some(m) = member { " of " (member_link(&names, m)) } }
+            (audit_table(&page.rows, &names))
+            (pager(&base, page.newer, page.older))
+        },
+    )
 }
 
 /// `GET /mod/categories`: every category, and the form to create one (public, or private to a tier).
@@ -539,8 +586,9 @@ async fn categories_page(state: &AppState, who: &Who, refused: Option<(&str, &Ca
             h1 { "Categories" }
             @if let Some((error, _)) = refused { (form_error(error)) }
             table #categories { @for c in &categories {
-                tr { td { a href={ "/c/" (c.slug) } { (c.name) } } td.muted { "/c/" (c.slug) }
-                     td { @if c.private { span.private-tag { "private" } } } td.muted { (c.topics) " topics" } }
+                tr { td class={ "category-cell cat-" (c.colour) } { a href={ "/c/" (c.slug) } { (c.name) } } td.muted { "/c/" (c.slug) }
+                     td { @if c.private { span.private-tag { "private" } } } td.muted { (c.topics) " topics" }
+                     td { (super::category_look::form(who, c)) } }
             } }
             section.card {
                 h2 { "New category" }

@@ -31,7 +31,9 @@ pub async fn uniform_errors(request: Request, next: Next) -> Response {
         (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
     } else {
         let title = status.canonical_reason().unwrap_or("Error");
-        (status, Html(super::html::message_page(title, &message).into_string())).into_response()
+        let page = (status, Html(super::html::message_page(title, &message).into_string())).into_response();
+        let styled = super::error_pages::ErrorPage { title: title.into(), message: Some(message) };
+        super::error_pages::mark(page, styled)
     };
     // Headers the refusal carried (Retry-After, Allow, …) stay; the body's own are the new body's.
     for (name, value) in parts.headers.iter() {

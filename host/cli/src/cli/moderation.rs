@@ -78,6 +78,18 @@ pub enum MemberCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Issue a one-time password reset link for a member who lost their password (valid 24 hours; a new link
+    /// replaces the old one; audited). Needs `--as MODERATOR`. Prints the link once: pass it on privately.
+    ResetLink {
+        /// A name, or an id written #3 (quoted in a shell); a bare number is an id unless a member is named so.
+        member: String,
+        /// The forum's address, put before the link's path (for example https://forum.example).
+        #[arg(long, default_value = "")]
+        base: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a member from a tier.
     Remove {
         /// A name, or an id written #3 (quoted in a shell); a bare number is an id unless a member is named so.
@@ -246,6 +258,22 @@ pub fn member(cli: &Resolved, command: &MemberCommand) -> anyhow::Result<u8> {
                     }
                 }
                 out
+            })?;
+        }
+        MemberCommand::ResetLink { member, base, json } => {
+            let moderator = cli.moderator(&forum)?;
+            let id = reports::resolve_member(forum.conn(), member)?;
+            let token = cadre_web::auth::random_token();
+            let issued =
+                forum.batch(|forum| cadre_core::forum::recovery::issue(forum.conn(), moderator, id, &token, now()))?;
+            let link = format!("{}/reset/{token}", base.trim_end_matches('/'));
+            let value = serde_json::json!({ "member": issued.name, "link": link, "expires_at": issued.expires_at });
+            print(*json, &value, |_| {
+                format!(
+                    "a one-time password reset link for {} (valid until {}; shown only now):\n{link}\n",
+                    forum.member_label(id).unwrap_or_else(|_| issued.name.clone()),
+                    when(issued.expires_at)
+                )
             })?;
         }
         MemberCommand::Add { member, tier, reason } | MemberCommand::Remove { member, tier, reason } => {

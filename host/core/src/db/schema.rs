@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 /// The version whose migration is followed by a step in Rust ([`crate::forum::names::report_duplicate_names`]:
 /// SQLite has no Unicode normalisation to compute the keys with).
@@ -371,4 +371,58 @@ UPDATE events SET payload = json_set(payload, '$.event.post_category',
         (SELECT category_id FROM posts WHERE id = json_extract(events.payload, '$.event.post')))
     WHERE kind IN ('like-added', 'like-removed') AND json_type(payload, '$.event.post_category') IS NULL
       AND EXISTS (SELECT 1 FROM posts WHERE id = json_extract(events.payload, '$.event.post'));
+"#;
+
+/// Version 10: editing and deleting posts, account recovery, categories that look like a forum's.
+///
+/// - `posts.deleted_at` / `deleted_by`: a deleted post stays in the table for moderators, and is gone for members
+///   (every member read filters it; see `forum::edits`). Triggers keep the counts as if it had never been written:
+///   its topic's answers, its category's topics, and its text leaves the search index.
+/// - `posts.edited_at` and `post_revisions`: each edit keeps the text it replaced (with who replaced it, and when)
+///   for moderators; the search index follows the new text.
+/// - `reset_links`: one-time, expiring password-reset links a moderator issues for a member (only the SHA-256 of the
+///   link's token is stored, as for sessions).
+/// - `categories.description` and `colour` (one of a fixed palette: the style sheet has a class per colour, since
+///   the content security policy forbids inline styles).
+const V10: &str = r#"
+ALTER TABLE posts ADD COLUMN deleted_at INTEGER;                          -- NULL: live
+ALTER TABLE posts ADD COLUMN deleted_by INTEGER REFERENCES members(id);
+ALTER TABLE posts ADD COLUMN edited_at INTEGER;                           -- the latest edit, if any
+
+CREATE TABLE post_revisions (
+    id           INTEGER PRIMARY KEY,
+    post_id      INTEGER NOT NULL REFERENCES posts(id),
+    title        TEXT,                           -- the title before the edit (questions)
+    body         TEXT NOT NULL,                  -- the text before the edit
+    replaced_at  INTEGER NOT NULL,               -- when the edit replaced it
+    editor_id    INTEGER REFERENCES members(id)  -- who edited
+);
+CREATE INDEX post_revisions_post ON post_revisions(post_id, id);
+
+CREATE TRIGGER posts_text_edited AFTER UPDATE OF title, body ON posts WHEN OLD.deleted_at IS NULL BEGIN
+    INSERT INTO posts_text (posts_text, rowid, title, body) VALUES ('delete', OLD.id, OLD.title, OLD.body);
+    INSERT INTO posts_text (rowid, title, body) VALUES (NEW.id, NEW.title, NEW.body);
+END;
+CREATE TRIGGER posts_deleted AFTER UPDATE OF deleted_at ON posts
+    WHEN OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL BEGIN
+    INSERT INTO posts_text (posts_text, rowid, title, body) VALUES ('delete', OLD.id, OLD.title, OLD.body);
+    UPDATE posts SET answer_count = answer_count - 1 WHERE id = NEW.topic_id AND NEW.kind = 'answer';
+    UPDATE categories SET topic_count = topic_count - 1 WHERE id = NEW.category_id AND NEW.kind = 'question';
+    UPDATE posts SET last_activity_at = (SELECT MAX(a.created_at) FROM posts a
+                                         WHERE a.topic_id = NEW.topic_id AND a.deleted_at IS NULL)
+        WHERE id = NEW.topic_id AND NEW.kind <> 'question';
+END;
+
+CREATE TABLE reset_links (
+    token_hash  TEXT PRIMARY KEY,                -- hex SHA-256 of the link's token
+    member_id   INTEGER NOT NULL REFERENCES members(id),
+    issued_by   INTEGER NOT NULL REFERENCES members(id),
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER                          -- NULL: not used yet
+);
+CREATE INDEX reset_links_member ON reset_links(member_id);
+
+ALTER TABLE categories ADD COLUMN description TEXT NOT NULL DEFAULT '';
+ALTER TABLE categories ADD COLUMN colour TEXT NOT NULL DEFAULT 'slate';
 "#;

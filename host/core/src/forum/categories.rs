@@ -1,5 +1,5 @@
 //! Categories: public, or private to a tier (whoever has access to the tier sees it; for everyone else it does not
-//! exist — see `visibility`).
+//! exist — see `visibility`), with a description and a colour moderators set.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -19,4 +19,33 @@ pub fn ensure(conn: &Connection, slug: &str, name: &str, tier: Option<&str>) -> 
         Some(id) => Ok(id as u64),
         None => create(conn, slug, name, tier),
     }
+}
+
+/// The colours a category may have. The style sheet has a class for each (`cat-blue`, …): the content security
+/// policy forbids inline styles, so colours are names, never CSS.
+pub const PALETTE: [&str; 9] = ["slate", "blue", "green", "teal", "orange", "red", "pink", "purple", "brown"];
+
+/// Longest category description, in characters (a sentence or two under the name).
+pub const MAX_DESCRIPTION: usize = 300;
+
+/// Set a category's description and colour (by slug). Refuses a colour outside [`PALETTE`] and a description
+/// longer than [`MAX_DESCRIPTION`] or with control characters.
+pub fn set_look(conn: &Connection, slug: &str, description: &str, colour: &str) -> Result<(), ForumError> {
+    let description = description.trim();
+    if description.chars().count() > MAX_DESCRIPTION || description.chars().any(char::is_control) {
+        return Err(ForumError::Invalid(format!(
+            "a description has at most {MAX_DESCRIPTION} characters, on one line"
+        )));
+    }
+    if !PALETTE.contains(&colour) {
+        return Err(ForumError::Invalid(format!("the colour is one of {}", PALETTE.join(", "))));
+    }
+    let changed = conn.execute(
+        "UPDATE categories SET description = ?1, colour = ?2 WHERE slug = ?3",
+        params![description, colour, slug],
+    )?;
+    if changed == 0 {
+        return Err(ForumError::NotFound(format!("category {slug:?}")));
+    }
+    Ok(())
 }

@@ -101,3 +101,15 @@ pub fn import_remove(conn: &Connection, like_external_id: &str, at: i64) -> Resu
     conn.prepare_cached("UPDATE likes SET removed_at = ?1 WHERE id = ?2")?.execute(params![at, like])?;
     record(conn, like as u64, post as u64, liker.map(|l| l as u64), at)
 }
+
+/// Take back a live like by its number, whoever gave it (a deleted post's likes: the deletion takes back what the
+/// post earned, one like-removed event per like).
+pub fn remove_by_id(conn: &Connection, like: u64, at: i64) -> Result<Like, ForumError> {
+    let (post, liker): (i64, Option<i64>) = conn
+        .prepare_cached("SELECT post_id, liker_id FROM likes WHERE id = ?1 AND removed_at IS NULL")?
+        .query_row(params![like as i64], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?
+        .ok_or_else(|| ForumError::NotFound(format!("a live like {like}")))?;
+    conn.prepare_cached("UPDATE likes SET removed_at = ?1 WHERE id = ?2")?.execute(params![at, like as i64])?;
+    record(conn, like, post as u64, liker.map(|l| l as u64), at)
+}

@@ -12,12 +12,14 @@
 
 pub mod accepts;
 pub mod categories;
+pub mod edits;
 pub mod likes;
 pub mod members;
 pub mod names;
 pub mod posts;
 pub mod public_ids;
 pub mod read;
+pub mod recovery;
 pub mod visibility;
 
 pub use crate::error::ForumError;

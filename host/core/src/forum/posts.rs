@@ -106,9 +106,11 @@ impl PostFacts {
     }
 }
 
-/// The facts about a post (refusing an unknown post).
+/// The facts about a post (refusing an unknown or deleted post: nothing more happens to a deleted post).
 pub fn facts(conn: &Connection, post: u64) -> Result<PostFacts, ForumError> {
-    conn.prepare_cached("SELECT kind, author_id, topic_id, wiki_since, category_id FROM posts WHERE id = ?1")?
+    conn.prepare_cached(
+        "SELECT kind, author_id, topic_id, wiki_since, category_id FROM posts WHERE id = ?1 AND deleted_at IS NULL",
+    )?
         .query_row(params![post as i64], |row| {
             Ok(PostFacts {
                 kind: kind_from(&row.get::<_, String>(0)?),
@@ -159,7 +161,7 @@ pub fn insert(conn: &Connection, external_id: &str, post: &ImportedPost) -> Resu
         (_, Some(parent)) => conn
             .prepare_cached(
                 "SELECT p.topic_id, p.category_id, q.author_id FROM posts p JOIN posts q ON q.id = p.topic_id \
-                 WHERE p.id = ?1",
+                 WHERE p.id = ?1 AND p.deleted_at IS NULL",
             )?
             .query_row(params![parent as i64], |row| {
                 Ok((

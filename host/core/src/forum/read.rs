@@ -31,6 +31,10 @@ pub struct Category {
     pub private: bool,
     /// Topics in it.
     pub topics: i64,
+    /// What it is for (plain text; may be empty).
+    pub description: String,
+    /// Its colour, one of [`PALETTE`](super::categories::PALETTE).
+    pub colour: String,
 }
 
 /// A topic in a list.
@@ -58,6 +62,10 @@ pub struct TopicSummary {
     pub likes: i64,
     /// When the topic's latest post was written (ms since the epoch).
     pub last_activity_at: i64,
+    /// The category's colour.
+    pub category_colour: String,
+    /// The category's display name.
+    pub category_name: String,
 }
 
 /// One post as a member sees it.
@@ -99,6 +107,8 @@ pub struct Post {
     pub liked: bool,
     /// Whether it is the topic's accepted answer.
     pub accepted: bool,
+    /// When it was last edited, if it was (what it said before is for moderators only).
+    pub edited_at: Option<i64>,
 }
 
 /// A topic page: the question, then its answers and replies in order.
@@ -143,7 +153,8 @@ pub struct Profile {
 /// Most rows any list returns (a page).
 pub const PAGE: usize = 50;
 
-const CATEGORY_SELECT: &str = "SELECT c.id, c.slug, c.name, c.tier IS NOT NULL, c.topic_count FROM categories c";
+const CATEGORY_SELECT: &str =
+    "SELECT c.id, c.slug, c.name, c.tier IS NOT NULL, c.topic_count, c.description, c.colour FROM categories c";
 
 fn category_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Category> {
     Ok(Category {
@@ -152,6 +163,8 @@ fn category_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Category> {
         name: row.get(2)?,
         private: row.get(3)?,
         topics: row.get(4)?,
+        description: row.get(5)?,
+        colour: row.get(6)?,
     })
 }
 
@@ -179,7 +192,7 @@ pub fn category(conn: &Connection, viewer: Viewer, slug: &str) -> rusqlite::Resu
 
 const TOPIC_SELECT: &str = "SELECT p.id, p.title, c.slug, m.name, p.created_at, p.answer_count, \
      EXISTS (SELECT 1 FROM accepts x WHERE x.question_id = p.id), p.like_count, \
-     COALESCE(p.last_activity_at, p.created_at) \
+     COALESCE(p.last_activity_at, p.created_at), c.colour, c.name \
      FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN members m ON m.id = p.author_id";
 
 fn topic_row(ids: &PublicIds) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<TopicSummary> + '_ {
@@ -196,6 +209,8 @@ fn topic_row(ids: &PublicIds) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result
             solved: row.get(6)?,
             likes: row.get(7)?,
             last_activity_at: row.get(8)?,
+            category_colour: row.get(9)?,
+            category_name: row.get(10)?,
         })
     }
 }
@@ -220,6 +235,9 @@ pub struct Page<T> {
     pub next: Option<Cursor>,
 }
 
+/// Posts that are not deleted: a deleted post is, to members, a post that was never written (`forum::edits`).
+pub const LIVE: &str = "p.deleted_at IS NULL";
+
 /// The page condition of a keyset list (after the cursor), newest first.
 const AFTER_CURSOR: &str = "(p.created_at < :before_at OR (p.created_at = :before_at AND p.id < :before_id))";
 
@@ -228,12 +246,12 @@ fn topics_sql(in_category: bool) -> String {
     // planner. Both walk a partial index of questions newest first and stop after the page.
     if in_category {
         format!(
-            "{TOPIC_SELECT} WHERE p.category_id = :category AND p.kind = 'question' AND {CATEGORY_VISIBLE_SQL} \
+            "{TOPIC_SELECT} WHERE p.category_id = :category AND p.kind = 'question' AND {LIVE} AND {CATEGORY_VISIBLE_SQL} \
              AND {AFTER_CURSOR} ORDER BY p.created_at DESC, p.id DESC LIMIT :limit"
         )
     } else {
         format!(
-            "{TOPIC_SELECT} WHERE p.kind = 'question' AND {CATEGORY_VISIBLE_SQL} \
+            "{TOPIC_SELECT} WHERE p.kind = 'question' AND {LIVE} AND {CATEGORY_VISIBLE_SQL} \
              AND {AFTER_CURSOR} ORDER BY p.created_at DESC, p.id DESC LIMIT :limit"
         )
     }
@@ -284,7 +302,7 @@ fn paged<T>(items: &mut Vec<T>, cursor: impl Fn(&T) -> Cursor) -> Option<Cursor>
 const POST_SELECT: &str = "SELECT p.id, p.kind, p.topic_id, p.parent_id, m.name, p.author_id, p.title, p.body, \
      p.created_at, p.like_count, \
      EXISTS (SELECT 1 FROM likes l WHERE l.post_id = p.id AND l.liker_id = :viewer AND l.removed_at IS NULL), \
-     EXISTS (SELECT 1 FROM accepts x WHERE x.answer_id = p.id) \
+     EXISTS (SELECT 1 FROM accepts x WHERE x.answer_id = p.id), p.edited_at \
      FROM posts p JOIN categories c ON c.id = p.category_id LEFT JOIN members m ON m.id = p.author_id";
 
 fn post_row(ids: &PublicIds) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<Post> + '_ {
@@ -308,17 +326,18 @@ fn post_row(ids: &PublicIds) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<
             likes: row.get(9)?,
             liked: row.get(10)?,
             accepted: row.get(11)?,
+            edited_at: row.get(12)?,
         })
     }
 }
 
 fn question_sql() -> String {
-    format!("{POST_SELECT} WHERE p.id = :topic AND p.kind = 'question' AND {CATEGORY_VISIBLE_SQL}")
+    format!("{POST_SELECT} WHERE p.id = :topic AND p.kind = 'question' AND {LIVE} AND {CATEGORY_VISIBLE_SQL}")
 }
 
 fn topic_posts_sql() -> String {
     format!(
-        "{POST_SELECT} WHERE p.topic_id = :topic AND p.id != :topic AND {CATEGORY_VISIBLE_SQL} \
+        "{POST_SELECT} WHERE p.topic_id = :topic AND p.id != :topic AND {LIVE} AND {CATEGORY_VISIBLE_SQL} \
          ORDER BY p.topic_id, p.created_at, p.id"
     )
 }
@@ -343,7 +362,7 @@ pub fn topic(conn: &Connection, viewer: Viewer, topic: u64) -> rusqlite::Result<
 }
 
 fn post_sql() -> String {
-    format!("{POST_SELECT} WHERE p.id = :post AND {CATEGORY_VISIBLE_SQL}")
+    format!("{POST_SELECT} WHERE p.id = :post AND {LIVE} AND {CATEGORY_VISIBLE_SQL}")
 }
 
 /// One post (a permalink), if the viewer may see it.
@@ -368,7 +387,7 @@ fn search_sql() -> String {
     // The trigram index finds the posts that contain the text; only those are sorted and filtered.
     format!(
         "{POST_SELECT} JOIN posts_text s ON s.rowid = p.id WHERE s.posts_text MATCH :phrase \
-         AND {AFTER_CURSOR} AND {CATEGORY_VISIBLE_SQL} ORDER BY p.created_at DESC, p.id DESC LIMIT :limit"
+         AND {AFTER_CURSOR} AND {LIVE} AND {CATEGORY_VISIBLE_SQL} ORDER BY p.created_at DESC, p.id DESC LIMIT :limit"
     )
 }
 
@@ -407,13 +426,13 @@ pub fn search_page(
 fn profile_count_sql() -> String {
     format!(
         "SELECT COUNT(*) FROM posts p JOIN categories c ON c.id = p.category_id \
-         WHERE p.author_id = :member AND {CATEGORY_VISIBLE_SQL}"
+         WHERE p.author_id = :member AND {LIVE} AND {CATEGORY_VISIBLE_SQL}"
     )
 }
 
 fn activity_sql() -> String {
     format!(
-        "{POST_SELECT} WHERE p.author_id = :member AND {CATEGORY_VISIBLE_SQL} AND {AFTER_CURSOR} \
+        "{POST_SELECT} WHERE p.author_id = :member AND {LIVE} AND {CATEGORY_VISIBLE_SQL} AND {AFTER_CURSOR} \
          ORDER BY p.author_id DESC, p.created_at DESC, p.id DESC LIMIT :limit"
     )
 }
@@ -464,7 +483,7 @@ pub fn activity(
 fn topic_title_sql() -> String {
     format!(
         "SELECT p.title FROM posts p JOIN categories c ON c.id = p.category_id \
-         WHERE p.id = :topic AND p.kind = 'question' AND {CATEGORY_VISIBLE_SQL}"
+         WHERE p.id = :topic AND p.kind = 'question' AND {LIVE} AND {CATEGORY_VISIBLE_SQL}"
     )
 }
 

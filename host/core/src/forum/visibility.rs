@@ -31,10 +31,10 @@ pub fn viewer_param(viewer: Viewer) -> i64 {
     }
 }
 
-/// The category of a post, if the viewer may see it (`None` both when it does not exist and when it is private).
+/// The category of a post, if the viewer may see it (`None` alike when it does not exist, is deleted or is private).
 pub fn visible_post_category(conn: &Connection, viewer: Viewer, post: u64) -> rusqlite::Result<Option<u64>> {
     let sql = format!(
-        "SELECT c.id FROM posts p JOIN categories c ON c.id = p.category_id WHERE p.id = :post AND {CATEGORY_VISIBLE_SQL}"
+        "SELECT c.id FROM posts p JOIN categories c ON c.id = p.category_id WHERE p.id = :post AND p.deleted_at IS NULL AND {CATEGORY_VISIBLE_SQL}"
     );
     conn.prepare_cached(&sql)?
         .query_row(rusqlite::named_params! { ":post": post as i64, ":viewer": viewer_param(viewer) }, |row| {

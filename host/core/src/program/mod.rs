@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod moderation;
 pub mod outbox;
+pub mod panel_pages;
 pub mod reports;
 pub mod store_cache;
 

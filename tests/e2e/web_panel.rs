@@ -1,0 +1,107 @@
+//! The forum looking like one: category descriptions and colours set by moderators and shown in the lists, the
+//! not-found and refusal pages in the layout with the viewer's log-in state, members named by name in the panel,
+//! and the panel's long lists a page at a time, both ways.
+
+use axum::http::StatusCode;
+
+use crate::web_world::world;
+
+/// The `href` of the link with this class on a page.
+fn link(page: &str, class: &str) -> Option<String> {
+    let at = page.find(&format!("class=\"{class}\""))?;
+    let rest = &page[at..];
+    let start = rest.find("href=\"")? + 6;
+    Some(rest[start..start + rest[start..].find('"')?].replace("&amp;", "&"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_log_is_paged_both_ways_and_names_members() {
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let plain = w.plain;
+    w.state
+        .forum
+        .run(move |forum| {
+            for i in 0..120 {
+                cadre::program::audit(
+                    forum.conn(),
+                    i,
+                    "system",
+                    "test-row",
+                    Some(plain),
+                    "s",
+                    &format!("row {i}"),
+                    None,
+                )
+                .unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    let (status, _, first) = w.get(&moderator, "/mod/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(first.contains(">plain</a>"), "members by name: {first}");
+    assert!(!first.contains(">#"), "no bare ids: {first}");
+    assert!(link(&first, "newer").is_none());
+    let older = link(&first, "older").expect("an older page");
+    let (_, _, second) = w.get(&moderator, &older).await;
+    assert!(second.contains("row 69") && !second.contains("row 70<"), "the next 50 rows");
+    let newer = link(&second, "newer").expect("a newer page");
+    let (_, _, back) = w.get(&moderator, &newer).await;
+    assert_eq!(back, first, "newer from page 2 is page 1 again");
+    // One member's log, paged the same way.
+    let (status, _, mine) = w.get(&moderator, "/mod/audit?member=plain").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(mine.contains("of <a") && link(&mine, "older").unwrap().contains("member="), "{mine}");
+    // The member page pages the ledger and links to the whole audit log.
+    let (status, _, page) = w.get(&moderator, "/mod/members/plain").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("audit log →"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_category_description_and_colour_set_by_a_moderator_show_in_the_lists() {
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    let fields = "description=Questions+about+running+Cadre&colour=teal";
+    let (status, location, _) = w.post_form(&moderator, "/mod/categories/general", fields, true).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/mod/categories"));
+    let anonymous = w.visitor(None).await;
+    for path in ["/", "/c/general", "/latest"] {
+        let (_, _, page) = w.get(&anonymous, path).await;
+        assert!(page.contains("cat-teal"), "{path}: {page}");
+    }
+    let (_, _, index) = w.get(&anonymous, "/").await;
+    assert!(index.contains("Questions about running Cadre"), "{index}");
+    let (_, _, api) = w.get(&anonymous, "/api/categories").await;
+    assert!(api.contains(r#""colour":"teal""#) && api.contains("Questions about running Cadre"), "{api}");
+    // A colour outside the palette is refused, on the styled page with the moderator's header.
+    let (status, _, page) =
+        w.post_form(&moderator, "/mod/categories/general", "description=x&colour=%23ff0000", true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("the colour is one of") && page.contains("id=\"logout\""), "{page}");
+    // Members cannot: the route does not exist for them.
+    let plain = w.visitor(Some(w.plain)).await;
+    assert_eq!(w.post_form(&plain, "/mod/categories/general", fields, true).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_not_found_page_has_the_forums_header_with_the_viewers_log_in_state() {
+    let w = world(true);
+    let anonymous = w.visitor(None).await;
+    let (status, _, page) = w.get(&anonymous, "/no-such-page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        page.contains("Page not found") && page.contains("id=\"login-link\"") && page.contains("Cadre forum"),
+        "{page}"
+    );
+    let plain = w.visitor(Some(w.plain)).await;
+    let (status, _, page) = w.get(&plain, "/no-such-page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("Page not found") && page.contains("id=\"me\"") && page.contains(">plain<"), "{page}");
+    // A private topic and a missing one: the same page, byte for byte, for the same viewer.
+    let private = w.get(&plain, &format!("/t/{}", w.id(w.private.topic))).await;
+    let missing = w.get(&plain, &format!("/t/{}", w.id(999_999))).await;
+    assert_eq!(private, missing);
+    assert_eq!(private.2, page);
+}
