@@ -114,7 +114,7 @@ fn kill_9_of_serve_at_random_moments_under_load_loses_no_acknowledged_write_and_
         let mut rng = cadre::rng::Rng::new(std::process::id() as u64);
         let mut kills = 0;
         for _ in 0..3 {
-            std::thread::sleep(Duration::from_millis(700 + rng.below(900)));
+            std::thread::sleep(Duration::from_millis(1_500 + rng.below(900)));
             server.take().unwrap().kill();
             kills += 1;
             server = Some(Server::start(&exe(), &db, &cache, addr).expect("serve restarts after kill -9"));
@@ -284,4 +284,55 @@ fn a_full_disk_refuses_writes_with_a_clear_message_loses_nothing_acknowledged_an
     let ops: Vec<Op> = full.ops.iter().chain(&again.ops).cloned().collect();
     check_ops(&db, &ops);
     state_equals_recompute(&db, &seeded.cache, dir.path());
+}
+
+#[test]
+fn a_hostile_plugin_installed_live_under_load_fails_no_request_and_after_the_fix_every_event_applies_once_in_order() {
+    for name in ["infinite-loop", "memory-bomb", "panic"] {
+        let dir = tempfile::tempdir().unwrap();
+        // Sixteen members: a forum's worth of independent failures before every member waits behind one (events
+        // of a member with a dead letter wait; only the program's own failures count towards the quarantine).
+        let plan = Plan { probe: false, ..small(16, 2, 100_000) };
+        // Three phases (healthy, hostile, recovery), each by members of its own.
+        let seeded = prepared(dir.path(), &Plan { members: 48, ..plan.clone() });
+        let server = Server::start(&exe(), &seeded.db, &seeded.cache, free_port()).unwrap();
+        let component = crate::util::component_path(name);
+        let report = web::hostile(&exe(), &seeded, server.addr, &component, &plan).unwrap();
+        drop(server);
+        for (phase, figures) in [("healthy", &report.healthy), ("hostile", &report.hostile), ("recovery", &report.recovery)]
+        {
+            assert_eq!(figures.errors, 0, "{name}, {phase}: no request fails: {:?}", figures.error_samples);
+            assert!(figures.writes > 0, "{name}, {phase}");
+        }
+        assert!(report.quarantined, "{name}: the program is quarantined: {}", report.render());
+        assert!(report.retried.0 > 0 && report.retried.1 == 0, "{name}: retry {:?}", report.retried);
+        // Every acknowledged post is there once, and each member's points arrived in the order of their events.
+        let posts: Vec<Op> = [&report.healthy, &report.hostile, &report.recovery]
+            .iter()
+            .flat_map(|f| f.ops.iter().filter(|op| op.body.is_some()).cloned())
+            .collect();
+        check_ops(&seeded.db, &posts);
+        let conn = rusqlite::Connection::open(&seeded.db).unwrap();
+        let mut rows = conn.prepare("SELECT member_id, event_id FROM ledger WHERE event_id IS NOT NULL ORDER BY id").unwrap();
+        let mut last = std::collections::HashMap::new();
+        for row in rows.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))).unwrap() {
+            let (member, event) = row.unwrap();
+            let before = last.insert(member, event).unwrap_or(0);
+            assert!(event >= before, "{name}: member {member}'s event {event} applied after {before}");
+        }
+        // Applied once each: the state is what a full recompute gives.
+        state_equals_recompute(&seeded.db, &seeded.cache, dir.path());
+        eprintln!(
+            "{name}: writes {}/{}/{}, p99 {:.1}/{:.1}/{:.1} ms (ratio {:.2}), waiting {}, retried {:?}",
+            report.healthy.writes,
+            report.hostile.writes,
+            report.recovery.writes,
+            report.healthy.write_latency.p99_ms,
+            report.hostile.write_latency.p99_ms,
+            report.recovery.write_latency.p99_ms,
+            report.p99_ratio,
+            report.waiting,
+            report.retried
+        );
+    }
 }

@@ -517,16 +517,25 @@ impl Tally {
     }
 }
 
-/// What every thread shares: when to stop, how many writes are left.
+/// What every thread shares: when the load starts (once everyone has logged in: log-ins are not part of the
+/// figures), when to stop, how many writes are left.
 struct Run {
-    deadline: Instant,
+    ready: std::sync::Barrier,
+    start: std::sync::OnceLock<Instant>,
+    duration: Duration,
     writes_left: AtomicU64,
     stop: AtomicBool,
 }
 
 impl Run {
+    /// Wait until every thread has logged in (or failed to); the clock starts then.
+    fn ready(&self) {
+        self.ready.wait();
+        self.start.get_or_init(Instant::now);
+    }
+
     fn going(&self) -> bool {
-        !self.stop.load(Ordering::Relaxed) && Instant::now() < self.deadline
+        !self.stop.load(Ordering::Relaxed) && self.start.get().is_none_or(|start| start.elapsed() < self.duration)
     }
 
     /// Take one write from the budget (false: the budget is spent).
@@ -598,7 +607,9 @@ fn member_loop(addr: SocketAddr, index: usize, plan: &Plan, pool: &Mutex<Pool>, 
     let mut tally = Tally::default();
     let name = format!("bench-m{}", plan.first_member + index);
     let form = index % 2 == 1;
-    let mut session = match log_in(addr, &name, form) {
+    let session = log_in(addr, &name, form);
+    run.ready();
+    let mut session = match session {
         Ok(session) => session,
         Err(error) => {
             tally.error(format!("{name}: {error:#}"));
@@ -774,7 +785,9 @@ fn member_loop(addr: SocketAddr, index: usize, plan: &Plan, pool: &Mutex<Pool>, 
 
 fn moderator_loop(addr: SocketAddr, run: &Run) -> Tally {
     let mut tally = Tally::default();
-    let mut session = match log_in(addr, MODERATOR, true) {
+    let session = log_in(addr, MODERATOR, true);
+    run.ready();
+    let mut session = match session {
         Ok(session) => session,
         Err(error) => {
             tally.error(format!("moderator: {error:#}"));
@@ -801,17 +814,17 @@ fn moderator_loop(addr: SocketAddr, run: &Run) -> Tally {
 /// (the moderator's view) and, when it earns a badge, until the badge is on the public profile.
 fn probe_loop(addr: SocketAddr, seeded: &Seeded, run: &Run) -> Tally {
     let mut tally = Tally::default();
-    let mut sessions = Vec::new();
-    for name in &seeded.probes {
-        match log_in(addr, name, false) {
-            Ok(session) => sessions.push(session),
-            Err(error) => {
-                tally.error(format!("probe: {error:#}"));
-                return tally;
-            }
+    let sessions: anyhow::Result<Vec<Session>> = seeded.probes.iter().map(|name| log_in(addr, name, false)).collect();
+    let moderator = log_in(addr, MODERATOR, false);
+    run.ready();
+    let mut sessions = match sessions {
+        Ok(sessions) => sessions,
+        Err(error) => {
+            tally.error(format!("probe: {error:#}"));
+            return tally;
         }
-    }
-    let mut moderator = match log_in(addr, MODERATOR, false) {
+    };
+    let mut moderator = match moderator {
         Ok(session) => session,
         Err(error) => {
             tally.error(format!("probe moderator: {error:#}"));
@@ -856,9 +869,13 @@ fn probe_loop(addr: SocketAddr, seeded: &Seeded, run: &Run) -> Tally {
         }
         let mut points_seen = false;
         loop {
-            if started.elapsed() > Duration::from_secs(10) || !run.going() {
+            if started.elapsed() > Duration::from_secs(10) {
                 tally.error(format!("probe: a like on {author_name}'s answer did not show within 10 s"));
                 continue 'probe;
+            }
+            if !run.going() {
+                // The load is over: this probe is not measured (not a failure).
+                break 'probe;
             }
             if !points_seen && view(&mut moderator).is_some_and(|(ledger, _)| ledger > ledger_before) {
                 tally.points_us.push(started.elapsed().as_micros() as u64);
@@ -885,12 +902,14 @@ fn probe_loop(addr: SocketAddr, seeded: &Seeded, run: &Run) -> Tally {
 pub fn drive(addr: SocketAddr, seeded: &Seeded, plan: &Plan) -> Figures {
     let pool =
         Mutex::new(Pool { topics: seeded.topics.clone(), answers: seeded.answers.clone(), answers_to: HashMap::new() });
+    let threads = plan.members + usize::from(plan.moderator_reads) + usize::from(plan.probe);
     let run = Run {
-        deadline: Instant::now() + plan.duration,
+        ready: std::sync::Barrier::new(threads),
+        start: std::sync::OnceLock::new(),
+        duration: plan.duration,
         writes_left: AtomicU64::new(plan.max_writes),
         stop: AtomicBool::new(false),
     };
-    let started = Instant::now();
     let mut total = Tally::default();
     std::thread::scope(|scope| {
         let members: Vec<_> = (0..plan.members)
@@ -912,7 +931,7 @@ pub fn drive(addr: SocketAddr, seeded: &Seeded, plan: &Plan) -> Figures {
             total.merge(other.join().unwrap_or_default());
         }
     });
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = run.start.get().map_or(0.0, |start| start.elapsed().as_secs_f64());
     Figures {
         members: plan.members,
         seconds,
@@ -1060,4 +1079,150 @@ pub fn rows_in(db: &Path) -> anyhow::Result<(BTreeMap<String, u64>, BTreeMap<(St
 fn rusqlite_open(db: &Path) -> anyhow::Result<rusqlite::Connection> {
     rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .with_context(|| format!("opening {}", db.display()))
+}
+
+/// A hostile plugin installed live under load, then the fix: the figures of each phase and what the program did.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostileReport {
+    /// The component installed live.
+    pub component: String,
+    /// The load before, with the healthy program.
+    pub healthy: Figures,
+    /// The load while the hostile plugin was installed (from another process, `cadre plugin upgrade`).
+    pub hostile: Figures,
+    /// The load while the fixed version was installed and the dead letters retried.
+    pub recovery: Figures,
+    /// Whether the program was quarantined after the hostile phase.
+    pub quarantined: bool,
+    /// Events waiting (dead letters and the quarantine's queue) after the hostile phase.
+    pub waiting: u64,
+    /// `cadre deadletters retry`: events applied, and left.
+    pub retried: (u64, u64),
+    /// The hostile phase's write p99 over the healthy phase's.
+    pub p99_ratio: f64,
+}
+
+/// Run the `cadre` binary on the seeded forum; (exit code, stdout and stderr).
+fn cadre_on(exe: &Path, seeded: &Seeded, args: &[&str]) -> anyhow::Result<(i32, String)> {
+    let output = Command::new(exe)
+        .arg("--db")
+        .arg(&seeded.db)
+        .arg("--cache-dir")
+        .arg(&seeded.cache)
+        .args(args)
+        .env_remove("CADRE_CONFIG")
+        .env_remove("CADRE_MODERATOR")
+        .output()
+        .with_context(|| format!("running cadre {}", args.join(" ")))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    Ok((output.status.code().unwrap_or(-1), text))
+}
+
+/// Three phases of `plan` on the server at `addr` (each by other members: prepare with three times
+/// `plan.members`): healthy; `component` installed live by `cadre plugin upgrade --yes` a moment after the load
+/// starts; the bundled program installed back and `cadre deadletters retry` run, again under load.
+pub fn hostile(
+    exe: &Path,
+    seeded: &Seeded,
+    addr: SocketAddr,
+    component: &Path,
+    plan: &Plan,
+) -> anyhow::Result<HostileReport> {
+    let plan = Plan { probe: false, ..plan.clone() };
+    let healthy = drive(addr, seeded, &plan);
+    let component_arg = component.to_str().context("the component's path is not UTF-8")?.to_owned();
+    let phase = |first_member: usize, during: &(dyn Fn() -> anyhow::Result<String> + Sync)| {
+        std::thread::scope(|scope| {
+            let side = scope.spawn(|| {
+                std::thread::sleep(plan.duration / 4);
+                during()
+            });
+            let figures = drive(addr, seeded, &Plan { first_member, ..plan.clone() });
+            (figures, side.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the side task panicked"))))
+        })
+    };
+    let (hostile, installed) = phase(plan.members, &|| {
+        let (code, text) = cadre_on(exe, seeded, &["plugin", "upgrade", &component_arg, "--yes"])?;
+        anyhow::ensure!(code == 0, "installing {component_arg}: {text}");
+        Ok(text)
+    });
+    installed?;
+    let (code, status) = cadre_on(exe, seeded, &["program", "show", "--json"])?;
+    anyhow::ensure!(code == 0, "program show: {status}");
+    let status: serde_json::Value = serde_json::from_str(&status).context("program show --json")?;
+    let quarantined = status["quarantined"].as_bool().unwrap_or(false);
+    let waiting = status["dead_letters"].as_u64().unwrap_or(0);
+    let fixed = seeded.db.with_file_name("fixed.wasm");
+    std::fs::write(&fixed, cadre_bundled::PROGRAM_WASM).context("writing the fixed program")?;
+    let fixed_arg = fixed.to_str().context("the path is not UTF-8")?.to_owned();
+    let (recovery, retry) = phase(2 * plan.members, &|| {
+        let (code, text) = cadre_on(exe, seeded, &["plugin", "upgrade", &fixed_arg, "--yes"])?;
+        anyhow::ensure!(code == 0, "installing the fixed program: {text}");
+        let (code, text) = cadre_on(exe, seeded, &["deadletters", "retry"])?;
+        anyhow::ensure!(code == 0, "deadletters retry: {text}");
+        Ok(text)
+    });
+    let retry = retry?;
+    // "12 dead letter(s) applied, 0 remaining"
+    let numbers: Vec<u64> = retry.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    let retried = (numbers.first().copied().unwrap_or(0), numbers.get(1).copied().unwrap_or(0));
+    let p99_ratio = hostile.write_latency.p99_ms / healthy.write_latency.p99_ms.max(1e-9);
+    Ok(HostileReport {
+        component: component.display().to_string(),
+        healthy,
+        hostile,
+        recovery,
+        quarantined,
+        waiting,
+        retried,
+        p99_ratio,
+    })
+}
+
+/// `cadre bench web --hostile`: prepare a forum with members for three phases, serve it, run [`hostile`].
+pub fn bench_hostile(exe: &Path, dir: &Path, component: &Path, plan: &Plan) -> anyhow::Result<HostileReport> {
+    let seeded = prepare(dir, &Plan { members: plan.members * 3, ..plan.clone() })?;
+    let server = Server::start(exe, &seeded.db, &seeded.cache, SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let report = hostile(exe, &seeded, server.addr, component, plan);
+    server.kill();
+    report
+}
+
+impl HostileReport {
+    /// The report as a table: one row per phase.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "cadre bench web --hostile {}: {} members, {:.0} s a phase\n\n{:<10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>7}\n",
+            self.component,
+            self.healthy.members,
+            self.healthy.seconds,
+            "phase",
+            "writes",
+            "writes/s",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "errors"
+        );
+        for (phase, f) in [("healthy", &self.healthy), ("hostile", &self.hostile), ("recovery", &self.recovery)] {
+            out.push_str(&format!(
+                "{phase:<10} {:>8} {:>9.0} {:>9.2} {:>9.2} {:>9.2} {:>7}\n",
+                f.writes, f.writes_per_second, f.write_latency.p50_ms, f.write_latency.p99_ms, f.write_latency.max_ms, f.errors
+            ));
+        }
+        out.push_str(&format!(
+            "\nhostile p99 / healthy p99: {:.2}\nquarantined after the hostile phase: {}\nevents waiting: {}\nretry after the fix: {} applied, {} remaining\n",
+            self.p99_ratio,
+            if self.quarantined { "yes" } else { "no" },
+            self.waiting,
+            self.retried.0,
+            self.retried.1
+        ));
+        for f in [&self.healthy, &self.hostile, &self.recovery] {
+            for sample in &f.error_samples {
+                out.push_str(&format!("error: {sample}\n"));
+            }
+        }
+        out
+    }
 }

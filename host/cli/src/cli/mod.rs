@@ -162,6 +162,11 @@ pub struct WebBenchArgs {
     /// Pause after each member's write, in milliseconds (0: as fast as the server answers).
     #[arg(long, default_value_t = 0)]
     pub think_ms: u64,
+    /// Also install this hostile component live (a .wasm file, or the name of a test component such as
+    /// `infinite-loop`, `memory-bomb`, `panic` where this checkout built them) under load, then the fixed program
+    /// and `cadre deadletters retry`: three phases of --seconds each, with their figures.
+    #[arg(long, value_name = "COMPONENT")]
+    pub hostile: Option<String>,
     /// Build the forum in this (new or empty) directory and keep it afterwards (default: a temporary one).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -254,6 +259,21 @@ fn bench_web(args: &WebBenchArgs) -> anyhow::Result<u8> {
             temp.path().to_owned()
         }
     };
+    if let Some(hostile) = &args.hostile {
+        let path = std::path::Path::new(hostile);
+        let component = if path.exists() {
+            path.to_owned()
+        } else {
+            std::path::Path::new(cadre_bundled::TEST_COMPONENTS_DIR).join(format!("{}.wasm", hostile.replace('-', "_")))
+        };
+        if !component.exists() {
+            return Err(input::InputRefused(format!("no component {hostile} (a .wasm file, or a test component built here)")).into());
+        }
+        let report = crate::bench::web::bench_hostile(&exe, &dir, &component, &plan)?;
+        output::print(args.json, &report, crate::bench::web::HostileReport::render)?;
+        let errors = report.healthy.errors + report.hostile.errors + report.recovery.errors;
+        return Ok(if errors == 0 { exit::OK } else { exit::FAILURE });
+    }
     let report = crate::bench::web::bench(&exe, &dir, &plan)?;
     output::print(args.json, &report, crate::bench::web::Report::render)?;
     Ok(if report.figures.errors == 0 { exit::OK } else { exit::FAILURE })
