@@ -243,9 +243,19 @@ fn a_program_failing_on_every_like_but_handling_posts_is_quarantined_though_its_
     for i in 0..20 {
         // A like between two members with no dead letter yet (the program fails on it), then a post by another
         // (the program handles it): never two failures in a row.
-        let (liker, author) =
-            (w.forum.register(&format!("fan{i}"), 0, false).unwrap(), w.forum.register(&format!("writer{i}"), 0, false).unwrap());
-        let post = NewPost { kind: PostKind::Answer, author, category: None, parent: Some(q), title: None, body: "A".into(), at: day(1) };
+        let (liker, author) = (
+            w.forum.register(&format!("fan{i}"), 0, false).unwrap(),
+            w.forum.register(&format!("writer{i}"), 0, false).unwrap(),
+        );
+        let post = NewPost {
+            kind: PostKind::Answer,
+            author,
+            category: None,
+            parent: Some(q),
+            title: None,
+            body: "A".into(),
+            at: day(1),
+        };
         let answer = w.forum.create_post(&format!("a{i}"), post).unwrap().0;
         let liked = w.forum.like(&format!("l{i}"), liker, answer, day(1)).unwrap();
         if liked.delivery == Delivery::Queued {

@@ -299,7 +299,8 @@ fn a_hostile_plugin_installed_live_under_load_fails_no_request_and_after_the_fix
         let component = crate::util::component_path(name);
         let report = web::hostile(&exe(), &seeded, server.addr, &component, &plan).unwrap();
         drop(server);
-        for (phase, figures) in [("healthy", &report.healthy), ("hostile", &report.hostile), ("recovery", &report.recovery)]
+        for (phase, figures) in
+            [("healthy", &report.healthy), ("hostile", &report.hostile), ("recovery", &report.recovery)]
         {
             assert_eq!(figures.errors, 0, "{name}, {phase}: no request fails: {:?}", figures.error_samples);
             assert!(figures.writes > 0, "{name}, {phase}");
@@ -313,7 +314,8 @@ fn a_hostile_plugin_installed_live_under_load_fails_no_request_and_after_the_fix
             .collect();
         check_ops(&seeded.db, &posts);
         let conn = rusqlite::Connection::open(&seeded.db).unwrap();
-        let mut rows = conn.prepare("SELECT member_id, event_id FROM ledger WHERE event_id IS NOT NULL ORDER BY id").unwrap();
+        let mut rows =
+            conn.prepare("SELECT member_id, event_id FROM ledger WHERE event_id IS NOT NULL ORDER BY id").unwrap();
         let mut last = std::collections::HashMap::new();
         for row in rows.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))).unwrap() {
             let (member, event) = row.unwrap();

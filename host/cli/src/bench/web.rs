@@ -1207,7 +1207,12 @@ impl HostileReport {
         for (phase, f) in [("healthy", &self.healthy), ("hostile", &self.hostile), ("recovery", &self.recovery)] {
             out.push_str(&format!(
                 "{phase:<10} {:>8} {:>9.0} {:>9.2} {:>9.2} {:>9.2} {:>7}\n",
-                f.writes, f.writes_per_second, f.write_latency.p50_ms, f.write_latency.p99_ms, f.write_latency.max_ms, f.errors
+                f.writes,
+                f.writes_per_second,
+                f.write_latency.p50_ms,
+                f.write_latency.p99_ms,
+                f.write_latency.max_ms,
+                f.errors
             ));
         }
         out.push_str(&format!(

@@ -267,7 +267,10 @@ fn bench_web(args: &WebBenchArgs) -> anyhow::Result<u8> {
             std::path::Path::new(cadre_bundled::TEST_COMPONENTS_DIR).join(format!("{}.wasm", hostile.replace('-', "_")))
         };
         if !component.exists() {
-            return Err(input::InputRefused(format!("no component {hostile} (a .wasm file, or a test component built here)")).into());
+            return Err(input::InputRefused(format!(
+                "no component {hostile} (a .wasm file, or a test component built here)"
+            ))
+            .into());
         }
         let report = crate::bench::web::bench_hostile(&exe, &dir, &component, &plan)?;
         output::print(args.json, &report, crate::bench::web::HostileReport::render)?;
