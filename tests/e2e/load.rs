@@ -132,6 +132,13 @@ fn kill_9_of_serve_at_random_moments_under_load_loses_no_acknowledged_write_and_
     assert!(!figures.ops.iter().any(|op| matches!(op.result, OpResult::Refused(_))), "{:?}", figures.error_samples);
     check_ops(&seeded.db, &figures.ops);
     state_equals_recompute(&seeded.db, &seeded.cache, dir.path());
+    let count = |r: OpResult| figures.ops.iter().filter(|op| op.result == r).count();
+    eprintln!(
+        "kill -9 x{kills}: {acknowledged} acknowledged (each stored once), {} never received (none stored), {} lost \
+         in flight (stored at most once)",
+        count(OpResult::NotSent),
+        count(OpResult::Lost)
+    );
 }
 
 #[test]
@@ -284,6 +291,12 @@ fn a_full_disk_refuses_writes_with_a_clear_message_loses_nothing_acknowledged_an
     let ops: Vec<Op> = full.ops.iter().chain(&again.ops).cloned().collect();
     check_ops(&db, &ops);
     state_equals_recompute(&db, &seeded.cache, dir.path());
+    eprintln!(
+        "disk of {size} bytes: {} writes acknowledged, then {} refused with 503; after space returned {} more, 0 errors",
+        full.writes,
+        refused.len(),
+        again.writes
+    );
 }
 
 #[test]

@@ -520,6 +520,9 @@ impl Tally {
 /// What every thread shares: when the load starts (once everyone has logged in: log-ins are not part of the
 /// figures), when to stop, how many writes are left.
 struct Run {
+    /// Log-ins go one at a time: every log-in in flight counts against the address's failed log-ins until its
+    /// password is checked (20 from one address are refused), and all the bench's members share 127.0.0.1.
+    log_ins: Mutex<()>,
     ready: std::sync::Barrier,
     start: std::sync::OnceLock<Instant>,
     duration: Duration,
@@ -532,6 +535,12 @@ impl Run {
     fn ready(&self) {
         self.ready.wait();
         self.start.get_or_init(Instant::now);
+    }
+
+    /// [`log_in`], one at a time.
+    fn log_in(&self, addr: SocketAddr, name: &str, form: bool) -> anyhow::Result<Session> {
+        let _turn = self.log_ins.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        log_in(addr, name, form)
     }
 
     fn going(&self) -> bool {
@@ -607,7 +616,7 @@ fn member_loop(addr: SocketAddr, index: usize, plan: &Plan, pool: &Mutex<Pool>, 
     let mut tally = Tally::default();
     let name = format!("bench-m{}", plan.first_member + index);
     let form = index % 2 == 1;
-    let session = log_in(addr, &name, form);
+    let session = run.log_in(addr, &name, form);
     run.ready();
     let mut session = match session {
         Ok(session) => session,
@@ -785,7 +794,7 @@ fn member_loop(addr: SocketAddr, index: usize, plan: &Plan, pool: &Mutex<Pool>, 
 
 fn moderator_loop(addr: SocketAddr, run: &Run) -> Tally {
     let mut tally = Tally::default();
-    let session = log_in(addr, MODERATOR, true);
+    let session = run.log_in(addr, MODERATOR, true);
     run.ready();
     let mut session = match session {
         Ok(session) => session,
@@ -814,8 +823,9 @@ fn moderator_loop(addr: SocketAddr, run: &Run) -> Tally {
 /// (the moderator's view) and, when it earns a badge, until the badge is on the public profile.
 fn probe_loop(addr: SocketAddr, seeded: &Seeded, run: &Run) -> Tally {
     let mut tally = Tally::default();
-    let sessions: anyhow::Result<Vec<Session>> = seeded.probes.iter().map(|name| log_in(addr, name, false)).collect();
-    let moderator = log_in(addr, MODERATOR, false);
+    let sessions: anyhow::Result<Vec<Session>> =
+        seeded.probes.iter().map(|name| run.log_in(addr, name, false)).collect();
+    let moderator = run.log_in(addr, MODERATOR, false);
     run.ready();
     let mut sessions = match sessions {
         Ok(sessions) => sessions,
@@ -904,6 +914,7 @@ pub fn drive(addr: SocketAddr, seeded: &Seeded, plan: &Plan) -> Figures {
         Mutex::new(Pool { topics: seeded.topics.clone(), answers: seeded.answers.clone(), answers_to: HashMap::new() });
     let threads = plan.members + usize::from(plan.moderator_reads) + usize::from(plan.probe);
     let run = Run {
+        log_ins: Mutex::new(()),
         ready: std::sync::Barrier::new(threads),
         start: std::sync::OnceLock::new(),
         duration: plan.duration,
