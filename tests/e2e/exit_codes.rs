@@ -4,6 +4,9 @@
 
 use std::path::Path;
 
+/// One row: the arguments, extra environment, the exit code wanted and words the output must hold.
+type Row<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], i32, &'a str);
+
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_cadre"))
         .args(args)
@@ -45,7 +48,7 @@ fn every_command_exits_0_done_1_failed_2_input_refused_3_not_found() {
     let taken_address = ["serve", "--addr", &busy];
 
     #[rustfmt::skip]
-    let table: Vec<(&[&str], &[(&str, &str)], i32, &str)> = vec![
+    let table: Vec<Row> = vec![
         // Done.
         (&["member", "show", "ada"], &[], 0, "ada"),
         (&["program", "show"], &[], 0, "cadre-superuser"),

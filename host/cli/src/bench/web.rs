@@ -841,7 +841,7 @@ fn probe_loop(addr: SocketAddr, seeded: &Seeded, run: &Run) -> Tally {
             return tally;
         }
     };
-    let mut next_answer = vec![0usize; PROBES];
+    let mut next_answer = [0usize; PROBES];
     let mut likers_of: Vec<std::collections::BTreeSet<usize>> = vec![Default::default(); PROBES];
     let mut n = 0usize;
     'probe: while run.going() {
@@ -1067,8 +1067,11 @@ impl Report {
     }
 }
 
+/// Likes in force, counted by (liker's name, post's public id).
+pub type LikeCounts = BTreeMap<(String, String), u64>;
+
 /// Counts of what a run left in the database, for the fault tests: posts by their text, likes by (member, post).
-pub fn rows_in(db: &Path) -> anyhow::Result<(BTreeMap<String, u64>, BTreeMap<(String, String), u64>)> {
+pub fn rows_in(db: &Path) -> anyhow::Result<(BTreeMap<String, u64>, LikeCounts)> {
     let conn = rusqlite_open(db)?;
     let ids = cadre_core::forum::public_ids::PublicIds::load(&conn)?;
     let mut posts = BTreeMap::new();
