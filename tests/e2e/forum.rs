@@ -232,6 +232,47 @@ fn repeated_failures_quarantine_the_plugin_and_lifting_it_replays_the_queue() {
 }
 
 #[test]
+fn a_program_failing_on_every_like_but_handling_posts_is_quarantined_though_its_failures_are_never_in_a_row() {
+    // Regresses what the load test found (issue 17): a success between failures reset the count, so a program
+    // that traps on every like but handles posts was never quarantined under a mixed load.
+    let mut w = world("");
+    let hostile = std::fs::read(component_path("panic")).unwrap();
+    w.forum.install(&hostile, "system", day(1)).unwrap();
+    let q = question(&mut w, "q1", day(1));
+    let mut quarantined_after = None;
+    for i in 0..20 {
+        // A like between two members with no dead letter yet (the program fails on it), then a post by another
+        // (the program handles it): never two failures in a row.
+        let (liker, author) = (
+            w.forum.register(&format!("fan{i}"), 0, false).unwrap(),
+            w.forum.register(&format!("writer{i}"), 0, false).unwrap(),
+        );
+        let post = NewPost {
+            kind: PostKind::Answer,
+            author,
+            category: None,
+            parent: Some(q),
+            title: None,
+            body: "A".into(),
+            at: day(1),
+        };
+        let answer = w.forum.create_post(&format!("a{i}"), post).unwrap().0;
+        let liked = w.forum.like(&format!("l{i}"), liker, answer, day(1)).unwrap();
+        if liked.delivery == Delivery::Queued {
+            quarantined_after = Some(i);
+            break;
+        }
+    }
+    let failures = quarantined_after.expect("the program was never quarantined");
+    assert!(failures <= 10, "quarantined only after {failures} failed likes");
+    // Lifting it delivers what waited, each event once.
+    w.forum.install(cadre::bundled::PROGRAM_WASM, "system", day(2)).unwrap();
+    let (_, remaining) = w.forum.retry_dead_letters().unwrap();
+    assert_eq!(remaining, 0);
+    assert!(w.forum.preview("").unwrap().is_empty(), "live and recomputed agree after the retry");
+}
+
+#[test]
 fn applying_settings_while_events_wait_as_dead_letters_or_in_the_queue_counts_each_once_after_the_retry() {
     // Applying settings recomputes the history that was applied; events waiting for the program (dead letters,
     // a quarantine's queue) are still delivered once, by the retry, not also by the recompute.

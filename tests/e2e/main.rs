@@ -82,5 +82,12 @@ mod replay;
 /// `cadre serve --demo` as a newcomer runs it.
 mod serve;
 
+/// The forum under load over real HTTP, and faults while loaded: kill -9, a second writer, a full disk, a hostile
+/// plugin.
+mod load;
+
+/// Every command's exit code: 0 done, 1 failed, 2 input refused, 3 not found.
+mod exit_codes;
+
 /// `cadre discourse serve` killed with SIGKILL while draining the outbox to the Discourse simulator.
 mod discourse;

@@ -284,6 +284,16 @@ fn not_before(problems: &mut Vec<String>, at: &str, post: &str, facts: Option<&P
 /// (a second like of the same post by the same member, removing a like twice, withdrawing an accept that is not in
 /// force, …), so that a file that passes is applied whole. Lines whose id the forum already holds are no-ops.
 pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, IngestError> {
+    let mut lines = Vec::new();
+    check_file(forum, path, |number, line| lines.push((number, line)))?;
+    Ok(lines)
+}
+
+/// [`validate`], handing each checked line to `keep` instead of holding them all (the ingest reads the file again
+/// to apply it, so its memory is the check's index, not the file). Returns the SHA-256 of the bytes read, so the
+/// second read can tell that the file did not change in between.
+fn check_file(forum: &Forum, path: &Path, mut keep: impl FnMut(usize, Line)) -> Result<[u8; 32], IngestError> {
+    use sha2::Digest;
     use std::io::{BufRead, Read};
     let name = path.display().to_string();
     let read_error = |source| IngestError::Read { path: name.clone(), source };
@@ -298,7 +308,7 @@ pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, Ingest
     }
     let mut reader = std::io::BufReader::with_capacity(1 << 16, file).take(MAX_FILE + 1);
     let mut errors = Vec::new();
-    let mut lines = Vec::new();
+    let mut digest = sha2::Sha256::new();
     let mut check = Checker::new(forum);
     let mut buffer = Vec::new();
     let mut number = 0;
@@ -309,6 +319,7 @@ pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, Ingest
         if read == 0 {
             break;
         }
+        digest.update(&buffer);
         number += 1;
         if reader.limit() == 0 {
             errors.push(format!("line {number}: the file goes on past {MAX_FILE} bytes (1 GiB, the most one ingest reads); stopped reading"));
@@ -346,7 +357,7 @@ pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, Ingest
             source: std::io::Error::other(format!("reading the forum database: {e}")),
         })?;
         if problems.is_empty() {
-            lines.push((number, line));
+            keep(number, line);
         } else {
             errors.extend(problems.into_iter().map(|p| format!("line {number}: {p}")));
         }
@@ -355,7 +366,7 @@ pub fn validate(forum: &Forum, path: &Path) -> Result<Vec<(usize, Line)>, Ingest
             break;
         }
     }
-    if errors.is_empty() { Ok(lines) } else { Err(IngestError::Invalid { path: name, errors }) }
+    if errors.is_empty() { Ok(digest.finalize().into()) } else { Err(IngestError::Invalid { path: name, errors }) }
 }
 
 /// A post as the check sees it: its kind, its topic and whether the topic's asker is known. Posts are keyed
@@ -818,19 +829,50 @@ pub fn apply_line(forum: &mut Forum, line: &Line) -> Result<(bool, bool), ForumE
     Ok((!outcome.duplicate, failed))
 }
 
-/// Validate the whole file, then apply it in one transaction: all of it, or (should the database fail) none.
+/// Validate the whole file, then apply it in one transaction: all of it, or (should the database fail) none. The
+/// check keeps only its index of ids; the lines are read again to be applied, and the file must read the same
+/// both times (its SHA-256), else nothing is applied.
 pub fn ingest(forum: &mut Forum, path: &Path) -> Result<IngestReport, IngestError> {
-    let lines = validate(forum, path)?;
+    let mut count = 0;
+    let checked = check_file(forum, path, |_, _| count += 1)?;
     let name = path.display().to_string();
-    let mut report = IngestReport { lines: lines.len(), ..IngestReport::default() };
+    let mut report = IngestReport { lines: count, ..IngestReport::default() };
     let mut failed_line = 0;
     let applied = forum.batch(|forum| {
+        use sha2::Digest;
+        use std::io::BufRead;
+        let changed = || ForumError::Invalid(format!("{name} changed while it was being ingested; nothing applied"));
+        let file = std::fs::File::open(path).map_err(|e| ForumError::Invalid(format!("cannot read {name}: {e}")))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
         let (mut applied, mut failures) = (0, 0);
-        for (number, line) in &lines {
-            failed_line = *number;
-            let (new, failed) = apply_line(forum, line)?;
+        let (mut buffer, mut number, mut digest) = (Vec::new(), 0, sha2::Sha256::new());
+        loop {
+            buffer.clear();
+            // The first read stopped every line over the limit: a longer one now means the file changed.
+            let read = std::io::Read::take(&mut reader, MAX_LINE as u64 + 2)
+                .read_until(b'\n', &mut buffer)
+                .map_err(|e| ForumError::Invalid(format!("cannot read {name}: {e}")))?;
+            if read == 0 {
+                break;
+            }
+            digest.update(&buffer);
+            number += 1;
+            let raw = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let raw = if number == 1 { raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw) } else { raw };
+            let raw = std::str::from_utf8(raw).map_err(|_| changed())?;
+            if raw.trim().is_empty() {
+                continue;
+            }
+            let line: Line = serde_json::from_str(raw).map_err(|_| changed())?;
+            failed_line = number;
+            let (new, failed) = apply_line(forum, &line)?;
             applied += usize::from(new);
             failures += usize::from(failed);
+        }
+        if <[u8; 32]>::from(digest.finalize()) != checked {
+            // Rolled back with the rest of the transaction.
+            return Err(changed());
         }
         Ok((applied, failures))
     });

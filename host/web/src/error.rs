@@ -38,9 +38,18 @@ pub enum WebError {
         /// Seconds until the next attempt is allowed.
         retry_after: u64,
     },
+    /// The database cannot grow (its disk or its size limit is full): the write was not saved, and the forum
+    /// works again once there is space. Said plainly, with `Retry-After`, rather than as "something went wrong".
+    #[error("the forum cannot save anything right now: its disk is full. Nothing was saved; try again later")]
+    DiskFull,
     /// Anything else: logged, never shown.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// True when SQLite refused a write because the disk (or the database's size limit) is full.
+fn disk_full(error: &rusqlite::Error) -> bool {
+    matches!(error.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull))
 }
 
 impl WebError {
@@ -53,6 +62,7 @@ impl WebError {
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Csrf => StatusCode::FORBIDDEN,
             WebError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebError::DiskFull => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,8 +74,14 @@ impl WebError {
 
     /// Put the `Retry-After` header on a response to this error, if it is a rate limit's.
     pub fn with_retry_after(&self, mut response: Response) -> Response {
-        if let WebError::RateLimited { retry_after, .. } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+        match self {
+            WebError::RateLimited { retry_after, .. } => {
+                response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+            }
+            WebError::DiskFull => {
+                response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(60u64));
+            }
+            _ => {}
         }
         response
     }
@@ -101,6 +117,7 @@ impl From<ForumError> for WebError {
             // The program failing on the moderator's settings (a trap, running out of fuel) is about what they sent:
             // say so, as a refusal, rather than as the server's failure.
             ForumError::Program(error) => WebError::Invalid(error.to_string()),
+            ForumError::Db(error) if disk_full(&error) => WebError::DiskFull,
             other => WebError::Internal(other.to_string()),
         }
     }
@@ -108,6 +125,9 @@ impl From<ForumError> for WebError {
 
 impl From<rusqlite::Error> for WebError {
     fn from(error: rusqlite::Error) -> WebError {
+        if disk_full(&error) {
+            return WebError::DiskFull;
+        }
         WebError::Internal(error.to_string())
     }
 }

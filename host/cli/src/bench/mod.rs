@@ -1,4 +1,6 @@
 //! Benchmarks (`cadre bench …`): ratios measured in one run, never timed tests.
+pub mod http;
 pub mod native;
 pub mod replay;
 pub mod runtime;
+pub mod web;

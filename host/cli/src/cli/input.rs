@@ -20,7 +20,10 @@ pub const MAX_COMPONENT_BYTES: u64 = 16 << 20;
 /// The bytes of `file`, or [`InputRefused`] naming `what`, the file and `limit` when it holds more.
 pub fn read_limited(file: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
     use anyhow::Context;
-    let opened = std::fs::File::open(file).with_context(|| format!("reading {what} {}", file.display()))?;
+    // A file that cannot be opened (missing, a directory, not allowed) is input refused, like any other bad
+    // argument: exit code 2, nothing done.
+    let opened = std::fs::File::open(file)
+        .map_err(|error| InputRefused(format!("cannot read {what} {}: {error}", file.display())))?;
     let mut bytes = Vec::new();
     opened.take(limit + 1).read_to_end(&mut bytes).with_context(|| format!("reading {what} {}", file.display()))?;
     if bytes.len() as u64 > limit {

@@ -137,6 +137,44 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The web forum under load over real HTTP on 127.0.0.1: members log in, ask, answer, like, unlike and accept
+    /// through the JSON API and the forms while a moderator reads the panel; writes/s, latency, errors, and how long
+    /// a like takes to show in points and badges. Starts its own `cadre serve` on a new database; stops by itself.
+    Web(WebBenchArgs),
+}
+
+/// Options of `cadre bench web`.
+#[derive(Debug, clap::Args)]
+pub struct WebBenchArgs {
+    /// Concurrent members (half use the JSON API, half the HTML forms).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub members: u16,
+    /// How long the load runs, in seconds (at most 600).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub seconds: u64,
+    /// Stop after this many writes, whatever the time.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_writes: u64,
+    /// Likes in the forum before the load (10 per seeded answer), e.g. 100000.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub seed_likes: u64,
+    /// Answers per seeded topic (with --seed-likes).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub answers_per_topic: u64,
+    /// Pause after each member's write, in milliseconds (0: as fast as the server answers).
+    #[arg(long, default_value_t = 0)]
+    pub think_ms: u64,
+    /// Also install this hostile component live (a .wasm file, or the name of a test component such as
+    /// `infinite-loop`, `memory-bomb`, `panic` where this checkout built them) under load, then the fixed program
+    /// and `cadre deadletters retry`: three phases of --seconds each, with their figures.
+    #[arg(long, value_name = "COMPONENT")]
+    pub hostile: Option<String>,
+    /// Build the forum in this (new or empty) directory and keep it afterwards (default: a temporary one).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Parse the command line, run it, print any error with its causes, and return the exit code.
@@ -171,6 +209,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::run(&cli, args),
         Command::Discourse(command) => discourse::run(&cli, command),
         Command::Bench(BenchCommand::Runtime { calls, json }) => bench_runtime(*calls, *json),
+        Command::Bench(BenchCommand::Web(args)) => bench_web(args),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),
@@ -200,6 +239,51 @@ fn bench_runtime(calls: u64, json: bool) -> anyhow::Result<u8> {
     Ok(exit::OK)
 }
 
+/// `cadre bench web`: prepare a forum, serve it with this very binary, drive the load, print the figures. Exit 1
+/// when any request failed (the figures are printed all the same).
+fn bench_web(args: &WebBenchArgs) -> anyhow::Result<u8> {
+    use anyhow::Context;
+    let plan = crate::bench::web::Plan {
+        members: usize::from(args.members),
+        duration: std::time::Duration::from_secs(args.seconds),
+        max_writes: args.max_writes,
+        seed_likes: args.seed_likes,
+        answers_per_topic: args.answers_per_topic as usize,
+        think: std::time::Duration::from_millis(args.think_ms),
+        ..Default::default()
+    };
+    let exe = std::env::current_exe().context("finding the cadre binary to serve with")?;
+    let temp;
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            temp = tempfile::tempdir().context("creating a temporary directory")?;
+            temp.path().to_owned()
+        }
+    };
+    if let Some(hostile) = &args.hostile {
+        let path = std::path::Path::new(hostile);
+        let component = if path.exists() {
+            path.to_owned()
+        } else {
+            std::path::Path::new(cadre_bundled::TEST_COMPONENTS_DIR).join(format!("{}.wasm", hostile.replace('-', "_")))
+        };
+        if !component.exists() {
+            return Err(input::InputRefused(format!(
+                "no component {hostile} (a .wasm file, or a test component built here)"
+            ))
+            .into());
+        }
+        let report = crate::bench::web::bench_hostile(&exe, &dir, &component, &plan)?;
+        output::print(args.json, &report, crate::bench::web::HostileReport::render)?;
+        let errors = report.healthy.errors + report.hostile.errors + report.recovery.errors;
+        return Ok(if errors == 0 { exit::OK } else { exit::FAILURE });
+    }
+    let report = crate::bench::web::bench(&exe, &dir, &plan)?;
+    output::print(args.json, &report, crate::bench::web::Report::render)?;
+    Ok(if report.figures.errors == 0 { exit::OK } else { exit::FAILURE })
+}
+
 /// The exit code an error stands for.
 fn exit_code(error: &anyhow::Error) -> u8 {
     use cadre_core::forum::ForumError;
@@ -213,7 +297,9 @@ fn exit_code(error: &anyhow::Error) -> u8 {
             return exit::INVALID_INPUT;
         }
         if let Some(
-            cadre_import::replay::ReplayError::NotAReplay { .. }
+            cadre_import::replay::ReplayError::Missing { .. }
+            | cadre_import::replay::ReplayError::Settings(_)
+            | cadre_import::replay::ReplayError::NotAReplay { .. }
             | cadre_import::replay::ReplayError::OtherDump { .. }
             | cadre_import::replay::ReplayError::OtherSettings(_)
             | cadre_import::replay::ReplayError::MarkerNotInDump { .. },

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use clap::Args;
 
+use super::input::InputRefused;
 use super::{Resolved, exit};
 use crate::demo;
 use cadre_core::Forum;
@@ -69,12 +70,15 @@ pub fn run(cli: &Resolved, args: &ServeArgs) -> anyhow::Result<u8> {
     let (db, cache, limits, want_demo) = (cli.db(), cli.cache_dir(), cli.settings.limits(), args.demo);
     let moderator = match &args.moderator {
         Some(name) => {
-            let password = std::env::var("CADRE_MODERATOR_PASSWORD")
-                .context("--moderator needs the password in the environment variable CADRE_MODERATOR_PASSWORD")?;
-            anyhow::ensure!(
-                web::auth::PASSWORD_LEN.contains(&password.len()),
-                "CADRE_MODERATOR_PASSWORD must have 8 to 128 characters"
-            );
+            // Both are the operator's input: refused (exit code 2) before anything is opened.
+            let password = std::env::var("CADRE_MODERATOR_PASSWORD").map_err(|_| {
+                InputRefused(
+                    "--moderator needs the password in the environment variable CADRE_MODERATOR_PASSWORD".into(),
+                )
+            })?;
+            if !web::auth::PASSWORD_LEN.contains(&password.len()) {
+                return Err(InputRefused("CADRE_MODERATOR_PASSWORD must have 8 to 128 characters".into()).into());
+            }
             Some((name.clone(), password))
         }
         None => None,

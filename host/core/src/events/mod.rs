@@ -6,8 +6,8 @@
 //! nothing: either all of it committed or none. If the program fails (trap, limit, invalid effect) nothing of its
 //! part is kept and the event goes to the dead letters, but the forum change still commits — the forum never pays
 //! for the plugin. A later event concerning a member with an unresolved dead letter waits behind it (is
-//! dead-lettered too), so scores never apply out of order. After `quarantine_after` consecutive failures the
-//! program is quarantined: events queue up (recorded, not delivered) until a moderator lifts the quarantine, which
+//! dead-lettered too), so scores never apply out of order. After `quarantine_after` consecutive failures (or
+//! failures on more than one event in five, sustained) the program is quarantined: events queue up (recorded, not delivered) until a moderator lifts the quarantine, which
 //! replays the queue in order.
 //!
 //! One direction: an action here (`actions`, `history`) checks and changes the forum's tables through
@@ -191,7 +191,8 @@ impl Forum {
         Ok(())
     }
 
-    /// After how many consecutive failed deliveries the program is quarantined (default 5).
+    /// After how many consecutive failed deliveries the program is quarantined (default 5); it is quarantined
+    /// too when it keeps failing on more than one event in five (see `FAILURE_WEIGHT` in `record.rs`).
     pub fn set_quarantine_after(&mut self, failures: u32) {
         self.quarantine_after = failures.max(1);
     }

@@ -9,6 +9,16 @@ use crate::program::apply::{self, Origin};
 use cadre_runtime::CallError;
 use cadre_runtime::Event;
 
+/// What one failed delivery adds to the program's failure score (an applied one takes 1 away). The program is
+/// quarantined when the score reaches `FAILURE_WEIGHT × quarantine_after`: after `quarantine_after` failures in
+/// a row as before, and also when it keeps failing on more than one event in `FAILURE_WEIGHT + 1` between
+/// successes (a program that traps on every like but handles posts would otherwise never be quarantined under a
+/// mixed load, and every like would pay for its failure).
+const FAILURE_WEIGHT: u32 = 4;
+
+/// Most passes a retry of the dead letters makes over what is waiting (see [`Forum::retry_dead_letters`]).
+const RETRY_PASSES: usize = 8;
+
 fn load_event(conn: &Connection, id: i64) -> Result<LoggedEvent, ForumError> {
     let (at, payload): (i64, String) =
         conn.query_row("SELECT at, payload FROM events WHERE id = ?1", params![id], |row| {
@@ -58,7 +68,8 @@ pub(crate) struct Bookkeeping {
     processed_up_to: i64,
     /// Events queue up instead of being delivered.
     quarantined: bool,
-    /// Consecutive failed deliveries.
+    /// The failure score (column `failures_in_row`): each failed delivery adds [`FAILURE_WEIGHT`], each applied
+    /// one takes 1 away.
     failures_in_row: u32,
     /// False only when the dead letters are known to be empty (the usual case: no event can be blocked).
     may_have_dead_letters: bool,
@@ -264,7 +275,7 @@ impl Forum {
                 if let Some(b) = self.bookkeeping()?
                     && b.failures_in_row != 0
                 {
-                    b.failures_in_row = 0;
+                    b.failures_in_row -= 1;
                     b.changed = true;
                 }
                 Ok(Delivery::Applied { effects: count })
@@ -315,14 +326,15 @@ impl Forum {
         b.may_have_dead_letters = true;
         b.changed = true;
         if counts_as_failure {
-            b.failures_in_row += 1;
-            let failures = b.failures_in_row;
-            if failures >= quarantine_after && !b.quarantined {
+            b.failures_in_row = b.failures_in_row.saturating_add(FAILURE_WEIGHT);
+            if b.failures_in_row >= quarantine_after.saturating_mul(FAILURE_WEIGHT) && !b.quarantined {
                 b.quarantined = true;
                 let actor = self.program.as_ref().map(|p| p.actor.clone()).unwrap_or_default();
                 let message = format!(
-                    "{actor} failed {failures} times in a row and is quarantined: new events queue up until a moderator \
-                     lifts the quarantine (cadre deadletters retry). Last error: {error}"
+                    "{actor} keeps failing ({quarantine_after} times in a row, or on more than one event in {}) and is \
+                     quarantined: new events queue up until a moderator lifts the quarantine (cadre deadletters \
+                     retry). Last error: {error}",
+                    FAILURE_WEIGHT + 1
                 );
                 self.conn.execute(
                     "INSERT INTO notices (member_id, topic, message, at, event_id) VALUES (NULL, 'quarantine', ?1, ?2, ?3)",
@@ -345,7 +357,9 @@ impl Forum {
 
     /// Retry every dead letter in log order, then deliver whatever queued up behind a quarantine, and lift the
     /// quarantine. Returns how many dead letters were resolved and how many remain. Each retry is a transaction
-    /// of its own, so what was resolved stays resolved if a later one fails.
+    /// of its own, so what was resolved stays resolved if a later one fails. Passes again (up to
+    /// `RETRY_PASSES`) while a pass applied something and more wait: a server running beside the retry
+    /// dead-letters a member's new events behind their old ones until those are applied.
     pub fn retry_dead_letters(&mut self) -> Result<(usize, usize), ForumError> {
         self.batch(|forum| {
             let b = forum.bookkeeping()?.ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
@@ -354,25 +368,37 @@ impl Forum {
             b.changed = true;
             Ok(())
         })?;
-        let ids: Vec<i64> = self
-            .conn
-            .prepare("SELECT event_id FROM dead_letters ORDER BY event_id")?
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
+        // A running server (another process) delivers new events as soon as the quarantine is lifted; those of a
+        // member whose earlier event still waits here are dead-lettered behind it meanwhile ("waiting behind").
+        // So pass again over what is waiting, until a pass applies nothing more (bounded: a server under load
+        // adds few each pass).
         let mut resolved = 0;
-        for id in ids {
-            let applied = self.batch(|forum| {
-                let logged = load_event(&forum.conn, id)?;
-                // Clear its own dead letter first, so it is not blocked by itself.
-                forum.conn.execute("DELETE FROM dead_letters WHERE event_id = ?1", params![id])?;
-                let delivery = forum.deliver(&logged)?;
-                Ok(matches!(delivery, Delivery::Applied { .. }))
-            })?;
-            resolved += usize::from(applied);
+        for _pass in 0..RETRY_PASSES {
+            let ids: Vec<i64> = self
+                .conn
+                .prepare("SELECT event_id FROM dead_letters ORDER BY event_id")?
+                .query_map([], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut applied_now = 0;
+            for id in ids {
+                let applied = self.batch(|forum| {
+                    let logged = load_event(&forum.conn, id)?;
+                    // Clear its own dead letter first, so it is not blocked by itself.
+                    forum.conn.execute("DELETE FROM dead_letters WHERE event_id = ?1", params![id])?;
+                    let delivery = forum.deliver(&logged)?;
+                    Ok(matches!(delivery, Delivery::Applied { .. }))
+                })?;
+                applied_now += usize::from(applied);
+            }
+            // Events that queued while quarantined.
+            let last: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
+            self.batch(|forum| forum.deliver_pending_through(last))?;
+            resolved += applied_now;
+            let waiting: i64 = self.conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get(0))?;
+            if applied_now == 0 || waiting == 0 {
+                break;
+            }
         }
-        // Events that queued while quarantined.
-        let last: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
-        self.batch(|forum| forum.deliver_pending_through(last))?;
         let remaining: i64 = self.conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |row| row.get(0))?;
         Ok((resolved, remaining as usize))
     }

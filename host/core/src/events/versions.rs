@@ -166,7 +166,7 @@ impl Forum {
         }
         let replaced = active.map(|(id, _, _)| id);
         let (name, version) = (candidate.plugin.info().name.clone(), candidate.plugin.info().version.clone());
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = write_transaction(&self.conn)?;
         let processed: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
         tx.execute(
             "INSERT INTO plugin_versions (name, version, hash, wasm, installed_at, installed_by, replaced, installed_after) \
@@ -203,7 +203,7 @@ impl Forum {
         self.sync_program()?;
         let installed = self.program.as_mut().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
         installed.plugin.configure(settings)?.map_err(ForumError::Settings)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = write_transaction(&self.conn)?;
         tx.execute("UPDATE program SET settings = ?1", params![settings])?;
         crate::program::audit(
             &tx,
@@ -339,7 +339,7 @@ impl Forum {
             ),
             None => format!("returned from {from} to the version before it"),
         };
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = write_transaction(&self.conn)?;
         tx.execute(
             "UPDATE program SET active_version = ?1, \
              previous_version = (SELECT replaced FROM plugin_versions WHERE id = ?1), recompute_offer = ?2",
@@ -405,4 +405,11 @@ pub struct RolledBack {
     pub to: String,
     /// The recompute offered now, if any events were handled by rolled-back versions.
     pub offer: Option<RecomputeOffer>,
+}
+
+/// A transaction that takes the write lock at its start (`BEGIN IMMEDIATE`), waiting for another writer (a running
+/// server) within the busy timeout. A deferred one that reads first and writes second fails at once with
+/// `database is locked` when the server committed in between (SQLite cannot upgrade a stale read snapshot).
+fn write_transaction(conn: &rusqlite::Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)
 }
