@@ -1,5 +1,7 @@
 //! `cadre discourse serve` as a process, killed with SIGKILL at random moments while it drains the write-back
-//! outbox to the Discourse simulator: every grant and group change reaches Discourse exactly once.
+//! outbox to the Discourse simulator: every grant and group change reaches Discourse exactly once. The simulator
+//! speaks HTTPS with a test CA that the process trusts through `ca-file` in `cadre.toml`, as a site behind a
+//! company's own CA would be configured.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,7 +50,9 @@ fn count(db: &std::path::Path, sql: &str) -> i64 {
 async fn the_outbox_drained_by_a_process_killed_at_random_moments_reaches_discourse_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let (db, cache, config) = (dir.path().join("cadre.db"), dir.path().join("cache"), dir.path().join("cadre.toml"));
-    let sim = Simulator::start(1000, Duration::from_secs(1)).await;
+    let sim = Simulator::start_tls(1000, Duration::from_secs(1)).await;
+    let ca_file = dir.path().join("discourse-ca.pem");
+    std::fs::write(&ca_file, sim.ca_pem.as_ref().unwrap()).unwrap();
     sim.add_group("cadre-insiders", false);
     // 25 ms a request: a full drain takes about a second, so the kills land in the middle of it.
     sim.site.lock().unwrap().latency = Duration::from_millis(25);
@@ -74,8 +78,9 @@ async fn the_outbox_drained_by_a_process_killed_at_random_moments_reaches_discou
     std::fs::write(
         &config,
         format!(
-            "[discourse]\nurl = \"{}\"\nlisten = \"127.0.0.1:0\"\n[discourse.groups]\ninsiders = \"cadre-insiders\"\n",
-            sim.url
+            "[discourse]\nurl = \"{}\"\nca-file = \"{}\"\nlisten = \"127.0.0.1:0\"\n[discourse.groups]\ninsiders = \"cadre-insiders\"\n",
+            sim.url,
+            ca_file.display()
         ),
     )
     .unwrap();
