@@ -1,5 +1,7 @@
 //! `cadre discourse serve` as a process, killed with SIGKILL at random moments while it drains the write-back
-//! outbox to the Discourse simulator: every grant and group change reaches Discourse exactly once.
+//! outbox to the Discourse simulator: every grant and group change reaches Discourse exactly once. The simulator
+//! speaks HTTPS with a test CA that the process trusts through `ca-file` in `cadre.toml`, as a site behind a
+//! company's own CA would be configured.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,7 +50,9 @@ fn count(db: &std::path::Path, sql: &str) -> i64 {
 async fn the_outbox_drained_by_a_process_killed_at_random_moments_reaches_discourse_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let (db, cache, config) = (dir.path().join("cadre.db"), dir.path().join("cache"), dir.path().join("cadre.toml"));
-    let sim = Simulator::start(1000, Duration::from_secs(1)).await;
+    let sim = Simulator::start_tls(1000, Duration::from_secs(1)).await;
+    let ca_file = dir.path().join("discourse-ca.pem");
+    std::fs::write(&ca_file, sim.ca_pem.as_ref().unwrap()).unwrap();
     sim.add_group("cadre-insiders", false);
     // 25 ms a request: a full drain takes about a second, so the kills land in the middle of it.
     sim.site.lock().unwrap().latency = Duration::from_millis(25);
@@ -74,8 +78,9 @@ async fn the_outbox_drained_by_a_process_killed_at_random_moments_reaches_discou
     std::fs::write(
         &config,
         format!(
-            "[discourse]\nurl = \"{}\"\nlisten = \"127.0.0.1:0\"\n[discourse.groups]\ninsiders = \"cadre-insiders\"\n",
-            sim.url
+            "[discourse]\nurl = \"{}\"\nca-file = \"{}\"\nlisten = \"127.0.0.1:0\"\n[discourse.groups]\ninsiders = \"cadre-insiders\"\n",
+            sim.url,
+            ca_file.display()
         ),
     )
     .unwrap();
@@ -124,4 +129,60 @@ async fn the_outbox_drained_by_a_process_killed_at_random_moments_reaches_discou
     assert_eq!(site.group_members("cadre-insiders").len() as i64, MEMBERS);
     assert_eq!(site.badges.len(), 1, "the program's badge created once");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM discourse_user_badges"), MEMBERS, "every user_badge id stored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cadre_discourse_reconcile_records_what_webhooks_missed_over_https_then_finds_nothing_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, cache, config) = (dir.path().join("cadre.db"), dir.path().join("cache"), dir.path().join("cadre.toml"));
+    let sim = Simulator::start_tls(60, Duration::from_secs(1)).await;
+    let ca_file = dir.path().join("discourse-ca.pem");
+    std::fs::write(&ca_file, sim.ca_pem.as_ref().unwrap()).unwrap();
+    {
+        let mut forum = Forum::open(&db, Runtime::new(Limits::default(), None).unwrap()).unwrap();
+        forum.install(cadre::bundled::PROGRAM_WASM, "test", 0).unwrap();
+        forum.configure(SETTINGS, "test", 0).unwrap();
+    }
+    // While Cadre was down: a question, an answer, a like and the accept, none of their webhooks delivered.
+    let question = cadre::discourse::simulator::SimPost::new(1000, (11, "alice"), 100, 1);
+    let answer = cadre::discourse::simulator::SimPost::new(1001, (12, "bob"), 100, 2);
+    for (id, name) in [(11, "alice"), (12, "bob"), (13, "carol")] {
+        sim.add_user(id, name);
+    }
+    sim.add_post(&question);
+    sim.add_post(&answer);
+    sim.set_like(answer.id, 13, true);
+    sim.accept(&answer);
+    std::fs::write(&config, format!("[discourse]\nurl = \"{}\"\nca-file = \"{}\"\n", sim.url, ca_file.display()))
+        .unwrap();
+    let reconcile = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cadre"));
+        command
+            .args(["--host-config", config.to_str().unwrap(), "--db", db.to_str().unwrap()])
+            .args(["--cache-dir", cache.to_str().unwrap(), "discourse", "reconcile"])
+            .env("CADRE_DISCOURSE_API_KEY", &sim.api_key);
+        command
+    };
+    let first = tokio::task::spawn_blocking({
+        let mut command = reconcile();
+        move || command.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{text}{}", String::from_utf8_lossy(&first.stderr));
+    assert!(text.contains("2 missed posts, 1 missed accepts"), "{text}");
+    assert!(text.contains("1 missed likes recorded"), "{text}");
+    assert_eq!(
+        count(&db, "SELECT total FROM points WHERE member_id = (SELECT id FROM members WHERE name = 'bob')"),
+        25
+    );
+    let second = tokio::task::spawn_blocking({
+        let mut command = reconcile();
+        move || command.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&second.stdout);
+    assert!(text.contains("Nothing drifted"), "{text}");
 }

@@ -5,7 +5,14 @@
 //! `extras.wait_seconds`) past it. Every request waits for a slot of [`Budget`] (a sliding window: at most N requests
 //! in any window), and a 429 waits as long as Discourse says before the same request is sent again, so a request is
 //! refused at most once in a row unless another client spends the site's budget meanwhile. Owns the transport
-//! only; what the calls mean is the caller's. Plain `http://` only (no TLS client yet: see docs/discourse.md).
+//! only; what the calls mean is the caller's.
+//!
+//! **HTTPS**: rustls (the `ring` provider: no system OpenSSL, no cmake), trusting Mozilla's roots compiled into the
+//! binary (`webpki-roots`, so the answer is the same on every machine and in a minimal container without a CA
+//! bundle) plus any certificates the admin names in `ca-file` (a Discourse behind a company's own CA; the tests'
+//! simulator's CA). Plain `http://` is accepted only to a loopback host (a Discourse, or a TLS-terminating proxy, on
+//! the same machine) unless `allow-plain-http` says otherwise: the `Api-Key` of an admin would otherwise cross the
+//! network in clear. Certificates are always verified; there is no switch to skip verification.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -13,9 +20,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::Method;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 use serde_json::Value;
 
 use crate::settings::Secret;
@@ -26,9 +36,77 @@ pub enum ApiError {
     /// The URL cannot be used.
     #[error("{0}")]
     Url(String),
-    /// No connection, or the connection broke.
+    /// No connection, or the connection broke (including a certificate Cadre does not trust).
     #[error("cannot reach Discourse: {0}")]
     Transport(String),
+    /// The TLS settings cannot be used (an unreadable or empty `ca-file`).
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// How the client reaches the site beyond its URL: extra trusted roots and whether plain HTTP may leave the machine.
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    /// Certificates trusted as roots beside Mozilla's (DER), e.g. from `ca-file`.
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    /// Allow `http://` to a host that is not the loopback (the API key then travels in clear).
+    pub allow_plain_http: bool,
+}
+
+impl Transport {
+    /// Add every `CERTIFICATE` of a PEM text as a trusted root; an error if there is none.
+    pub fn trust_pem(&mut self, pem: &[u8]) -> Result<usize, ApiError> {
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            self.extra_roots.push(cert.map_err(|e| ApiError::Tls(format!("reading a PEM certificate: {e:?}")))?);
+            added += 1;
+        }
+        if added == 0 {
+            return Err(ApiError::Tls("no PEM certificate (-----BEGIN CERTIFICATE-----) found".into()));
+        }
+        Ok(added)
+    }
+}
+
+/// Whether `host` (as in a URL: a name, an IPv4 address or a bracketed IPv6 one) is this machine's loopback.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Check the site's URL against the transport rules: `https://` anywhere, `http://` to the loopback (or anywhere
+/// when `allow_plain_http`). Returns the base without a trailing slash.
+pub fn check_url(base: &str, allow_plain_http: bool) -> Result<String, ApiError> {
+    let base = base.trim_end_matches('/');
+    let uri: hyper::Uri = base.parse().map_err(|e| ApiError::Url(format!("{base}: {e}")))?;
+    let host = uri.host().ok_or_else(|| ApiError::Url(format!("{base}: no host")))?;
+    match uri.scheme_str() {
+        Some("https") => Ok(base.to_owned()),
+        Some("http") if allow_plain_http || is_loopback(host) => Ok(base.to_owned()),
+        Some("http") => Err(ApiError::Url(format!(
+            "{base}: plain http:// to a host other than this machine would send the admin API key in clear; use \
+             https:// (or, knowingly, allow-plain-http = true in [discourse])"
+        ))),
+        _ => Err(ApiError::Url(format!("{base}: the URL must start with https:// (or http:// on the loopback)"))),
+    }
+}
+
+fn https_client(transport: &Transport) -> Result<Client<HttpsConnector<HttpConnector>, Full<Bytes>>, ApiError> {
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    for cert in &transport.extra_roots {
+        roots
+            .add(cert.clone())
+            .map_err(|e| ApiError::Tls(format!("a certificate of ca-file cannot be a root: {e}")))?;
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ApiError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector =
+        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_or_http().enable_http1().build();
+    Ok(Client::builder(TokioExecutor::new()).build(connector))
 }
 
 /// Discourse's answer.
@@ -113,12 +191,25 @@ fn retry_after(headers: &hyper::HeaderMap, body: &Value) -> Duration {
     Duration::from_secs_f64(header.or(extra).unwrap_or(60.0).clamp(0.0, 3600.0))
 }
 
+/// An error with its causes (hyper's own message says only "client error (Connect)"; the cause says which
+/// certificate check failed).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The admin API of one Discourse site.
 pub struct Api {
     base: String,
     username: String,
     key: Secret,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     budget: Budget,
     /// 429s answered to the same request twice or more in a row (should stay 0 when Cadre is the only client).
     pub refused_twice: std::sync::atomic::AtomicU64,
@@ -127,17 +218,24 @@ pub struct Api {
 }
 
 impl Api {
-    /// A client for the site at `base` (`http://host:port`), acting as `username` with `key`, within `budget`.
+    /// A client for the site at `base` (`https://forum.example.org`, or `http://` on the loopback), acting as
+    /// `username` with `key`, within `budget`, trusting Mozilla's roots.
     pub fn new(base: &str, username: &str, key: Secret, budget: Budget) -> Result<Api, ApiError> {
-        if !base.starts_with("http://") {
-            return Err(ApiError::Url(format!(
-                "{base}: only http:// is supported for now (put a TLS-terminating proxy on the loopback in front of \
-                 an https:// site; see docs/discourse.md)"
-            )));
-        }
-        let client = Client::builder(TokioExecutor::new()).build_http();
+        Api::with_transport(base, username, key, budget, &Transport::default())
+    }
+
+    /// As [`Api::new`], with extra trusted roots and the plain-HTTP rule of `transport`.
+    pub fn with_transport(
+        base: &str,
+        username: &str,
+        key: Secret,
+        budget: Budget,
+        transport: &Transport,
+    ) -> Result<Api, ApiError> {
+        let base = check_url(base, transport.allow_plain_http)?;
+        let client = https_client(transport)?;
         Ok(Api {
-            base: base.trim_end_matches('/').to_owned(),
+            base,
             username: username.to_owned(),
             key,
             client,
@@ -164,7 +262,7 @@ impl Api {
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .body(Full::new(Bytes::from(body.clone())))
                 .map_err(|e| ApiError::Url(e.to_string()))?;
-            let response = self.client.request(request).await.map_err(|e| ApiError::Transport(e.to_string()))?;
+            let response = self.client.request(request).await.map_err(|e| ApiError::Transport(error_chain(&e)))?;
             let (parts, incoming) = response.into_parts();
             let bytes = incoming.collect().await.map_err(|e| ApiError::Transport(e.to_string()))?.to_bytes();
             let body_json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -190,6 +288,27 @@ mod tests {
     #[test]
     fn forms_are_percent_encoded() {
         assert_eq!(form(&[("usernames", "a b,c&d".into())]), "usernames=a%20b%2Cc%26d");
+    }
+
+    #[test]
+    fn plain_http_is_refused_off_the_loopback_unless_allowed() {
+        // The admin key would cross the network in clear.
+        let refused = check_url("http://forum.example.org", false).unwrap_err().to_string();
+        assert!(refused.contains("in clear") && refused.contains("allow-plain-http"), "{refused}");
+        assert!(check_url("http://10.0.0.5:3000/", false).is_err(), "a private address is still the network");
+        assert_eq!(check_url("http://forum.example.org/", true).unwrap(), "http://forum.example.org");
+        for local in ["http://127.0.0.1:3000", "http://localhost:3000", "http://[::1]:3000", "http://127.5.0.1"] {
+            assert!(check_url(local, false).is_ok(), "{local}");
+        }
+        assert!(check_url("https://forum.example.org", false).is_ok());
+        assert!(check_url("ftp://forum.example.org", true).is_err());
+        assert!(check_url("forum.example.org", true).is_err(), "no scheme");
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_refused() {
+        let mut transport = Transport::default();
+        assert!(transport.trust_pem(b"not a certificate").unwrap_err().to_string().contains("no PEM certificate"));
     }
 
     #[tokio::test]

@@ -8,8 +8,10 @@
 //!
 //! Does not own: the forum, the pipeline or the outbox rows (cadre-core writes them, in the transaction of the
 //! grant), the command line (the `cadre` crate), the web forum (cadre-web; this crate does not depend on it).
-//! Reconciliation of likes and unlikes ([`reconcile`]); the history import from a backup ([`backup`]). Not built
-//! yet: reconciling missed posts and group/badge drift, HTTPS to Discourse (see docs/discourse.md).
+//! Reconciliation through the API ([`reconcile`]: missed posts, accepts and likes, the unlikes Discourse never
+//! sends, group and badge drift); the history import from a backup ([`backup`]). The admin API client speaks HTTPS
+//! (rustls, Mozilla's roots plus an optional `ca-file`) and plain HTTP only on the loopback unless allowed. A
+//! synthetic backup of a chosen size for measuring the import ([`synthetic`]).
 
 pub mod api;
 pub mod backup;
@@ -21,6 +23,7 @@ pub mod settings;
 pub mod signature;
 #[cfg(feature = "simulator")]
 pub mod simulator;
+pub mod synthetic;
 pub mod tables;
 pub mod webhook;
 

@@ -8,7 +8,9 @@
 //!
 //! ```toml
 //! [discourse]
-//! url = "https://forum.example.org"       # the Discourse site
+//! url = "https://forum.example.org"       # the Discourse site (http:// only on this machine's loopback)
+//! ca-file = "/etc/ssl/our-ca.pem"         # optional: roots to trust beside Mozilla's (a company CA)
+//! allow-plain-http = false                # true lets http:// leave the machine (the API key in clear)
 //! api-username = "system"                 # Api-Username sent with every admin request
 //! api-key-env = "CADRE_DISCOURSE_API_KEY" # or api-key-file = "/run/secrets/discourse-key"
 //! webhook-secret-file = "/run/secrets/discourse-webhook"
@@ -41,8 +43,13 @@ pub const MIN_SECRET_LEN: usize = 12;
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct DiscourseSettings {
-    /// The site's base URL (`http://` only for now: see docs/discourse.md).
+    /// The site's base URL: `https://…`, or `http://…` on the loopback (see [`Self::allow_plain_http`]).
     pub url: String,
+    /// A PEM file of certificates to trust as roots beside Mozilla's (a Discourse behind a company's own CA).
+    pub ca_file: Option<PathBuf>,
+    /// Allow `http://` to a host other than the loopback (off: the admin API key would travel in clear).
+    #[serde(default)]
+    pub allow_plain_http: bool,
     /// The user the admin API acts as.
     #[serde(default = "default_api_username")]
     pub api_username: String,
@@ -133,6 +140,14 @@ pub enum SettingsError {
     /// The webhook secret is shorter than Discourse allows.
     #[error("the webhook secret must have at least {MIN_SECRET_LEN} characters, as Discourse requires")]
     ShortSecret,
+    /// The `ca-file` cannot be read or holds no certificate.
+    #[error("ca-file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A category is both included and excluded, or another contradiction.
     #[error("[discourse] {0}")]
     Invalid(String),
@@ -168,7 +183,20 @@ impl DiscourseSettings {
                 "category {both} is both in categories and exclude-categories"
             )));
         }
+        crate::api::check_url(url, self.allow_plain_http).map_err(|e| SettingsError::Invalid(e.to_string()))?;
         Ok(())
+    }
+
+    /// How the API client reaches the site: the `ca-file`'s roots and the plain-HTTP rule.
+    pub fn transport(&self) -> Result<crate::api::Transport, SettingsError> {
+        let mut transport =
+            crate::api::Transport { allow_plain_http: self.allow_plain_http, ..crate::api::Transport::default() };
+        if let Some(path) = &self.ca_file {
+            let fail = |reason: String| SettingsError::CaFile { path: path.clone(), reason };
+            let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+            transport.trust_pem(&pem).map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(transport)
     }
 
     /// The base URL without a trailing slash.

@@ -8,7 +8,13 @@
 //! `invalid_access`; past `limit` admin requests in a window, 429 with `Retry-After` and `extras.wait_seconds`;
 //! `POST /user_badges.json` for an unknown user 404, a disabled badge 404, a single-grant badge already held returns
 //! the existing grant; `PUT /groups/{id}/members.json` all already members 422 `… is already a member of this
-//! group.`, no known name 400, automatic group 403. Owns only the test double; nothing in the binary uses it.
+//! group.`, no known name 400, automatic group 403. Read-back endpoints page as Discourse does:
+//! `GET /post_action_users.json` by `page` and `limit` (at most 200; `total_rows_post_action_users` only when the
+//! likes span pages), `GET /posts.json` by windows of 50 post ids below `before` (no private messages; with
+//! discourse-solved's `accepted_answer`), `GET /user_badges.json?badge_id=` by `offset` (at most 50 a page),
+//! `GET /groups/{name}/members.json` by `limit` (above 1,000 is 400) and `offset`. [`Simulator::start_tls`] serves
+//! all of it over HTTPS with a certificate from a test CA made at start. Owns only the test double; nothing in the
+//! binary uses it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -18,7 +24,7 @@ use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get};
 use serde_json::{Value, json};
 
 use crate::signature::sign;
@@ -51,6 +57,10 @@ pub struct Site {
     pub groups: BTreeMap<String, (i64, bool, BTreeSet<i64>)>,
     /// Likes: post id → users who like it now (an unlike removes the user and sends no webhook, as Discourse).
     pub likes: BTreeMap<i64, BTreeSet<i64>>,
+    /// Posts the site holds (what `GET /posts.json` lists), by id.
+    pub posts: BTreeMap<i64, SimPost>,
+    /// Accepted answers: topic id → the answer's post id (one per topic, as discourse-solved).
+    pub solutions: BTreeMap<i64, i64>,
     /// Grant requests that created a grant (a second grant of a single-grant badge creates none).
     pub grants_created: u64,
     /// Admin requests answered (429s included).
@@ -78,6 +88,18 @@ impl Site {
             .unwrap_or_default()
     }
 
+    /// An admin grants badge `badge` to `user` by hand (no webhook Cadre uses): the new `user_badge` id.
+    pub fn grant_by_hand(&mut self, user: i64, badge: i64) -> i64 {
+        let id = self.id();
+        self.user_badges.insert(id, (user, badge));
+        id
+    }
+
+    /// The id of the badge named `name`.
+    pub fn badge_id(&self, name: &str) -> Option<i64> {
+        self.badges.values().find(|b| b.name == name).map(|b| b.id)
+    }
+
     /// The badge names a user holds.
     pub fn badges_of(&self, username: &str) -> Vec<String> {
         let Some((&user, _)) = self.users.iter().find(|(_, name)| *name == username) else { return Vec::new() };
@@ -97,8 +119,11 @@ impl Site {
 pub struct Simulator {
     /// Its state.
     pub site: Arc<Mutex<Site>>,
-    /// `http://127.0.0.1:port`.
+    /// `http://127.0.0.1:port`, or `https://127.0.0.1:port` for [`Simulator::start_tls`].
     pub url: String,
+    /// The PEM of the test CA that signed the simulator's certificate ([`Simulator::start_tls`] only): what a
+    /// `ca-file` must hold for Cadre to trust it.
+    pub ca_pem: Option<String>,
     /// The admin API key it accepts.
     pub api_key: String,
     /// The webhook secret it signs with.
@@ -125,27 +150,62 @@ impl Simulator {
     pub async fn start(limit: u32, window: Duration) -> Simulator {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the simulator");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        let sim = Simulator {
+        let sim = Simulator::new(url, None, limit, window);
+        let app = sim.router();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        sim
+    }
+
+    /// As [`Simulator::start`], over HTTPS as a real site: a certificate for `127.0.0.1` and `localhost` signed by a
+    /// test CA made now, whose PEM is [`Simulator::ca_pem`] (Cadre trusts it only if told to, through `ca-file`).
+    pub async fn start_tls(limit: u32, window: Duration) -> Simulator {
+        let (ca_pem, server_config) = test_certificates();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the simulator");
+        let url = format!("https://{}", listener.local_addr().expect("address"));
+        let sim = Simulator::new(url, Some(ca_pem), limit, window);
+        let app = sim.router();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    // A client that refuses the certificate ends the handshake: nothing to serve.
+                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let service = hyper_util::service::TowerToHyperService::new(app);
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                        .await;
+                });
+            }
+        });
+        sim
+    }
+
+    fn new(url: String, ca_pem: Option<String>, limit: u32, window: Duration) -> Simulator {
+        Simulator {
             site: Arc::new(Mutex::new(Site::default())),
             url,
+            ca_pem,
             api_key: "test-api-key-0123456789".into(),
             secret: "test-webhook-secret".into(),
             limit,
             window,
-        };
-        let app = Router::new()
+        }
+    }
+
+    fn router(&self) -> Router {
+        Router::new()
             .route("/admin/badges.json", get(list_badges).post(create_badge))
-            .route("/user_badges.json", post(grant))
+            .route("/user_badges.json", get(list_user_badges).post(grant))
             .route("/user_badges/{id}", delete(revoke))
             .route("/groups/{name}", get(show_group))
             .route("/groups/{id}/members.json", get(list_members).put(add_members).delete(remove_members))
             .route("/admin/users/{id}", get(show_user))
             .route("/post_action_users.json", get(post_action_users))
-            .with_state(SimState { sim: sim.clone() });
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        sim
+            .route("/posts.json", get(latest_posts))
+            .with_state(SimState { sim: self.clone() })
     }
 
     /// Add a user.
@@ -162,6 +222,16 @@ impl Simulator {
         } else {
             likers.remove(&user);
         }
+    }
+
+    /// A post is made on the site (the caller sends the `post_created` webhook, or not: Cadre may be down).
+    pub fn add_post(&self, post: &SimPost) {
+        self.site.lock().unwrap().posts.insert(post.id, post.clone());
+    }
+
+    /// The topic's owner accepts `post` as its solution (replacing any other: discourse-solved keeps one).
+    pub fn accept(&self, post: &SimPost) {
+        self.site.lock().unwrap().solutions.insert(post.topic_id, post.id);
     }
 
     /// Add a group (automatic groups refuse members).
@@ -254,6 +324,32 @@ impl Simulator {
         let bytes = response.into_body().collect().await.ok()?.to_bytes();
         Some((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
     }
+}
+
+/// A test CA and a leaf certificate for `127.0.0.1` / `localhost` signed by it: the CA's PEM and the server's TLS
+/// configuration.
+fn test_certificates() -> (String, rustls::ServerConfig) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("a CA key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.distinguished_name.push(DnType::CommonName, "Cadre test CA (simulator)");
+    let ca_cert = ca_params.self_signed(&ca_key).expect("the CA certificate");
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().expect("a server key");
+    let mut leaf_params =
+        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).expect("leaf parameters");
+    leaf_params.distinguished_name.push(DnType::CommonName, "discourse simulator");
+    let leaf = leaf_params.signed_by(&leaf_key, &issuer).expect("the server certificate");
+    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)
+        .expect("the server's TLS configuration");
+    (ca_cert.pem(), config)
 }
 
 fn fixture(text: &str, group: &str) -> Value {
@@ -538,7 +634,11 @@ async fn post_action_users(
             Some("invalid_parameters"),
         );
     }
-    let users: Vec<Value> = site
+    // `page` (from 0) and `limit` (default 200, at most 200), ordered as Discourse orders them (here by user id);
+    // `total_rows_post_action_users` only when the likes do not fit in one page (post_action_users_controller.rb).
+    let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(200).clamp(1, 200);
+    let all: Vec<Value> = site
         .likes
         .get(&post)
         .map(|likers| {
@@ -548,23 +648,130 @@ async fn post_action_users(
                 .collect()
         })
         .unwrap_or_default();
-    let total = users.len();
-    axum::Json(json!({"post_action_users": users, "total_rows_post_action_users": total})).into_response()
+    let total = all.len();
+    let users: Vec<Value> = all.into_iter().skip(page * limit).take(limit).collect();
+    let mut body = json!({ "post_action_users": users });
+    if total > limit {
+        body["total_rows_post_action_users"] = json!(total);
+    }
+    axum::Json(body).into_response()
 }
 
-async fn list_members(State(s): State<SimState>, headers: HeaderMap, Path(name): Path<String>) -> Response {
+/// `GET /posts.json?before=ID`: the latest public posts, newest first, among ids `(before - 50, before]` (`before`
+/// defaults to the last post's id), as PostsController#latest; each with discourse-solved's `accepted_answer` and
+/// `topic_accepted_answer`. Private messages are not listed; whispers are, to staff.
+async fn latest_posts(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<BTreeMap<String, String>>,
+) -> Response {
     s.sim.pause().await;
     if let Some(r) = s.sim.admit(&headers) {
         return r;
     }
     let site = s.sim.site.lock().unwrap();
+    let before: i64 = query.get("before").and_then(|b| b.parse().ok()).unwrap_or(0);
+    let last = if before <= 0 { site.posts.keys().next_back().copied().unwrap_or(0) } else { before };
+    let template = fixture(include_str!("../tests/fixtures/post_created.fedora.json"), "post");
+    let posts: Vec<Value> = site
+        .posts
+        .range(last - 49..=last)
+        .rev()
+        .filter(|(_, p)| p.archetype != "private_message")
+        .map(|(_, p)| {
+            let mut post = p.fill(template.clone());
+            // PostSerializer has no topic_archetype (the webhook's serializer adds it).
+            post.as_object_mut().expect("an object").remove("topic_archetype");
+            post["accepted_answer"] = json!(site.solutions.get(&p.topic_id) == Some(&p.id));
+            post["topic_accepted_answer"] = json!(site.solutions.contains_key(&p.topic_id));
+            post
+        })
+        .collect();
+    axum::Json(json!({ "latest_posts": posts })).into_response()
+}
+
+/// `GET /user_badges.json?badge_id=ID&offset=N&limit=L`: a badge's grants, newest first, at most 50 a page
+/// (UserBadgesController#index: `limit` defaults to 96 and is capped at 50), the users beside them; 404 for an
+/// unknown or disabled badge.
+async fn list_user_badges(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<BTreeMap<String, String>>,
+) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let site = s.sim.site.lock().unwrap();
+    let badge_id: i64 = query.get("badge_id").and_then(|b| b.parse().ok()).unwrap_or(0);
+    let Some(badge) = site.badges.get(&badge_id).filter(|b| b.enabled) else {
+        return error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found"));
+    };
+    let offset: usize = query.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    let limit: usize = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(96).clamp(1, 50);
+    let grants: Vec<(i64, i64)> = site
+        .user_badges
+        .iter()
+        .rev()
+        .filter(|(_, (_, b))| *b == badge_id)
+        .map(|(id, (user, _))| (*id, *user))
+        .skip(offset)
+        .take(limit)
+        .collect();
+    let user_badges: Vec<Value> = grants
+        .iter()
+        .map(|(id, user)| json!({"id": id, "granted_at": "2026-01-01T00:00:00.000Z", "badge_id": badge_id, "user_id": user, "granted_by_id": -1}))
+        .collect();
+    let users: Vec<Value> = grants
+        .iter()
+        .filter_map(|(_, user)| site.users.get(user).map(|name| json!({"id": user, "username": name})))
+        .collect();
+    axum::Json(json!({
+        "badges": [{"id": badge.id, "name": badge.name, "badge_type_id": badge.badge_type_id}],
+        "users": users,
+        "user_badge_info": {"user_badges": user_badges, "grant_count": null, "username": null}
+    }))
+    .into_response()
+}
+
+/// `GET /groups/{name}/members.json?limit=L&offset=N`: `limit` defaults to 50 and above 1,000 is 400, as
+/// GroupsController#members; `meta.total` counts every member.
+async fn list_members(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<BTreeMap<String, String>>,
+) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let limit: i64 = query.get("limit").and_then(|l| l.parse().ok()).unwrap_or(50);
+    let offset: i64 = query.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+    if !(0..=1000).contains(&limit) || offset < 0 {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &["You supplied invalid parameters to the request: limit"],
+            Some("invalid_parameters"),
+        );
+    }
+    let site = s.sim.site.lock().unwrap();
     match site.groups.get(&name) {
         Some((_, _, members)) => {
-            let members: Vec<Value> =
-                members.iter().filter_map(|u| site.users.get(u).map(|n| json!({"id": u, "username": n}))).collect();
-            let total = members.len();
-            axum::Json(json!({"members": members, "owners": [], "meta": {"total": total, "limit": 1000, "offset": 0}}))
-                .into_response()
+            let mut all: Vec<(i64, String)> =
+                members.iter().filter_map(|u| site.users.get(u).map(|n| (*u, n.clone()))).collect();
+            all.sort_by(|a, b| a.1.cmp(&b.1));
+            let total = all.len();
+            let page: Vec<Value> = all
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .map(|(u, n)| json!({"id": u, "username": n}))
+                .collect();
+            axum::Json(
+                json!({"members": page, "owners": [], "meta": {"total": total, "limit": limit, "offset": offset}}),
+            )
+            .into_response()
         }
         None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
     }

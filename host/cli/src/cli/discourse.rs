@@ -1,7 +1,9 @@
 //! `cadre discourse …`: Cadre beside a Discourse forum (see docs/discourse.md).
 //!
 //! `check` prints what Cadre would do on the site (read-only); `serve` receives Discourse's webhooks on their own
-//! address, drains the write-back outbox and reconciles recent likes every 10 minutes; `reconcile` does that once; `import` reads a backup; `write-back on|off` is the moderator's switch; `outbox` shows what is
+//! address, drains the write-back outbox and reconciles every 10 minutes (missed posts, accepts, likes and
+//! unlikes of recent posts; group and badge drift); `reconcile` does that once; `import` reads a backup;
+//! `write-back on|off` is the moderator's switch; `outbox` shows what is
 //! pending or failed, and `outbox --retry` queues the failed rows again. A dedicated `serve` rather than a route of
 //! `cadre serve`: a community on Discourse does not need Cadre's member-facing forum, the webhook port is the only
 //! one Discourse must reach, and cadre-discourse stays free of cadre-web. Both may run at once on the same database
@@ -16,7 +18,7 @@ use clap::Subcommand;
 use super::{Resolved, exit, open_forum};
 use cadre_discourse::api::{Api, Budget};
 use cadre_discourse::outbox::Writer;
-use cadre_discourse::reconcile::{reconcile_groups, reconcile_likes};
+use cadre_discourse::reconcile::{Reconciled, reconcile_all};
 use cadre_discourse::server::{ForumThread, HOOK_PATH, HookState};
 use cadre_discourse::{DiscourseSettings, check};
 
@@ -27,10 +29,11 @@ pub enum DiscourseCommand {
     Check,
     /// Receive Discourse's webhooks (POST /hooks/discourse) and drain the write-back outbox, until interrupted.
     Serve,
-    /// Compare the likes of the most recent posts with Discourse's and record missed likes and unlikes; compare the
-    /// mapped groups with the tiers (re-add members removed by hand, report members added by hand).
+    /// Record the posts, accepted answers, likes and unlikes of the most recent posts that webhooks missed; compare
+    /// the mapped groups and the mirrored badges with Cadre's (repair what Cadre granted, report what an admin added
+    /// by hand).
     Reconcile {
-        /// How many recent posts (one admin API request each).
+        /// How many recent posts (one admin API request per 50 to list them, one per post for its likes).
         #[arg(long, default_value_t = 50)]
         posts: usize,
     },
@@ -39,6 +42,24 @@ pub enum DiscourseCommand {
     Import {
         /// The backup, as downloaded from Admin → Backups.
         backup: std::path::PathBuf,
+    },
+    /// Write a synthetic backup of a chosen size (users, topics, posts, likes, accepted answers in Discourse's backup
+    /// format), to measure `import` on this machine. Defaults: 100,000 posts and about 300,000 likes.
+    SyntheticBackup {
+        /// Where to write the .tar.gz.
+        out: std::path::PathBuf,
+        /// Members.
+        #[arg(long, default_value_t = 10_000)]
+        users: u64,
+        /// Topics.
+        #[arg(long, default_value_t = 10_000)]
+        topics: u64,
+        /// Posts per topic, its question included.
+        #[arg(long, default_value_t = 10)]
+        posts_per_topic: u64,
+        /// Likes per post.
+        #[arg(long, default_value_t = 3)]
+        likes_per_post: u64,
     },
     /// Turn write-back to Discourse on (queues the current badges and tier members once) or off.
     WriteBack {
@@ -64,7 +85,43 @@ fn settings(cli: &Resolved) -> anyhow::Result<DiscourseSettings> {
 fn api(settings: &DiscourseSettings) -> anyhow::Result<Api> {
     let key = settings.api_key()?;
     let budget = Budget::new(settings.requests_per_minute(), Duration::from_secs(60));
-    Ok(Api::new(settings.base_url(), &settings.api_username, key, budget)?)
+    let transport = settings.transport()?;
+    Api::with_transport(settings.base_url(), &settings.api_username, key, budget, &transport)
+        .with_context(|| format!("the Discourse site {}", settings.base_url()))
+}
+
+/// Print what a reconcile did, one line per part and one per drifted member.
+fn print_reconciled(done: &Reconciled) {
+    let (p, l) = (&done.posts, &done.likes);
+    println!(
+        "{} latest posts read: {} missed posts, {} missed accepts, {} missed unaccepts recorded ({} filtered out).",
+        p.listed, p.posts_added, p.accepts_added, p.unaccepts_added, p.skipped
+    );
+    println!(
+        "{} posts' likes compared: {} missed likes recorded, {} unlikes recorded, {} posts skipped.",
+        l.posts, l.likes_added, l.likes_removed, l.skipped
+    );
+    for (group, name) in &done.groups.requeued {
+        println!("{name} was missing from {group}: queued to be added again.");
+    }
+    for (group, name) in &done.groups.removed {
+        println!("{name} no longer holds the tier of {group} in Cadre but is still in it: queued to be removed.");
+    }
+    for (group, name) in &done.groups.reported {
+        println!("{name} is in {group} but not in its tier: reported to moderators, left in.");
+    }
+    for (badge, name) in &done.badges.regranted {
+        println!("{name} holds {badge} in Cadre but not on Discourse: queued to be granted again.");
+    }
+    for (badge, name) in &done.badges.revoked {
+        println!("{name} no longer holds {badge} in Cadre but still on Discourse: queued to be revoked.");
+    }
+    for (badge, name) in &done.badges.reported {
+        println!("{name} holds {badge} on Discourse, not granted by Cadre: reported to moderators, left.");
+    }
+    if !done.changed() {
+        println!("Nothing drifted: nothing was recorded, queued or reported.");
+    }
 }
 
 fn now_ms() -> i64 {
@@ -132,6 +189,26 @@ pub fn run(cli: &Resolved, command: &DiscourseCommand) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         DiscourseCommand::Serve => serve(cli),
+        DiscourseCommand::SyntheticBackup { out, users, topics, posts_per_topic, likes_per_post } => {
+            let shape = cadre_discourse::synthetic::Shape {
+                users: *users,
+                topics: *topics,
+                posts_per_topic: *posts_per_topic,
+                likes_per_post: *likes_per_post,
+            };
+            let written =
+                cadre_discourse::synthetic::write(out, &shape).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "{}: {} posts, {} likes ({} removed later), {} accepted answers, {:.1} MB.",
+                out.display(),
+                written.posts,
+                written.likes,
+                written.removed,
+                written.accepted,
+                written.bytes as f64 / 1e6
+            );
+            Ok(exit::OK)
+        }
         DiscourseCommand::Import { backup } => {
             // Filters only: the import needs neither the API key nor the webhook secret.
             let settings = cli.settings.discourse.clone().unwrap_or_default();
@@ -152,21 +229,11 @@ pub fn run(cli: &Resolved, command: &DiscourseCommand) -> anyhow::Result<u8> {
             let settings = settings(cli)?;
             let api = api(&settings)?;
             let forum = forum_thread(cli)?;
-            let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let report = tokio.block_on(reconcile_likes(&api, &forum, *posts))?;
-            println!(
-                "{} posts compared: {} missed likes recorded, {} unlikes recorded, {} posts skipped.",
-                report.posts, report.likes_added, report.likes_removed, report.skipped
-            );
             let db = cli.db();
             let conn = cadre_core::db::open(&db).with_context(|| format!("opening {}", db.display()))?;
-            let drift = tokio.block_on(reconcile_groups(&api, &conn, &settings.groups, now_ms()))?;
-            for (group, name) in &drift.requeued {
-                println!("{name} was missing from {group}: queued to be added again.");
-            }
-            for (group, name) in &drift.reported {
-                println!("{name} is in {group} but not in its tier: reported to moderators, left in.");
-            }
+            let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let done = tokio.block_on(reconcile_all(&api, &forum, &conn, &Arc::new(settings), *posts))?;
+            print_reconciled(&done);
             Ok(exit::OK)
         }
     }
@@ -183,8 +250,8 @@ fn forum_thread(cli: &Resolved) -> anyhow::Result<ForumThread> {
     })
 }
 
-/// How often `serve` reconciles likes, and over how many recent posts (one request each: 20 every 10 minutes is a
-/// thirtieth of the site's budget).
+/// How often `serve` reconciles, and over how many recent posts: one request to list them, one each for its likes,
+/// one per group and per badge (more for long lists) — about 25 every 10 minutes, a twentieth of the site's budget.
 const RECONCILE_EVERY: Duration = Duration::from_secs(600);
 const RECONCILE_POSTS: usize = 20;
 
@@ -195,7 +262,8 @@ fn serve(cli: &Resolved) -> anyhow::Result<u8> {
     let db = cli.db();
     let forum = forum_thread(cli)?;
     let conn = cadre_core::db::open(&db).with_context(|| format!("opening {} for the outbox", db.display()))?;
-    let state = HookState { forum: forum.clone(), settings: Arc::new(settings.clone()), secret: Arc::new(secret) };
+    let hook_settings = Arc::new(settings.clone());
+    let state = HookState { forum: forum.clone(), settings: hook_settings.clone(), secret: Arc::new(secret) };
     let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     tokio.block_on(async move {
         let listener = tokio::net::TcpListener::bind(settings.listen())
@@ -204,17 +272,15 @@ fn serve(cli: &Resolved) -> anyhow::Result<u8> {
         println!("Receiving Discourse webhooks at http://{}{HOOK_PATH} (Ctrl-C to stop)", listener.local_addr()?);
         let server = tokio::spawn(cadre_discourse::server::serve(listener, state));
         let drain = async {
-            let mut last_reconcile = std::time::Instant::now();
+            // At start, then every RECONCILE_EVERY: what was missed while Cadre was down is recovered at once.
+            let mut last_reconcile: Option<std::time::Instant> = None;
             loop {
-                if last_reconcile.elapsed() >= RECONCILE_EVERY {
-                    last_reconcile = std::time::Instant::now();
-                    match reconcile_likes(&writer.api, &forum, RECONCILE_POSTS).await {
-                        Ok(report) => tracing::info!(?report, "likes reconciled"),
-                        Err(error) => tracing::warn!(%error, "reconciling likes"),
-                    }
-                    match reconcile_groups(&writer.api, &conn, &writer.groups, now_ms()).await {
-                        Ok(drift) => tracing::info!(?drift, "groups reconciled"),
-                        Err(error) => tracing::warn!(%error, "reconciling groups"),
+                if last_reconcile.is_none_or(|at| at.elapsed() >= RECONCILE_EVERY) {
+                    last_reconcile = Some(std::time::Instant::now());
+                    match reconcile_all(&writer.api, &forum, &conn, &hook_settings, RECONCILE_POSTS).await {
+                        Ok(done) if done.changed() => tracing::info!(?done, "reconciled: drift repaired or reported"),
+                        Ok(_) => tracing::debug!("reconciled: nothing drifted"),
+                        Err(error) => tracing::warn!(%error, "reconciling with Discourse"),
                     }
                 }
                 let declaration = match forum.run(|f| f.plugin_mut().map(|p| p.declaration().clone())).await {
