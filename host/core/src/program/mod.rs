@@ -8,6 +8,7 @@ pub mod apply;
 pub mod moderation;
 pub mod outbox;
 pub mod reports;
+pub mod rows;
 pub mod store_cache;
 
 use rusqlite::{Connection, params};
