@@ -8,8 +8,8 @@
 //!
 //! Rows: events/s through the component with SQLite; the same with the rules linked natively (same crate, same
 //! database work: `Forum::use_stand_in` with `bench::native`); the forum's change and event log alone (no program); the ratio; the component alone and the native rules alone on the same
-//! events without a database (from the first run's log); and peak RSS (VmHWM) of a child process replaying N and
-//! 10·N events, so that memory can be seen not to grow with the replay.
+//! events without a database (from the first run's log); and peak RSS (VmHWM) and end-to-end events/s of a child
+//! process replaying N and 10·N events, so that memory and speed can be seen not to change with the log's length.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -195,23 +195,26 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The child of the RSS measurement: replay `events` with the component; returns this process's peak RSS in KiB
-/// (the command prints it for the parent).
-pub fn rss_child(events: u64, settings: &str) -> anyhow::Result<u64> {
+/// The child of the RSS measurement: replay `events` with the component, end to end into a durable file; returns
+/// this process's peak RSS in KiB and the replay's events/s (the command prints both for the parent).
+pub fn rss_child(events: u64, settings: &str) -> anyhow::Result<(u64, f64)> {
     let dir = tempfile::tempdir()?;
     let mut forum = forum(dir.path(), "rss.db", settings, Program::Component)?;
-    replay(&mut forum, events)?;
-    peak_rss_kib().context("reading VmHWM from /proc/self/status")
+    let (rate, _) = replay(&mut forum, events)?;
+    Ok((peak_rss_kib().context("reading VmHWM from /proc/self/status")?, rate))
 }
 
-fn child_rss(events: u64, preset: &str) -> anyhow::Result<u64> {
+/// A child process's peak RSS (KiB) and end-to-end events/s replaying `events`.
+fn child_rss(events: u64, preset: &str) -> anyhow::Result<(u64, f64)> {
     let exe = std::env::current_exe()?;
     let output = std::process::Command::new(exe)
         .args(["bench", "replay", "--rss-child", "--preset", preset, "--events", &events.to_string()])
         .output()
         .context("running the RSS child")?;
     anyhow::ensure!(output.status.success(), "the RSS child failed: {}", String::from_utf8_lossy(&output.stderr));
-    Ok(String::from_utf8_lossy(&output.stdout).trim().parse()?)
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let (kib, rate) = stdout.trim().split_once(' ').context("the RSS child prints its peak and its rate")?;
+    Ok((kib.parse()?, rate.parse()?))
 }
 
 /// The measurements of one run (the command prints them as a table or JSON).
@@ -250,6 +253,12 @@ pub struct Figures {
     pub peak_rss_mib_at_n: Option<f64>,
     /// Peak RSS replaying 10·N events, when measured.
     pub peak_rss_mib_at_10n: Option<f64>,
+    /// End to end (component + SQLite + ledger) replaying N events in a fresh process (the peak-RSS child).
+    pub child_events_per_s_at_n: Option<f64>,
+    /// The same replaying 10·N events.
+    pub child_events_per_s_at_10n: Option<f64>,
+    /// The 10·N rate over the N rate (goal ≥ 0.8: a ten times larger community replays nearly as fast).
+    pub ratio_10n_vs_n: Option<f64>,
 }
 
 /// The settings change the preview row previews: the daily cap on likes received halved.
@@ -314,11 +323,10 @@ pub fn measure(events: u64, preset: &str, rss: bool, preview_only: bool) -> anyh
     drop(logged);
 
     let preview_rate = previewed as f64 / preview_seconds;
-    let (rss_n, rss_10n) = if rss {
-        (Some(child_rss(events, preset)? as f64 / 1024.0), Some(child_rss(events * 10, preset)? as f64 / 1024.0))
-    } else {
-        (None, None)
-    };
+    let (at_n, at_10n) =
+        if rss { (Some(child_rss(events, preset)?), Some(child_rss(events * 10, preset)?)) } else { (None, None) };
+    let mib = |child: Option<(u64, f64)>| child.map(|(kib, _)| kib as f64 / 1024.0);
+    let rate = |child: Option<(u64, f64)>| child.map(|(_, rate)| rate);
     let figures = Figures {
         events,
         preset: preset.to_owned(),
@@ -334,8 +342,11 @@ pub fn measure(events: u64, preset: &str, rss: bool, preview_only: bool) -> anyh
         ratio_preview_vs_component_alone: preview_rate / alone_rate,
         preview_points_changed,
         peak_rss_mib_after_preview,
-        peak_rss_mib_at_n: rss_n,
-        peak_rss_mib_at_10n: rss_10n,
+        peak_rss_mib_at_n: mib(at_n),
+        peak_rss_mib_at_10n: mib(at_10n),
+        child_events_per_s_at_n: rate(at_n),
+        child_events_per_s_at_10n: rate(at_10n),
+        ratio_10n_vs_n: rate(at_10n).zip(rate(at_n)).map(|(ten, one)| ten / one),
     };
     Ok(figures)
 }
@@ -380,6 +391,14 @@ impl Figures {
         if let (Some(n), Some(ten)) = (f.peak_rss_mib_at_n, f.peak_rss_mib_at_10n) {
             let _ = writeln!(out, "{:<52} {:>11.1} MiB", format!("peak RSS replaying {events} events"), n);
             let _ = writeln!(out, "{:<52} {:>11.1} MiB", format!("peak RSS replaying {} events", events * 10), ten);
+        }
+        if let (Some(n), Some(ten), Some(ratio)) =
+            (f.child_events_per_s_at_n, f.child_events_per_s_at_10n, f.ratio_10n_vs_n)
+        {
+            let _ = writeln!(out, "\nend to end in a fresh process (the peak-RSS children)");
+            let _ = writeln!(out, "  {:<50} {:>14.0}", format!("events/s replaying {events} events"), n);
+            let _ = writeln!(out, "  {:<50} {:>14.0}", format!("events/s replaying {} events", events * 10), ten);
+            let _ = writeln!(out, "  {:<50} {:>14.2}", "ratio 10·N / N (goal ≥ 0.8)", ratio);
         }
         out
     }

@@ -94,7 +94,7 @@ pub struct BenchReplayArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Internal: replay N events with the component and print the peak RSS (the child of the measurement).
+    /// Internal: replay N events with the component and print the peak RSS and events/s (the child of the measurement).
     #[arg(long, hide = true)]
     pub rss_child: bool,
 }
@@ -103,7 +103,8 @@ pub struct BenchReplayArgs {
 pub fn bench(args: &BenchReplayArgs) -> anyhow::Result<u8> {
     if args.rss_child {
         let settings = cadre_rules::presets::by_name(&args.preset).context("no such preset")?;
-        println!("{}", crate::bench::replay::rss_child(args.events, settings)?);
+        let (peak_kib, events_per_s) = crate::bench::replay::rss_child(args.events, settings)?;
+        println!("{peak_kib} {events_per_s}");
         return Ok(super::exit::OK);
     }
     let figures = crate::bench::replay::measure(args.events, &args.preset, !args.no_rss, args.preview)?;

@@ -3,11 +3,11 @@
 //! database.
 //!
 //! Preview and apply replay the whole log through the program and compare the result with the live tables; the
-//! result is thrown away (preview) or written only where it differs (apply), so it need not be durable. Each
-//! operation here mirrors, row for row, the SQL that [`crate::program::apply::apply`] and
-//! [`crate::program::moderation::apply_moderator_action`] run on the live database (`INSERT OR IGNORE` keeps the
-//! first grant, a revoke deletes, an approval replaces the access row, one pending nomination per member and tier),
-//! so that a preview is the same whether it replays into memory or into SQLite. This module does not read the log,
+//! result is thrown away (preview) or written only where it differs (apply), so it need not be durable. The rules
+//! are not copied here: the projections implement the row operations of [`crate::program::rows::ProgramRows`] (with
+//! SQL's semantics: `INSERT OR IGNORE` keeps the first grant, a revoke deletes, one pending nomination per member and
+//! tier) and the live pipeline's own [`apply_to`] and [`moderator_action_to`] choose them, so a preview is the same
+//! whether it replays into memory or into SQLite. This module does not read the log,
 //! call the program or compare with the live state (`recompute` does); notices and audit rows, which no preview
 //! shows, are not kept.
 
@@ -15,7 +15,12 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use cadre_model::{BadgeLevel, Declaration, Effect, ModeratorAction};
+use std::convert::Infallible;
+
+use crate::program::apply::{Origin, apply_to};
+use crate::program::moderation::moderator_action_to;
+use crate::program::rows::{AccessSource, ProgramRows, level_name};
+use cadre_model::{Badge, Declaration, Effect, ModeratorAction};
 use cadre_runtime::store::{BackendError, KvBackend};
 
 /// The program's store during a recompute: a map shared between the program (through [`MemoryStore::backend`])
@@ -121,93 +126,135 @@ pub(crate) struct MemoryProjections {
     pub(crate) pending: BTreeMap<Key, Nomination>,
 }
 
-fn level(level: BadgeLevel) -> &'static str {
-    match level {
-        BadgeLevel::Bronze => "bronze",
-        BadgeLevel::Silver => "silver",
-        BadgeLevel::Gold => "gold",
-    }
-}
-
 impl MemoryProjections {
     /// Empty projections; `keep_ledger` keeps the ledger's lines, not only their count.
     pub(crate) fn new(keep_ledger: bool) -> MemoryProjections {
         MemoryProjections { keep_ledger, ..MemoryProjections::default() }
     }
 
-    /// Apply a call's validated effects, as [`crate::program::apply::apply`] does to the tables.
+    /// Apply a call's validated effects, by the same rules as the live pipeline ([`apply_to`]).
     pub(crate) fn apply(&mut self, event_id: i64, at: i64, declaration: &Declaration, effects: &[Effect]) {
-        for effect in effects {
-            match effect {
-                Effect::AwardPoints { member, delta, rule, reason } => {
-                    self.ledger_lines += 1;
-                    if self.keep_ledger {
-                        self.ledger.entry(*member).or_default().push(LedgerLine {
-                            delta: *delta,
-                            event_id,
-                            rule: rule.clone(),
-                            reason: reason.clone(),
-                            at,
-                        });
-                    }
-                    if *delta != 0 {
-                        *self.totals.entry(*member).or_insert(0) += delta;
-                    }
-                }
-                Effect::GrantBadge { member, badge: badge_id, .. } => {
-                    let badge =
-                        declaration.badges.iter().find(|b| &b.id == badge_id).expect("validated: declared badge");
-                    self.badges.entry((*member, badge.id.clone())).or_insert_with(|| BadgeRow {
-                        name: badge.name.clone(),
-                        level: level(badge.level),
-                        description: badge.description.clone(),
-                        granted_at: at,
-                    });
-                }
-                Effect::RevokeBadge { member, badge, .. } => {
-                    self.badges.remove(&(*member, badge.clone()));
-                }
-                Effect::GrantAccess { member, tier, .. } => {
-                    self.access.entry((*member, tier.clone())).or_insert(());
-                }
-                Effect::RevokeAccess { member, tier, .. } => {
-                    self.access.remove(&(*member, tier.clone()));
-                }
-                Effect::Nominate { member, tier, evidence } => {
-                    self.pending.entry((*member, tier.clone())).or_insert_with(|| Nomination {
-                        evidence: serde_json::to_string(evidence).expect("evidence serializes"),
-                        created_at: at,
-                    });
-                }
-                Effect::NotifyModerators { .. } => {}
-            }
-        }
+        let origin = Origin { event_id, at, actor: "" };
+        let Ok(()) = apply_to(self, &origin, declaration, effects);
     }
 
-    /// Re-apply a moderator's action, as [`crate::program::moderation::apply_moderator_action`] does.
+    /// Re-apply a moderator's action, by the same rules as the live action ([`moderator_action_to`]).
     pub(crate) fn moderator_action(&mut self, action: &ModeratorAction) {
-        let change = action.change();
-        let key = (change.member, change.tier.clone());
-        match action {
-            ModeratorAction::MemberAdded(_) => {
-                self.access.entry(key).or_insert(());
-            }
-            ModeratorAction::MemberRemoved(_) => {
-                self.access.remove(&key);
-            }
-            ModeratorAction::NominationApproved(_) => {
-                if self.pending.remove(&key).is_some() {
-                    self.access.insert(key, ());
-                }
-            }
-            ModeratorAction::NominationRejected(_) => {
-                self.pending.remove(&key);
-            }
-        }
+        let Ok(_) = moderator_action_to(self, action);
     }
 
     /// Totals that are not zero (what `SELECT … FROM points WHERE total <> 0` reads live).
     pub(crate) fn nonzero_totals(&self) -> BTreeMap<u64, i64> {
         self.totals.iter().filter(|(_, total)| **total != 0).map(|(m, t)| (*m, *t)).collect()
+    }
+}
+
+/// The row operations in memory, with SQL's semantics (`INSERT OR IGNORE` keeps the first row; the pending
+/// nominations are the rows of the unique index on pending ones). Notices and audit rows are not kept: no preview
+/// shows them, and apply writes its own audit.
+impl ProgramRows for MemoryProjections {
+    type Error = Infallible;
+
+    fn ledger_line(
+        &mut self,
+        member: u64,
+        delta: i64,
+        event_id: i64,
+        rule: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<(), Infallible> {
+        self.ledger_lines += 1;
+        if self.keep_ledger {
+            let line = LedgerLine { delta, event_id, rule: rule.to_owned(), reason: reason.to_owned(), at };
+            self.ledger.entry(member).or_default().push(line);
+        }
+        Ok(())
+    }
+
+    fn add_to_total(&mut self, member: u64, delta: i64) -> Result<(), Infallible> {
+        *self.totals.entry(member).or_insert(0) += delta;
+        Ok(())
+    }
+
+    fn insert_badge(&mut self, member: u64, badge: &Badge, at: i64) -> Result<bool, Infallible> {
+        let mut inserted = false;
+        self.badges.entry((member, badge.id.clone())).or_insert_with(|| {
+            inserted = true;
+            BadgeRow {
+                name: badge.name.clone(),
+                level: level_name(badge.level),
+                description: badge.description.clone(),
+                granted_at: at,
+            }
+        });
+        Ok(inserted)
+    }
+
+    fn delete_badge(&mut self, member: u64, badge: &str) -> Result<bool, Infallible> {
+        Ok(self.badges.remove(&(member, badge.to_owned())).is_some())
+    }
+
+    fn insert_access(&mut self, member: u64, tier: &str, _: AccessSource, _: i64, _: &str) -> Result<bool, Infallible> {
+        let key = (member, tier.to_owned());
+        if self.access.contains_key(&key) {
+            return Ok(false);
+        }
+        self.access.insert(key, ());
+        Ok(true)
+    }
+
+    fn replace_access(&mut self, member: u64, tier: &str, _: AccessSource, _: i64, _: &str) -> Result<(), Infallible> {
+        self.access.insert((member, tier.to_owned()), ());
+        Ok(())
+    }
+
+    fn delete_access(&mut self, member: u64, tier: &str) -> Result<bool, Infallible> {
+        Ok(self.access.remove(&(member, tier.to_owned())).is_some())
+    }
+
+    fn insert_pending(
+        &mut self,
+        member: u64,
+        tier: &str,
+        evidence_json: &str,
+        at: i64,
+        _: i64,
+    ) -> Result<bool, Infallible> {
+        let key = (member, tier.to_owned());
+        if self.pending.contains_key(&key) {
+            return Ok(false);
+        }
+        self.pending.insert(key, Nomination { evidence: evidence_json.to_owned(), created_at: at });
+        Ok(true)
+    }
+
+    fn decide_pending(
+        &mut self,
+        member: u64,
+        tier: &str,
+        _: bool,
+        _: i64,
+        _: u64,
+        _: &str,
+    ) -> Result<bool, Infallible> {
+        Ok(self.pending.remove(&(member, tier.to_owned())).is_some())
+    }
+
+    fn notice(&mut self, _: Option<u64>, _: &str, _: &str, _: i64, _: i64) -> Result<(), Infallible> {
+        Ok(())
+    }
+
+    fn audit(
+        &mut self,
+        _: i64,
+        _: &str,
+        _: &str,
+        _: Option<u64>,
+        _: &str,
+        _: &str,
+        _: Option<i64>,
+    ) -> Result<(), Infallible> {
+        Ok(())
     }
 }

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::Forum;
 use super::memory::{MemoryProjections, MemoryStore};
-use super::parse_event;
+use super::{LoggedEvent, parse_event};
 use crate::error::ForumError;
 use cadre_runtime::{Event, Plugin};
 
@@ -101,43 +101,108 @@ struct Recomputed {
     failures: usize,
 }
 
+/// The log after a mark, in order, with whether the live program was delivered each event. Only the events the
+/// live program was delivered go through the program: an event waiting as a dead letter or in a quarantine's queue
+/// is delivered later, once, by the retry, so the recompute must not count it now too. (A moderator action's own
+/// part applies either way, as it did live.)
+const LOG_AFTER: &str = "SELECT e.id, e.at, e.payload, \
+        e.id <= COALESCE((SELECT processed_up_to FROM program), 0) \
+        AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.event_id = e.id) \
+     FROM events e WHERE e.id > ?1 ORDER BY e.id";
+
+/// One event of the log as the recompute reads it.
+struct Read {
+    logged: LoggedEvent,
+    /// The live program was delivered it.
+    delivered: bool,
+}
+
+fn read_row(row: &rusqlite::Row<'_>) -> Result<Read, ForumError> {
+    let (id, at, delivered): (i64, i64, bool) = (row.get(0)?, row.get(1)?, row.get(3)?);
+    let payload = row.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+    Ok(Read { logged: parse_event(id, at, payload)?, delivered })
+}
+
+/// Events the reader thread hands over at a time (enough to make the channel's cost negligible, few enough that
+/// the two threads overlap from the start).
+const CHUNK: usize = 1_024;
+
 impl Recomputed {
     /// Replay the events `live` logged after the mark into the in-memory projections, and move the mark.
     ///
     /// The events are read by one statement, so they come from one consistent snapshot of the log even while
-    /// other connections keep appending to it. Called once for the whole history (outside any transaction of
-    /// `live`: writers keep going), and again inside the write transaction of [`Forum::apply`] for whatever was
-    /// logged in the meantime, so that nothing recorded while the history was recomputed is lost.
+    /// other connections keep appending to it. Called inside the write transaction of [`Forum::apply`] for
+    /// whatever was logged while the history was recomputed, so that nothing recorded meanwhile is lost.
     fn catch_up(&mut self, live: &Connection) -> Result<(), ForumError> {
-        // Only the events the live program was delivered go through the program: an event waiting as a dead letter
-        // or in a quarantine's queue is delivered later, once, by the retry, so the recompute must not count it now
-        // too. (A moderator action's own part applies either way, as it did live.)
-        let mut events = live.prepare(
-            "SELECT e.id, e.at, e.payload, \
-                    e.id <= COALESCE((SELECT processed_up_to FROM program), 0) \
-                    AND NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.event_id = e.id) \
-             FROM events e WHERE e.id > ?1 ORDER BY e.id",
-        )?;
+        let mut events = live.prepare(LOG_AFTER)?;
         let mut rows = events.query(params![self.through])?;
         while let Some(row) = rows.next()? {
-            let (id, at, delivered): (i64, i64, bool) = (row.get(0)?, row.get(1)?, row.get(3)?);
-            let payload = row.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
-            let logged = parse_event(id, at, payload)?;
-            if let Event::Moderator(action) = &logged.event {
-                self.projections.moderator_action(action);
-            }
-            if !delivered {
-                self.through = id;
-                continue;
-            }
-            match self.plugin.call(&logged.event) {
-                Ok(effects) => self.projections.apply(id, at, self.plugin.declaration(), &effects),
-                Err(_) => self.failures += 1,
-            }
-            self.through = id;
-            self.events += 1;
+            let read = read_row(row)?;
+            self.replay(read);
         }
         Ok(())
+    }
+
+    /// The same as [`Recomputed::catch_up`] over the whole history, on both cores: a second thread, with its own
+    /// read connection to the database file, reads the log (one statement: one snapshot) and parses each payload
+    /// while this one calls the program. Outside any transaction of `live` (writers keep going). A database with no
+    /// file (in memory) is read on this thread.
+    fn catch_up_in_parallel(&mut self, live: &Connection) -> Result<(), ForumError> {
+        let Some(path) = live.path().filter(|path| !path.is_empty()).map(std::path::PathBuf::from) else {
+            return self.catch_up(live);
+        };
+        let through = self.through;
+        let (chunks, received) = std::sync::mpsc::sync_channel::<Result<Vec<Read>, ForumError>>(16);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let read = || -> Result<(), ForumError> {
+                    let conn = Connection::open(&path)?;
+                    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+                    let mut events = conn.prepare(LOG_AFTER)?;
+                    let mut rows = events.query(params![through])?;
+                    let mut chunk = Vec::with_capacity(CHUNK);
+                    while let Some(row) = rows.next()? {
+                        chunk.push(read_row(row)?);
+                        if chunk.len() == CHUNK {
+                            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                            if chunks.send(Ok(full)).is_err() {
+                                // The replaying side stopped (it failed): nothing more to read.
+                                return Ok(());
+                            }
+                        }
+                    }
+                    if !chunk.is_empty() {
+                        let _ = chunks.send(Ok(chunk));
+                    }
+                    Ok(())
+                };
+                if let Err(error) = read() {
+                    let _ = chunks.send(Err(error));
+                }
+            });
+            for chunk in received {
+                for read in chunk? {
+                    self.replay(read);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Replay one event of the log into the projections and move the mark past it.
+    fn replay(&mut self, read: Read) {
+        let Read { logged, delivered } = read;
+        if let Event::Moderator(action) = &logged.event {
+            self.projections.moderator_action(action);
+        }
+        if delivered {
+            match self.plugin.call(&logged.event) {
+                Ok(effects) => self.projections.apply(logged.id, logged.at, self.plugin.declaration(), &effects),
+                Err(_) => self.failures += 1,
+            }
+            self.events += 1;
+        }
+        self.through = logged.id;
     }
 }
 
@@ -206,7 +271,7 @@ impl Forum {
         plugin.set_backend(store.backend());
         let projections = MemoryProjections::new(keep_ledger);
         let mut recomputed = Recomputed { projections, store, plugin, through: 0, events: 0, failures: 0 };
-        recomputed.catch_up(&self.conn)?;
+        recomputed.catch_up_in_parallel(&self.conn)?;
         Ok(recomputed)
     }
 

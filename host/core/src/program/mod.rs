@@ -9,6 +9,7 @@ pub mod moderation;
 pub mod outbox;
 pub mod panel_pages;
 pub mod reports;
+pub mod rows;
 pub mod store_cache;
 
 use rusqlite::{Connection, params};

@@ -3,6 +3,8 @@
 
 use rusqlite::{Connection, params};
 
+use super::rows::{AccessSource, ProgramRows, SqlRows};
+
 use crate::error::ForumError;
 use cadre_model::ModeratorAction;
 
@@ -19,33 +21,26 @@ pub fn moderator_action_name(action: &ModeratorAction) -> &'static str {
 /// The host's part of a moderator action — tier access and the review queue — shared by the live action and
 /// by recomputing history. Returns how many rows it changed (0: the action changed nothing).
 pub fn apply_moderator_action(conn: &Connection, action: &ModeratorAction) -> Result<usize, ForumError> {
+    Ok(usize::from(moderator_action_to(&mut SqlRows(conn), action)?))
+}
+
+/// The rules of [`apply_moderator_action`] over any [`ProgramRows`] (the live database, or a recompute's projections
+/// in memory); true when the action changed something.
+pub fn moderator_action_to<R: ProgramRows>(rows: &mut R, action: &ModeratorAction) -> Result<bool, R::Error> {
     let change = action.change();
-    let (member, tier, at, reason) = (change.member as i64, change.tier.as_str(), change.at, change.reason.as_str());
-    let changed = match action {
-        ModeratorAction::MemberAdded(_) => conn.execute(
-            "INSERT OR IGNORE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'invited', ?3, ?4)",
-            params![member, tier, at, reason],
-        )?,
-        ModeratorAction::MemberRemoved(_) => {
-            conn.execute("DELETE FROM access WHERE member_id = ?1 AND tier = ?2", params![member, tier])?
-        }
+    let (member, tier, at, reason) = (change.member, change.tier.as_str(), change.at, change.reason.as_str());
+    match action {
+        ModeratorAction::MemberAdded(_) => rows.insert_access(member, tier, AccessSource::Invited, at, reason),
+        ModeratorAction::MemberRemoved(_) => rows.delete_access(member, tier),
         ModeratorAction::NominationApproved(_) | ModeratorAction::NominationRejected(_) => {
             let approve = matches!(action, ModeratorAction::NominationApproved(_));
-            let decided = conn.execute(
-                "UPDATE nominations SET status = ?1, decided_at = ?2, decided_by = ?3, reason = ?4 \
-                 WHERE member_id = ?5 AND tier = ?6 AND status = 'pending'",
-                params![if approve { "approved" } else { "rejected" }, at, change.moderator as i64, reason, member, tier],
-            )?;
-            if approve && decided > 0 {
-                conn.execute(
-                    "INSERT OR REPLACE INTO access (member_id, tier, source, granted_at, reason) VALUES (?1, ?2, 'approved', ?3, ?4)",
-                    params![member, tier, at, reason],
-                )?;
+            let decided = rows.decide_pending(member, tier, approve, at, change.moderator, reason)?;
+            if approve && decided {
+                rows.replace_access(member, tier, AccessSource::Approved, at, reason)?;
             }
-            decided
+            Ok(decided)
         }
-    };
-    Ok(changed)
+    }
 }
 
 /// The member and tier of a nomination a moderator may still decide (refusing an unknown or decided one).
