@@ -111,17 +111,17 @@ pub fn facts(conn: &Connection, post: u64) -> Result<PostFacts, ForumError> {
     conn.prepare_cached(
         "SELECT kind, author_id, topic_id, wiki_since, category_id FROM posts WHERE id = ?1 AND deleted_at IS NULL",
     )?
-        .query_row(params![post as i64], |row| {
-            Ok(PostFacts {
-                kind: kind_from(&row.get::<_, String>(0)?),
-                author: row.get::<_, Option<i64>>(1)?.map(|a| a as u64),
-                topic: row.get::<_, i64>(2)? as u64,
-                wiki_since: row.get(3)?,
-                category: row.get::<_, i64>(4)? as u64,
-            })
+    .query_row(params![post as i64], |row| {
+        Ok(PostFacts {
+            kind: kind_from(&row.get::<_, String>(0)?),
+            author: row.get::<_, Option<i64>>(1)?.map(|a| a as u64),
+            topic: row.get::<_, i64>(2)? as u64,
+            wiki_since: row.get(3)?,
+            category: row.get::<_, i64>(4)? as u64,
         })
-        .optional()?
-        .ok_or_else(|| ForumError::NotFound(format!("post {post}")))
+    })
+    .optional()?
+    .ok_or_else(|| ForumError::NotFound(format!("post {post}")))
 }
 
 const MAX_TITLE: usize = 300;
