@@ -31,8 +31,11 @@ pub enum Form {
     RawXz,
 }
 
-/// The three files of an input, each with its form, and whether compressed files are cut at `cut`/255.
-pub fn split(data: &[u8]) -> Option<([(Form, &[u8]); 3], Option<u8>)> {
+/// The three files of an input (`Posts`, `Votes`, `Users`), each with its form and bytes.
+pub type Files<'a> = [(Form, &'a [u8]); 3];
+
+/// The three files of an input, and whether compressed files are cut at `cut`/255.
+pub fn split(data: &[u8]) -> Option<(Files<'_>, Option<u8>)> {
     let (&flags, rest) = data.split_first()?;
     let (&cut, rest) = rest.split_first()?;
     let mut parts = Vec::new();

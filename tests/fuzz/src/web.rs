@@ -148,7 +148,8 @@ fn request(u: &mut Unstructured<'_>, ids: &[String]) -> arbitrary::Result<Reques
     let mut builder = Request::builder().method(route.method.clone()).uri(path.as_str());
     builder = builder.header(header::COOKIE, cookie);
     if route.method == Method::GET {
-        return Ok(builder.body(Body::empty()).expect("a request"));
+        // A path or header the input made that is not valid HTTP cannot be sent at all: not a request.
+        return builder.body(Body::empty()).map_err(|_| arbitrary::Error::IncorrectFormat);
     }
     let json = route.path.starts_with("/api/");
     let body = match u.int_in_range(0..=5)? {
@@ -176,7 +177,7 @@ fn request(u: &mut Unstructured<'_>, ids: &[String]) -> arbitrary::Result<Reques
         cadre_web::CSRF_HEADER,
         header::HeaderValue::from_str(&csrf).unwrap_or(header::HeaderValue::from_static("x")),
     );
-    Ok(builder.body(Body::from(body)).expect("a request"))
+    builder.body(Body::from(body)).map_err(|_| arbitrary::Error::IncorrectFormat)
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.
