@@ -8,7 +8,7 @@ Writes fuzz/corpus/<target>/ (not committed; cargo fuzz's default corpus folder)
   posts, the votes on them and the users who wrote them, in the input format of tests/fuzz/src/stackexchange.rs
   (flags, cut, Posts, separator, Votes, separator, Users), as plain, .xz, .gz and truncated files;
 - effects, differential, web: structured targets (`arbitrary`): seeded with a few fixed byte strings.
-Also (re)writes the small committed seeds in fuzz/seeds/<target>/ that `cargo test -p cadre-fuzz` runs.
+Also (re)writes the small committed seeds in fuzz/seeds/<target>/ that `cargo test --workspace --test regressions` runs.
 """
 import lzma, os, random, re, sys
 
