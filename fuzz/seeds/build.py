@@ -8,6 +8,9 @@ Writes fuzz/corpus/<target>/ (not committed; cargo fuzz's default corpus folder)
   posts, the votes on them and the users who wrote them, in the input format of tests/fuzz/src/stackexchange.rs
   (flags, cut, Posts, separator, Votes, separator, Users), as plain, .xz, .gz and truncated files;
 - effects, differential, web: structured targets (`arbitrary`): seeded with a few fixed byte strings.
+The Stack Exchange seeds and corpus hold rows of Cardano Stack Exchange's dump: user-contributed content from
+https://cardano.stackexchange.com, licensed by its authors under CC BY-SA 4.0
+(https://creativecommons.org/licenses/by-sa/4.0/); the posts keep their ids, so each row names its source.
 Also (re)writes the small committed seeds in fuzz/seeds/<target>/ that `cargo test --workspace --test regressions` runs.
 """
 import lzma, os, random, re, sys

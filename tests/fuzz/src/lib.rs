@@ -4,8 +4,8 @@
 //! The libFuzzer targets in `fuzz/fuzz_targets/` (a crate of its own, nightly, outside the default workspace) are
 //! one line each over these functions; this crate is a member of the main workspace, and its stable test
 //! (`tests/regressions.rs`) runs every crash the fuzzers found, kept in `fuzz/regressions/<target>/`, and the
-//! small seed corpora in `fuzz/seeds/<target>/` through the same functions. `fuzz/seeds/build.sh` documents how
-//! the seeds were made from real files.
+//! small seed corpora in `fuzz/seeds/<target>/` through the same functions. `fuzz/seeds/build.py` makes the
+//! corpora and the seeds from real files.
 //!
 //! Modules: [`ingest`] (a JSON Lines file through `cadre ingest`'s reader), [`settings`] (the program's TOML
 //! through the bundled component's `configure`, against the native rules), [`stackexchange`] (dump files through
