@@ -1,0 +1,5 @@
+//! libFuzzer target `effects`: every input goes through [`cadre_fuzz::effects::run`], which panics on any broken promise
+//! (see that module for what it checks). Run with `cargo +nightly fuzz run effects` from the repository root.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cadre_fuzz::effects::run(data));

@@ -1,0 +1,5 @@
+//! libFuzzer target `web`: every input goes through [`cadre_fuzz::web::run`], which panics on any broken promise
+//! (see that module for what it checks). Run with `cargo +nightly fuzz run web` from the repository root.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cadre_fuzz::web::run(data));
