@@ -122,6 +122,7 @@ fn event(u: &mut Unstructured<'_>, world: &mut World) -> arbitrary::Result<Event
             liker: maybe_member(u)?,
             liker_joined: joined(u, at)?,
             at,
+            post_category: if u.ratio(1, 4)? { None } else { Some(u.int_in_range(1..=3)?) },
         })
     };
     let accept = |u: &mut Unstructured<'_>| -> arbitrary::Result<Accept> {
@@ -143,6 +144,7 @@ fn event(u: &mut Unstructured<'_>, world: &mut World) -> arbitrary::Result<Event
             category: u.int_in_range(1..=3)?,
             at,
             author_joined: joined(u, at)?,
+            question_author: maybe_member(u)?,
         }),
         3..=6 => Event::LikeAdded(like(u)?),
         7 => Event::LikeRemoved(like(u)?),
