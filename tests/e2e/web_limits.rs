@@ -90,6 +90,49 @@ async fn failed_log_ins_across_many_names_from_one_address_are_limited() {
     assert_eq!((answer.status, answer.location()), (StatusCode::SEE_OTHER, "/"), "{}", answer.body);
 }
 
+/// An office behind one address: more members than the failure limit log in at the same moment, all with the right
+/// password. None is refused (an attempt counts as a failure until its password is checked, and before the gate 21
+/// at once were refused with not one failure), and the limit still stops a guesser afterwards (the test above).
+#[tokio::test(flavor = "multi_thread")]
+async fn more_members_than_the_failure_limit_logging_in_at_once_from_one_address_all_get_in() {
+    let w = world(false);
+    let count = FAILED_LOGINS_PER_ADDRESS.max + 12;
+    let names: Vec<String> = (0..count).map(|i| format!("office{i}")).collect();
+    let registered = names.clone();
+    let ids: Vec<u64> = w
+        .state
+        .forum
+        .run(move |forum| registered.iter().map(|name| forum.register(name, 0, false).unwrap()).collect())
+        .await
+        .unwrap();
+    for id in ids {
+        set_password(&w, id, "office-password").await;
+    }
+    let state = AppState::new(w.state.forum.clone());
+    let limits = state.limits.clone();
+    let base = serve(state).await;
+    let attempts = names.into_iter().map(|name| {
+        let base = base.clone();
+        tokio::spawn(async move {
+            let mut api = Browser::new(&base, "127.0.0.1");
+            api.post_json("/api/login", json!({ "name": name, "password": "office-password" }), "1").await
+        })
+    });
+    let answers = futures_join(attempts).await;
+    let refused: Vec<&Answer> = answers.iter().filter(|a| a.status != StatusCode::OK).collect();
+    assert!(refused.is_empty(), "{} of {count} refused, e.g. {} {}", refused.len(), refused[0].status, refused[0].body);
+    assert!(limits.login_gates.is_empty(), "every gate is forgotten once its log-ins end");
+}
+
+async fn futures_join(tasks: impl Iterator<Item = tokio::task::JoinHandle<Answer>>) -> Vec<Answer> {
+    let tasks: Vec<_> = tasks.collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    answers
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit_and_nobody_else_can_claim_one() {
     let w = world(false);

@@ -325,6 +325,8 @@ pub async fn log_in(
     password: &str,
 ) -> Result<(String, String), WebError> {
     let limits = &state.limits;
+    // Few attempts from one address are counted ahead of their outcome at once (see `LoginGates`).
+    let _turn = limits.login_gates.turn(client).await;
     let now = now_ms();
     // A name that cannot log in (empty, or longer than a name can be) is not remembered: a flood of long names
     // would fill the limiters with large keys. The address limit still counts it. (Shorter names than sign-up

@@ -165,6 +165,68 @@ pub struct RateLimits {
     pub login_addresses: Limiter<IpAddr>,
     /// Sign-ups per client address.
     pub signup_addresses: Limiter<IpAddr>,
+    /// Log-ins being checked per client address, at most [`LOGINS_IN_FLIGHT_PER_ADDRESS`] at once.
+    pub login_gates: LoginGates,
+}
+
+/// Log-ins from one address whose password is being checked at the same time; the others wait their turn.
+///
+/// Why: an attempt counts as a failure from its start (so concurrent guesses cannot all slip past the limit while
+/// their hashes are checked) and is given back when the password is right. Without a gate, an office behind one
+/// address whose 21 members log in at once after a restart would be refused as "too many failed log-ins" with not
+/// one failure. With it, at most this many attempts are counted ahead of their outcome, so a refusal needs at least
+/// `FAILED_LOGINS_PER_ADDRESS.max - LOGINS_IN_FLIGHT_PER_ADDRESS + 1` real failures.
+pub const LOGINS_IN_FLIGHT_PER_ADDRESS: usize = 4;
+
+/// One gate (a semaphore of [`LOGINS_IN_FLIGHT_PER_ADDRESS`] permits) per address with log-ins in flight. A gate
+/// is dropped when its last log-in ends, so the map holds only addresses with attempts under way.
+#[derive(Debug, Default)]
+pub struct LoginGates {
+    gates: Mutex<HashMap<IpAddr, std::sync::Arc<tokio::sync::Semaphore>>>,
+}
+
+/// A log-in's turn at its address's gate; the gate is forgotten when the last turn ends.
+pub struct LoginTurn<'a> {
+    gates: &'a LoginGates,
+    client: IpAddr,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl LoginGates {
+    /// Wait for a turn to check a password from `client`.
+    pub async fn turn(&self, client: IpAddr) -> LoginTurn<'_> {
+        let gate = {
+            let mut gates = self.gates.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            gates
+                .entry(client)
+                .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(LOGINS_IN_FLIGHT_PER_ADDRESS)))
+                .clone()
+        };
+        // The semaphore is never closed, so acquiring only waits.
+        let permit = gate.acquire_owned().await.ok();
+        LoginTurn { gates: self, client, permit }
+    }
+
+    /// Addresses with log-ins in flight (for tests).
+    pub fn len(&self) -> usize {
+        self.gates.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
+    }
+
+    /// Whether no log-in is in flight.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Drop for LoginTurn<'_> {
+    fn drop(&mut self) {
+        drop(self.permit.take());
+        let mut gates = self.gates.gates.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Only the map holds the gate: nobody else waits or checks at this address.
+        if gates.get(&self.client).is_some_and(|gate| std::sync::Arc::strong_count(gate) == 1) {
+            gates.remove(&self.client);
+        }
+    }
 }
 
 impl Default for RateLimits {
@@ -175,6 +237,7 @@ impl Default for RateLimits {
             slow_login: SLOW_LOGIN,
             login_addresses: Limiter::new(FAILED_LOGINS_PER_ADDRESS, MAX_KEYS),
             signup_addresses: Limiter::new(SIGNUPS_PER_ADDRESS, MAX_KEYS),
+            login_gates: LoginGates::default(),
         }
     }
 }
