@@ -105,3 +105,52 @@ async fn the_not_found_page_has_the_forums_header_with_the_viewers_log_in_state(
     assert_eq!(private, missing);
     assert_eq!(private.2, page);
 }
+
+/// A tier can hold hundreds of thousands of members: the panel's access list (HTML and JSON) is a page at a time,
+/// newest grants first, with links both ways.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tier_access_list_is_paged_newest_first_on_the_panel_and_the_api() {
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    w.state
+        .forum
+        .run(|forum| {
+            for i in 0..120 {
+                let id = forum.register(&format!("holder{i}"), 0, false).unwrap();
+                forum
+                    .conn()
+                    .execute(
+                        "INSERT INTO access (member_id, tier, source, granted_at, reason) \
+                         VALUES (?1, 'insiders', 'earned', ?2, 'paging test')",
+                        rusqlite::params![id as i64, i as i64],
+                    )
+                    .unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    let holders = |page: &str| -> Vec<u32> {
+        page.split(">holder").skip(1).filter_map(|rest| rest.split('<').next()?.parse().ok()).collect()
+    };
+    let (status, _, first) = w.get(&moderator, "/mod/members").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(holders(&first), (70..120).rev().collect::<Vec<_>>(), "the 50 newest grants first");
+    assert!(link(&first, "newer").is_none());
+    let (_, _, second) = w.get(&moderator, &link(&first, "older").expect("an older page")).await;
+    assert_eq!(holders(&second), (20..70).rev().collect::<Vec<_>>());
+    let (_, _, third) = w.get(&moderator, &link(&second, "older").expect("the oldest page")).await;
+    assert_eq!(holders(&third).first(), Some(&19), "then the rest, and the world's own insider");
+    assert!(link(&third, "older").is_none(), "the oldest page has no older link");
+    let (_, _, back) = w.get(&moderator, &link(&second, "newer").expect("a newer page")).await;
+    assert_eq!(back, first, "newer from page 2 is page 1 again");
+
+    let (status, _, api) = w.get(&moderator, "/api/mod/members").await;
+    assert_eq!(status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(json["access"].as_array().unwrap().len(), 50, "{api}");
+    assert_eq!(json["access"][0]["name"], "holder119");
+    let older = json["older"].as_i64().expect("an older page's id");
+    let (_, _, api) = w.get(&moderator, &format!("/api/mod/members?before={older}")).await;
+    let json: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(json["access"][0]["name"], "holder69", "{api}");
+}

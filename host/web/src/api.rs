@@ -279,11 +279,16 @@ pub async fn mod_queue(State(state): State<AppState>, who: Who) -> ApiResult {
     ok(panel::queue(&state).await?)
 }
 
-/// `GET /api/mod/members`: tier access, invited apart from earned.
-pub async fn mod_members(State(state): State<AppState>, who: Who) -> ApiResult {
+/// `GET /api/mod/members[?before=ID|?after=ID]`: a page of tier access, newest grants first, with the ids of the
+/// pages on either side (`newer`, `older`; null at an end).
+pub async fn mod_members(
+    State(state): State<AppState>,
+    who: Who,
+    axum::extract::Query(query): axum::extract::Query<crate::panel_lists::PanelQuery>,
+) -> ApiResult {
     who.moderator()?;
-    let (holders, tiers) = panel::access_holders(&state).await?;
-    ok(json!({ "access": holders, "tiers": tiers }))
+    let (page, tiers) = panel::access_holders(&state, query.keyset()).await?;
+    ok(json!({ "access": page.rows, "newer": page.newer, "older": page.older, "tiers": tiers }))
 }
 
 /// `GET /api/mod/members/{member}`: summary, record, ledger, audit.

@@ -116,27 +116,27 @@ pub struct AccessHolder {
     pub reason: String,
 }
 
-/// Everyone with tier access, invited members listed apart (after) earned and approved ones.
-pub async fn access_holders(state: &AppState) -> Result<(Vec<AccessHolder>, Vec<Tier>), WebError> {
-    run(state, |forum| {
-        let rows = forum
-            .conn()
-            .prepare(
-                "SELECT m.id, m.name, a.tier, a.source, a.granted_at, a.reason FROM access a \
-                 JOIN members m ON m.id = a.member_id ORDER BY a.source = 'invited', a.tier, m.name",
-            )?
-            .query_map([], |row| {
-                Ok(AccessHolder {
-                    member_id: row.get::<_, i64>(0)? as u64,
-                    name: row.get(1)?,
-                    tier: row.get(2)?,
-                    source: row.get(3)?,
-                    granted_at: row.get(4)?,
-                    reason: row.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok((rows, tiers(forum)))
+/// A page of tier access, the newest grants first, and the tiers the settings declare.
+pub async fn access_holders(
+    state: &AppState,
+    keyset: cadre_core::program::panel_pages::Keyset,
+) -> Result<(cadre_core::program::panel_pages::Paged<AccessHolder>, Vec<Tier>), WebError> {
+    run(state, move |forum| {
+        let page = cadre_core::program::panel_pages::access(forum.conn(), keyset, crate::panel_lists::PANEL_PAGE)?;
+        let holders = page
+            .rows
+            .into_iter()
+            .map(|r| AccessHolder {
+                member_id: r.member_id,
+                name: r.name,
+                tier: r.tier,
+                source: r.source,
+                granted_at: r.granted_at,
+                reason: r.reason,
+            })
+            .collect();
+        let page = cadre_core::program::panel_pages::Paged { rows: holders, newer: page.newer, older: page.older };
+        Ok((page, tiers(forum)))
     })
     .await
 }

@@ -384,15 +384,26 @@ pub async fn decide(
     }
 }
 
-/// `GET /mod/members`: tier access (earned and approved, then invited), and the add / remove forms.
-pub async fn members(State(state): State<AppState>, who: Who) -> PageResult {
-    members_page(&state, &who, None).await
+/// `GET /mod/members[?before=ID|?after=ID]`: a page of tier access (newest grants first), and the add / remove
+/// forms.
+pub async fn members(
+    State(state): State<AppState>,
+    who: Who,
+    Query(query): Query<crate::panel_lists::PanelQuery>,
+) -> PageResult {
+    members_page(&state, &who, None, query.keyset()).await
 }
 
 /// The members page, with a refused add or remove (the error, the form sent, whether it was an add) shown again.
-async fn members_page(state: &AppState, who: &Who, refused: Option<(&str, &AccessForm, bool)>) -> PageResult {
+async fn members_page(
+    state: &AppState,
+    who: &Who,
+    refused: Option<(&str, &AccessForm, bool)>,
+    keyset: cadre_core::program::panel_pages::Keyset,
+) -> PageResult {
     who.moderator()?;
-    let (holders, tiers) = panel::access_holders(state).await?;
+    let (page, tiers) = panel::access_holders(state, keyset).await?;
+    let holders = &page.rows;
     let names = panel::member_names(state).await?;
     let added = refused.filter(|(_, _, add)| *add).map(|(_, form, _)| form);
     let removed = refused.filter(|(_, _, add)| !*add).map(|(_, form, _)| form);
@@ -404,7 +415,7 @@ async fn members_page(state: &AppState, who: &Who, refused: Option<(&str, &Acces
             @if let Some((error, ..)) = refused { (form_error(error)) }
             table #access {
                 tr { th { "Member" } th { "Tier" } th { "How" } th { "Since" } th { "Reason" } th {} }
-                @for h in &holders {
+                @for h in holders {
                     tr.(h.source) {
                         td { a href={ "/mod/members/%23" (h.member_id) } { (h.name) } }
                         td { (h.tier) } td { span.tag.(h.source) { (h.source) } }
@@ -420,6 +431,7 @@ async fn members_page(state: &AppState, who: &Who, refused: Option<(&str, &Acces
                     }
                 }
             }
+            (crate::panel_lists::pager("/mod/members?", page.newer, page.older))
             section.card {
                 h2 { "Add (invite) a member" }
                 form method="post" action="/mod/members/add" {
@@ -466,7 +478,7 @@ async fn set_access(state: AppState, who: Who, form: AccessForm, add: bool) -> P
         Err(error) => {
             let status = error.status();
             let message = refusal(error)?;
-            with_status(members_page(&state, &who, Some((&message, &form, add))).await, status)
+            with_status(members_page(&state, &who, Some((&message, &form, add)), Default::default()).await, status)
         }
     }
 }

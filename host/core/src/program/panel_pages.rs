@@ -160,3 +160,51 @@ mod tests {
         assert_eq!((top.rows, top.newer), (first.rows, None));
     }
 }
+
+/// One member's access to one tier, as the panel's access list shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AccessRow {
+    /// The row's place in the list (newest grant last): the page key.
+    pub id: i64,
+    /// Member id.
+    pub member_id: u64,
+    /// The member's name.
+    pub name: String,
+    /// The tier.
+    pub tier: String,
+    /// `earned`, `approved` or `invited`.
+    pub source: String,
+    /// Since when.
+    pub granted_at: i64,
+    /// Why.
+    pub reason: String,
+}
+
+/// A page of tier access, the newest grants first. A tier can hold hundreds of thousands of members, so the panel
+/// never lists it whole.
+pub fn access(conn: &Connection, keyset: Keyset, limit: usize) -> Result<Paged<AccessRow>, ForumError> {
+    // The inner select names the access row's rowid `id`, so the keyset walks the access table's own b-tree.
+    let sql = "SELECT id, member_id, name, tier, source, granted_at, reason FROM \
+               (SELECT a.rowid AS id, a.member_id, m.name, a.tier, a.source, a.granted_at, a.reason \
+                FROM access a JOIN members m ON m.id = a.member_id) \
+               WHERE {cond} AND ?2 IS NULL ORDER BY id {order} LIMIT ?3";
+    page(
+        conn,
+        sql,
+        keyset,
+        limit,
+        None,
+        |r: &AccessRow| r.id,
+        |row| {
+            Ok(AccessRow {
+                id: row.get(0)?,
+                member_id: row.get::<_, i64>(1)? as u64,
+                name: row.get(2)?,
+                tier: row.get(3)?,
+                source: row.get(4)?,
+                granted_at: row.get(5)?,
+                reason: row.get(6)?,
+            })
+        },
+    )
+}
