@@ -62,11 +62,31 @@ impl ArtifactCache {
         }
         let artifact = engine.precompile_component(bytes)?;
         std::fs::create_dir_all(&self.dir)?;
-        let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+        let temporary = temporary_path(&path);
         std::fs::write(&temporary, &artifact)?;
         std::fs::rename(&temporary, &path)?;
         // SAFETY: as above; the bytes were produced by this engine a moment ago.
         let component = unsafe { Component::deserialize(engine, &artifact)? };
         Ok((component, Origin::Compiled))
+    }
+}
+
+/// Where one write of an artifact goes before it is renamed into place: unique per write, not only per process. Two
+/// threads of one process (a server's, parallel tests) may compile the same component at once, and a temporary named
+/// by the process alone let one thread rename the other's file away ("No such file or directory", seen in CI).
+fn temporary_path(path: &std::path::Path) -> std::path::PathBuf {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    path.with_extension(format!("tmp{}-{write}", std::process::id()))
+}
+
+#[cfg(test)]
+mod temporary_tests {
+    #[test]
+    fn two_writes_of_one_artifact_in_one_process_never_share_a_temporary_file() {
+        let path = std::path::Path::new("/cache/abc.cwasm");
+        let (first, second) = (super::temporary_path(path), super::temporary_path(path));
+        assert_ne!(first, second);
+        assert_eq!(first.parent(), path.parent(), "beside the artifact, so the rename stays on one filesystem");
     }
 }
