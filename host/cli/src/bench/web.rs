@@ -288,7 +288,13 @@ impl Server {
     pub fn start(exe: &Path, db: &Path, cache: &Path, addr: SocketAddr) -> anyhow::Result<Server> {
         anyhow::ensure!(addr.ip().is_loopback(), "{addr} is not a loopback address");
         let mut command = Command::new(exe);
-        command.arg("--db").arg(db).arg("--cache-dir").arg(cache).args(["serve", "--addr", &addr.to_string()]);
+        command.arg("--db").arg(db).arg("--cache-dir").arg(cache).args([
+            "serve",
+            "--addr",
+            &addr.to_string(),
+            "--tick-every",
+            "0",
+        ]);
         Server::spawn(command)
     }
 
