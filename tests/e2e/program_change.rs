@@ -286,6 +286,63 @@ fn a_rollback_shows_what_a_recompute_would_change_and_the_recompute_restores_wha
     assert!(offer(&db).is_null(), "the offer is done");
 }
 
+#[test]
+fn an_upgrade_past_a_failing_version_offers_the_recompute_a_rollback_would_and_a_healthy_upgrade_offers_none() {
+    // Found by the hostile-plugin load test (issue 17): a broken version handled the events it did not fail on its
+    // own way (its post-created hook returned nothing), and upgrading to the fixed one plus the retry gave the fixed
+    // one only the failed events, so the standings never became what the fixed program makes of the history.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("forum.db");
+    ok(&db, &["plugin", "install"]);
+    let members = jsonl(
+        dir.path(),
+        "members.jsonl",
+        &[
+            r#"{"id":"u1","type":"member","name":"ada","joined":"2024-01-01T00:00:00Z"}"#,
+            r#"{"id":"u2","type":"member","name":"bob","joined":"2024-01-01T00:00:00Z"}"#,
+            r#"{"id":"c","type":"category","slug":"general","name":"General"}"#,
+            r#"{"id":"q1","type":"question","author":"u1","category":"general","title":"One","body":"?","at":"2024-01-02T00:00:00Z"}"#,
+        ],
+    );
+    ok(&db, &["ingest", members.to_str().unwrap()]);
+    // Replacing a healthy version (no dead letters, not quarantined) is history like any other: no offer.
+    let upgrade = ok(&db, &["plugin", "upgrade", component_path("panic").to_str().unwrap(), "--yes"]);
+    assert!(!upgrade.contains("plugin recompute"), "{upgrade}");
+    let status: serde_json::Value = serde_json::from_str(&ok(&db, &["program", "show", "--json"])).unwrap();
+    assert!(status["recompute_offer"].is_null(), "{status}");
+    let during = jsonl(
+        dir.path(),
+        "during.jsonl",
+        &[
+            r#"{"id":"q2","type":"question","author":"u1","category":"general","title":"Two","body":"?","at":"2024-01-03T00:00:00Z"}"#,
+            r#"{"id":"a1","type":"answer","author":"u2","question":"q2","body":"!","at":"2024-01-03T01:00:00Z"}"#,
+            r#"{"id":"v1","type":"like","liker":"u1","post":"a1","at":"2024-01-03T02:00:00Z"}"#,
+        ],
+    );
+    assert_eq!(cadre(&db, &["ingest", during.to_str().unwrap()]).status.code(), Some(1), "the like failed");
+
+    let fixed = dir.path().join("fixed.wasm");
+    std::fs::write(&fixed, cadre::bundled::PROGRAM_WASM).unwrap();
+    let upgrade = ok(&db, &["plugin", "upgrade", fixed.to_str().unwrap(), "--yes"]);
+    assert!(upgrade.contains("Panics 0.0.1 handled events #") && upgrade.contains("(3 events)"), "{upgrade}");
+    assert!(
+        upgrade.contains("cadre deadletters retry") && upgrade.contains("cadre plugin recompute --yes"),
+        "{upgrade}"
+    );
+    let retry = ok(&db, &["deadletters", "retry"]);
+    assert!(retry.contains("1 dead letter(s) applied, 0 remaining"), "{retry}");
+    assert!(
+        retry.contains("Panics 0.0.1 (no longer in force) handled events #") && retry.contains("`--yes` applies it")
+    );
+    assert_eq!(record_figure(&db, "bob", "points"), 10, "the retried like");
+    assert_eq!(record_figure(&db, "ada", "posts"), 1, "the question the broken version handled is in no record");
+    assert!(ok(&db, &["plugin", "recompute", "--yes"]).contains("recomputed the whole history"));
+    assert_eq!(record_figure(&db, "ada", "posts"), 2, "the fixed program has now seen the question");
+    assert_eq!(record_figure(&db, "bob", "points"), 10, "the like once");
+    let status: serde_json::Value = serde_json::from_str(&ok(&db, &["program", "show", "--json"])).unwrap();
+    assert!(status["recompute_offer"].is_null(), "the offer is done: {status}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_panel_offers_the_recompute_after_a_rollback_previews_it_and_applies_it() {
     let w = crate::web_world::world(false);
@@ -321,7 +378,10 @@ async fn the_panel_offers_the_recompute_after_a_rollback_previews_it_and_applies
         .unwrap();
     let moderator = w.visitor(Some(w.moderator)).await;
     let (_, _, page) = w.get(&moderator, "/mod").await;
-    assert!(page.contains("Recompute after the rollback?") && page.contains("Rolled back from Panics 0.0.1"), "{page}");
+    assert!(
+        page.contains("Recompute the history?") && page.contains("replaced while failing): Panics 0.0.1"),
+        "{page}"
+    );
     assert!(page.contains("preview-recompute"), "with a button: {page}");
 
     let (status, _, page) = w.post_form(&moderator, "/mod/recompute", "action=preview", true).await;
@@ -335,5 +395,5 @@ async fn the_panel_offers_the_recompute_after_a_rollback_previews_it_and_applies
     assert!(page.contains("Recomputed"), "{page}");
     assert_eq!(w.state.forum.run(posts).await.unwrap(), before + 1.0, "the restored program has seen the question");
     let (_, _, page) = w.get(&moderator, "/mod").await;
-    assert!(!page.contains("Recompute after the rollback?"), "the offer is done: {page}");
+    assert!(!page.contains("Recompute the history?"), "the offer is done: {page}");
 }

@@ -78,9 +78,10 @@ pub async fn status(State(state): State<AppState>, who: Who) -> PageResult {
                 }
                 @if let Some(offer) = &p.recompute_offer {
                     section.card #recompute-offer {
-                        h2 { "Recompute after the rollback?" }
+                        h2 { "Recompute the history?" }
                         p {
-                            "Rolled back from " (offer.rolled_back.join(", ")) " to " (offer.restored) ". "
+                            "No longer in force (rolled back, or replaced while failing): " (offer.rolled_back.join(", "))
+                            "; in force: " (offer.restored) ". "
                             "Events #" (offer.first_event) "–#" (offer.last_event) " (" (offer.events()) ") were handled by "
                             "a version no longer in force: what it made of them stays (a post it ignored is in no member's "
                             "record) until history is recomputed under the program in force."

@@ -1118,6 +1118,9 @@ pub struct HostileReport {
     pub waiting: u64,
     /// `cadre deadletters retry`: events applied, and left.
     pub retried: (u64, u64),
+    /// The events the hostile version handled without failing, recomputed under the fixed one (`cadre plugin
+    /// recompute --yes`, as the upgrade offered); None when nothing was offered.
+    pub recomputed: Option<String>,
     /// The hostile phase's write p99 over the healthy phase's.
     pub p99_ratio: f64,
 }
@@ -1151,7 +1154,7 @@ pub fn hostile(
     let plan = Plan { probe: false, ..plan.clone() };
     let healthy = drive(addr, seeded, &plan);
     let component_arg = component.to_str().context("the component's path is not UTF-8")?.to_owned();
-    let phase = |first_member: usize, during: &(dyn Fn() -> anyhow::Result<String> + Sync)| {
+    let phase = |first_member: usize, during: &(dyn Fn() -> anyhow::Result<(String, Option<String>)> + Sync)| {
         std::thread::scope(|scope| {
             let side = scope.spawn(|| {
                 std::thread::sleep(plan.duration / 4);
@@ -1164,7 +1167,7 @@ pub fn hostile(
     let (hostile, installed) = phase(plan.members, &|| {
         let (code, text) = cadre_on(exe, seeded, &["plugin", "upgrade", &component_arg, "--yes"])?;
         anyhow::ensure!(code == 0, "installing {component_arg}: {text}");
-        Ok(text)
+        Ok((text, None))
     });
     installed?;
     let (code, status) = cadre_on(exe, seeded, &["program", "show", "--json"])?;
@@ -1180,9 +1183,16 @@ pub fn hostile(
         anyhow::ensure!(code == 0, "installing the fixed program: {text}");
         let (code, text) = cadre_on(exe, seeded, &["deadletters", "retry"])?;
         anyhow::ensure!(code == 0, "deadletters retry: {text}");
-        Ok(text)
+        // The hostile version handled the events it did not fail on (posts, accepts, unlikes) its own way: the
+        // upgrade offered to recompute them under the fixed one, and a moderator takes the offer.
+        let offer = text.lines().find(|line| line.contains("cadre plugin recompute")).map(str::to_owned);
+        if offer.is_some() {
+            let (code, recomputed) = cadre_on(exe, seeded, &["plugin", "recompute", "--yes"])?;
+            anyhow::ensure!(code == 0, "plugin recompute --yes: {recomputed}");
+        }
+        Ok((text, offer))
     });
-    let retry = retry?;
+    let (retry, recomputed) = retry?;
     // "12 dead letter(s) applied, 0 remaining"
     let numbers: Vec<u64> = retry.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
     let retried = (numbers.first().copied().unwrap_or(0), numbers.get(1).copied().unwrap_or(0));
@@ -1195,6 +1205,7 @@ pub fn hostile(
         quarantined,
         waiting,
         retried,
+        recomputed,
         p99_ratio,
     })
 }
@@ -1243,6 +1254,10 @@ impl HostileReport {
             self.retried.0,
             self.retried.1
         ));
+        match &self.recomputed {
+            Some(offer) => out.push_str(&format!("recomputed as the upgrade offered: {offer}\n")),
+            None => out.push_str("no recompute offered (the hostile version handled no event without failing)\n"),
+        }
         for f in [&self.healthy, &self.hostile, &self.recovery] {
             for sample in &f.error_samples {
                 out.push_str(&format!("error: {sample}\n"));

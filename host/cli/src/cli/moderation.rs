@@ -357,6 +357,16 @@ pub fn dead_letters(cli: &Resolved, command: &DeadLetterCommand) -> anyhow::Resu
             if remaining > 0 {
                 return Ok(exit::FAILURE);
             }
+            if let Some(offer) = forum.recompute_offer()? {
+                println!(
+                    "{} (no longer in force) handled events #{}–#{}: `cadre plugin recompute` previews recomputing \
+                     them under {}, `--yes` applies it",
+                    offer.rolled_back.join(", "),
+                    offer.first_event,
+                    offer.last_event,
+                    offer.restored
+                );
+            }
         }
     }
     Ok(exit::OK)

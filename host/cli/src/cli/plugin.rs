@@ -125,7 +125,7 @@ pub fn run(cli: &Resolved, command: &PluginCommand) -> anyhow::Result<u8> {
                 let mut out = String::new();
                 if let Some(offer) = &offer {
                     out += &format!(
-                        "after the rollback of {}: events #{}–#{} were handled by a version no longer in force\n",
+                        "{} (no longer in force) handled events #{}–#{}\n",
                         offer.rolled_back.join(", "),
                         offer.first_event,
                         offer.last_event
@@ -191,6 +191,7 @@ fn install(cli: &Resolved, wasm: &[u8], yes: bool) -> anyhow::Result<u8> {
     let mut forum = open_forum(cli)?;
     let actor = cli.actor(&forum)?;
     let replacing = forum.program_name();
+    let offer_before = forum.recompute_offer()?;
     match forum.install_checked(wasm, &actor, now(), yes)? {
         Installation::AlreadyActive => {
             println!("{} is the active version already: nothing changed", forum.program_name().unwrap_or_default());
@@ -209,12 +210,20 @@ fn install(cli: &Resolved, wasm: &[u8], yes: bool) -> anyhow::Result<u8> {
                 None => println!("installed {}", forum.program_name().unwrap_or_default()),
             }
             print!("{}", render_change(&change));
+            // Replacing a failing version offers a recompute of the events it handled, as a rollback does.
+            let offer = forum.recompute_offer()?;
+            if let Some(offer) =
+                offer.filter(|offer| offer_before.as_ref().map(|o| &o.rolled_back) != Some(&offer.rolled_back))
+            {
+                print!("{}", render_offer(&mut forum, &offer));
+            }
         }
     }
     Ok(exit::OK)
 }
 
-/// What a rollback's offer says: which events the rolled-back version handled, what recomputing would change,
+/// What a recompute offer (after a rollback, or an upgrade past a failing version) says: which events the
+/// versions no longer in force handled, what recomputing would change,
 /// and the commands to run.
 fn render_offer(forum: &mut cadre_core::Forum, offer: &RecomputeOffer) -> String {
     let mut out = format!(

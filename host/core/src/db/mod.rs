@@ -163,6 +163,34 @@ mod tests {
     }
 
     #[test]
+    fn upgrading_to_version_11_tells_the_programs_own_failures_from_events_waiting_behind_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v10.db");
+        let conn = Connection::open(&path).unwrap();
+        for migration in &schema::MIGRATIONS[..10] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 10).unwrap();
+        conn.execute_batch(
+            "INSERT INTO events (id, external_id, kind, at, payload) VALUES \
+                 (1, 'a', 'like-added', 0, '{}'), (2, 'b', 'post-created', 0, '{}');
+             INSERT INTO dead_letters (event_id, error, failed_at) VALUES \
+                 (1, 'the plugin trapped: unreachable', 0), (2, 'waiting behind dead letter for event 1 (same member)', 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let rows: Vec<(i64, Option<i64>)> = conn
+            .prepare("SELECT event_id, blocker FROM dead_letters ORDER BY event_id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, vec![(1, None), (2, Some(1))]);
+    }
+
+    #[test]
     fn upgrading_to_version_5_links_each_program_version_to_the_one_before_so_rollback_never_goes_forward() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v4.db");

@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 /// The version whose migration is followed by a step in Rust ([`crate::forum::names::report_duplicate_names`]:
 /// SQLite has no Unicode normalisation to compute the keys with).
@@ -425,4 +425,14 @@ CREATE INDEX reset_links_member ON reset_links(member_id);
 
 ALTER TABLE categories ADD COLUMN description TEXT NOT NULL DEFAULT '';
 ALTER TABLE categories ADD COLUMN colour TEXT NOT NULL DEFAULT 'slate';
+"#;
+
+/// Version 11: a dead letter says whether the program failed on it or it only waits behind an earlier one
+/// (`blocker`, that event's id; NULL: the program's own failure), so the quarantine can count the program's
+/// unresolved failures without reading error texts. Rows already there are told apart by the text the pipeline wrote.
+const V11: &str = r#"
+ALTER TABLE dead_letters ADD COLUMN blocker INTEGER;
+UPDATE dead_letters SET blocker = CAST(substr(error, length('waiting behind dead letter for event ') + 1) AS INTEGER)
+    WHERE error LIKE 'waiting behind dead letter for event %';
+CREATE INDEX dead_letters_own_failures ON dead_letters(failed_at) WHERE blocker IS NULL;
 "#;

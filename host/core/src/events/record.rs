@@ -16,6 +16,14 @@ use cadre_runtime::Event;
 /// mixed load, and every like would pay for its failure).
 const FAILURE_WEIGHT: u32 = 4;
 
+/// The program is also quarantined when `quarantine_after` events it failed on within this many milliseconds of
+/// the forum's time (a day) are all still dead letters. The failure score alone misses a program that fails on every like under
+/// a mixed load: each failed like holds back its two members' later events (they wait behind it, which is no
+/// failure of the program's), so after a handful of failures every active member waits and the score, pulled
+/// down by the posts handled in between, stops short. Those members' standing is frozen until a moderator acts
+/// either way; the quarantine says so, once, in the notices.
+const UNRESOLVED_WINDOW: i64 = cadre_model::DAY_MS;
+
 /// Most passes a retry of the dead letters makes over what is waiting (see [`Forum::retry_dead_letters`]).
 const RETRY_PASSES: usize = 8;
 
@@ -311,10 +319,14 @@ impl Forum {
     /// waiting behind another is not the program's fault.
     fn dead_letter(&mut self, logged: &LoggedEvent, error: DeliveryError) -> Result<Delivery, ForumError> {
         let counts_as_failure = matches!(error, DeliveryError::Program(_));
+        let blocker = match error {
+            DeliveryError::WaitingBehind { blocker } => Some(blocker),
+            DeliveryError::Program(_) => None,
+        };
         self.conn.execute(
-            "INSERT INTO dead_letters (event_id, error, failed_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT(event_id) DO UPDATE SET error = ?2, failed_at = ?3, attempts = attempts + 1",
-            params![logged.id, error.to_string(), logged.at],
+            "INSERT INTO dead_letters (event_id, error, failed_at, blocker) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(event_id) DO UPDATE SET error = ?2, failed_at = ?3, blocker = ?4, attempts = attempts + 1",
+            params![logged.id, error.to_string(), logged.at, blocker],
         )?;
         for member in logged.event.members() {
             self.conn
@@ -322,18 +334,28 @@ impl Forum {
                 .execute(params![member as i64, logged.id])?;
         }
         let quarantine_after = self.quarantine_after;
+        // The program's own failures of the last day that nobody has resolved yet (see `UNRESOLVED_WINDOW`).
+        let unresolved: i64 = if counts_as_failure {
+            self.conn
+                .prepare_cached("SELECT COUNT(*) FROM dead_letters WHERE blocker IS NULL AND failed_at > ?1")?
+                .query_row(params![logged.at - UNRESOLVED_WINDOW], |row| row.get(0))?
+        } else {
+            0
+        };
         let Some(b) = self.bookkeeping()? else { return Ok(Delivery::DeadLettered { error }) };
         b.may_have_dead_letters = true;
         b.changed = true;
         if counts_as_failure {
             b.failures_in_row = b.failures_in_row.saturating_add(FAILURE_WEIGHT);
-            if b.failures_in_row >= quarantine_after.saturating_mul(FAILURE_WEIGHT) && !b.quarantined {
+            let failing = b.failures_in_row >= quarantine_after.saturating_mul(FAILURE_WEIGHT)
+                || unresolved >= i64::from(quarantine_after);
+            if failing && !b.quarantined {
                 b.quarantined = true;
                 let actor = self.program.as_ref().map(|p| p.actor.clone()).unwrap_or_default();
                 let message = format!(
-                    "{actor} keeps failing ({quarantine_after} times in a row, or on more than one event in {}) and is \
-                     quarantined: new events queue up until a moderator lifts the quarantine (cadre deadletters \
-                     retry). Last error: {error}",
+                    "{actor} keeps failing ({quarantine_after} times in a row, on more than one event in {}, or on \
+                     {quarantine_after} events of one day still unresolved) and is quarantined: new events queue up \
+                     until a moderator lifts the quarantine (cadre deadletters retry). Last error: {error}",
                     FAILURE_WEIGHT + 1
                 );
                 self.conn.execute(

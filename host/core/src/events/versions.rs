@@ -10,6 +10,46 @@ pub use crate::program::reports::RecomputeOffer;
 use crate::program::reports::recompute_offer;
 use cadre_runtime::Plugin;
 
+/// The recompute offer after `replaced` gives way to `installed` (name and version) with the log at `last_event`.
+/// A version replaced while it was failing (quarantined, or with dead letters waiting) handled the events it did not
+/// fail on as it saw fit — a broken `post-created` hook that returned nothing left those posts out of every record —
+/// and the retry gives the new version only the events that failed or queued. So, as after a rollback, the events
+/// it handled are offered for a recompute under the new version. A healthy version's decisions are the program's
+/// history like any other's: replacing it keeps an open offer (now under the new version) and adds none.
+fn offer_after_replacing(
+    tx: &rusqlite::Transaction<'_>,
+    replaced: i64,
+    installed: &str,
+    last_event: i64,
+    at: i64,
+) -> Result<Option<RecomputeOffer>, ForumError> {
+    let (label, installed_after, quarantined, dead_letters, open): (String, i64, bool, i64, Option<String>) = tx
+        .query_row(
+            "SELECT v.name || ' ' || v.version, v.installed_after, p.quarantined, \
+                    (SELECT COUNT(*) FROM dead_letters), p.recompute_offer \
+             FROM plugin_versions v, program p WHERE v.id = ?1",
+            params![replaced],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
+        )?;
+    let mut offer: Option<RecomputeOffer> = open.and_then(|json| serde_json::from_str(&json).ok());
+    let failing = quarantined || dead_letters > 0;
+    if failing && last_event > installed_after {
+        let earlier = offer.take();
+        let mut versions = earlier.as_ref().map(|o| o.rolled_back.clone()).unwrap_or_default();
+        versions.push(label);
+        offer = Some(RecomputeOffer {
+            rolled_back: versions,
+            restored: installed.to_owned(),
+            first_event: earlier.map_or(installed_after + 1, |o| o.first_event.min(installed_after + 1)),
+            last_event,
+            at,
+        });
+    } else if let Some(offer) = offer.as_mut() {
+        offer.restored = installed.to_owned();
+    }
+    Ok(offer)
+}
+
 /// What changed in what a program declares (shown before an upgrade takes effect).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeclarationChange {
@@ -174,10 +214,15 @@ impl Forum {
             params![name, version, hash, wasm, at, actor, replaced, processed],
         )?;
         let version_id = tx.last_insert_rowid();
+        let offer = match replaced {
+            Some(replaced) => offer_after_replacing(&tx, replaced, &format!("{name} {version}"), processed, at)?,
+            None => None,
+        };
         tx.execute(
             "INSERT INTO program (singleton, active_version, settings, processed_up_to) VALUES (1, ?1, '', ?2) \
-             ON CONFLICT(singleton) DO UPDATE SET previous_version = active_version, active_version = ?1",
-            params![version_id, processed],
+             ON CONFLICT(singleton) DO UPDATE SET previous_version = active_version, active_version = ?1, \
+             recompute_offer = ?3",
+            params![version_id, processed, offer.as_ref().map(|o| serde_json::to_string(o).expect("offers serialize"))],
         )?;
         crate::program::audit(
             &tx,

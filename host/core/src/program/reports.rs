@@ -345,20 +345,22 @@ pub fn notices(conn: &Connection, limit: usize) -> Result<Vec<Notice>, ForumErro
         .collect::<Result<_, _>>()?)
 }
 
-/// A recompute offered after a rollback: the events the rolled-back versions handled (all of them, failed or not)
-/// were seen by a program that is no longer in force, so what it made of them (or did not) stays until history is
-/// recomputed under the restored one. Kept in `program.recompute_offer` until a recompute is applied.
+/// A recompute offered after a rollback, or after an upgrade that replaced a failing version (quarantined, or with
+/// dead letters waiting): the events those versions handled (all of them, failed or not) were seen by a program
+/// that is no longer in force, so what it made of them (or did not) stays until history is recomputed under the
+/// one in force. Kept in `program.recompute_offer` until a recompute is applied.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecomputeOffer {
-    /// The versions rolled back since the last recompute (name and version), in order.
+    /// The versions taken out of force since the last recompute (rolled back, or replaced while failing; name and
+    /// version), in order.
     pub rolled_back: Vec<String>,
-    /// The version the last rollback restored.
+    /// The version in force since the last of those changes (restored by a rollback, or installed by an upgrade).
     pub restored: String,
-    /// The first event a rolled-back version handled.
+    /// The first event a version no longer in force handled.
     pub first_event: i64,
-    /// The last event in the log when it was rolled back.
+    /// The last event in the log when the last of them was taken out of force.
     pub last_event: i64,
-    /// When the last rollback happened.
+    /// When that happened.
     pub at: i64,
 }
 
