@@ -154,3 +154,72 @@ async fn the_tier_access_list_is_paged_newest_first_on_the_panel_and_the_api() {
     let json: serde_json::Value = serde_json::from_str(&api).unwrap();
     assert_eq!(json["access"][0]["name"], "holder69", "{api}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_review_queue_is_paged_oldest_first_on_the_panel_and_the_api() {
+    // A large community can have thousands waiting for review; the page shows twenty, the oldest first.
+    let w = world(false);
+    let moderator = w.visitor(Some(w.moderator)).await;
+    w.state
+        .forum
+        .run(|forum| {
+            for i in 0..50 {
+                let id = forum.register(&format!("nominee{i}"), 0, false).unwrap();
+                // Every tenth was decided already: in no page.
+                let status = if i % 10 == 9 { "rejected" } else { "pending" };
+                forum
+                    .conn()
+                    .execute(
+                        "INSERT INTO nominations (member_id, tier, evidence, status, created_at) \
+                         VALUES (?1, 'insiders', '{\"summary\":\"s\",\"figures\":[],\"posts\":[],\"gaming_flags\":[]}', ?2, ?3)",
+                        rusqlite::params![id as i64, status, i as i64],
+                    )
+                    .unwrap();
+            }
+        })
+        .await
+        .unwrap();
+    let nominees = |page: &str| -> Vec<u32> {
+        page.split(">nominee").skip(1).filter_map(|rest| rest.split('<').next()?.parse().ok()).collect()
+    };
+    let pending: Vec<u32> = (0..50).filter(|i| i % 10 != 9).collect();
+    let (status, _, first) = w.get(&moderator, "/mod/queue").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(nominees(&first), pending[..20], "the 20 oldest first");
+    assert!(link(&first, "newer").is_none(), "no earlier page");
+    let (_, _, second) = w.get(&moderator, &link(&first, "older").expect("a later page")).await;
+    assert_eq!(nominees(&second), pending[20..40]);
+    let (_, _, third) = w.get(&moderator, &link(&second, "older").expect("the last page")).await;
+    assert_eq!(nominees(&third), pending[40..]);
+    assert!(link(&third, "older").is_none(), "the last page has no later link");
+    let (_, _, back) = w.get(&moderator, &link(&third, "newer").expect("an earlier page")).await;
+    assert_eq!(back, second, "earlier from page 3 is page 2 again");
+
+    // A refused decision on a later page comes back on the page that holds its form.
+    let id = second.split("id=\"n").nth(1).and_then(|rest| rest.split('"').next()).unwrap().to_owned();
+    let (status, _, refused) =
+        w.post_form(&moderator, &format!("/mod/queue/{id}"), "decision=approve&reason=", true).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused.contains(&format!("id=\"n{id}\"")), "the refused nomination's form is on the page: {refused}");
+
+    // The API: still an array, the pages on either side in a Link header.
+    let request = axum::http::Request::get("/api/mod/queue")
+        .header(axum::http::header::COOKIE, moderator.cookie.as_str())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(w.app.clone(), request).await.unwrap();
+    let next = response.headers().get(axum::http::header::LINK).map(|v| v.to_str().unwrap().to_owned());
+    let body = axum::body::to_bytes(response.into_body(), 1 << 24).await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 20);
+    assert_eq!(json[0]["member_name"], "nominee0");
+    let next = next.expect("a Link header");
+    assert!(next.ends_with("rel=\"next\"") && next.starts_with("</api/mod/queue?after="), "{next}");
+    let path = next.trim_start_matches('<').split('>').next().unwrap().to_owned();
+    let (_, _, api) = w.get(&moderator, &path).await;
+    let json: serde_json::Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(
+        json[0]["member_name"], "nominee22",
+        "the page after the first 20 (nominee9 and 19 were decided): {api}"
+    );
+}

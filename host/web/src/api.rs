@@ -273,10 +273,26 @@ pub async fn mod_status(State(state): State<AppState>, who: Who) -> ApiResult {
     ok(panel::status(&state).await?)
 }
 
-/// `GET /api/mod/queue`.
-pub async fn mod_queue(State(state): State<AppState>, who: Who) -> ApiResult {
+/// `GET /api/mod/queue[?before=ID|?after=ID]`: a page of pending nominations, oldest first.
+pub async fn mod_queue(
+    State(state): State<AppState>,
+    who: Who,
+    axum::extract::Query(query): axum::extract::Query<crate::panel_lists::PanelQuery>,
+) -> ApiResult {
     who.moderator()?;
-    ok(panel::queue(&state).await?)
+    let page = panel::queue(&state, query.keyset()).await?;
+    // Still a plain array of nominations (as before paging), the pages on either side in a `Link` header (RFC 8288).
+    let links: Vec<String> =
+        [("prev", page.older.map(|id| format!("before={id}"))), ("next", page.newer.map(|id| format!("after={id}")))]
+            .into_iter()
+            .filter_map(|(rel, query)| query.map(|query| format!("</api/mod/queue?{query}>; rel=\"{rel}\"")))
+            .collect();
+    let mut response = Json(page.rows).into_response();
+    if !links.is_empty() {
+        let value = axum::http::HeaderValue::from_str(&links.join(", ")).expect("ids and ASCII make a valid header");
+        response.headers_mut().insert(axum::http::header::LINK, value);
+    }
+    Ok(response)
 }
 
 /// `GET /api/mod/members[?before=ID|?after=ID]`: a page of tier access, newest grants first, with the ids of the

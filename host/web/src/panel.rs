@@ -95,8 +95,14 @@ pub async fn status(state: &AppState) -> Result<Status, WebError> {
 }
 
 /// The review queue (pending nominations), with evidence.
-pub async fn queue(state: &AppState) -> Result<Vec<Nomination>, WebError> {
-    run(state, |forum| Ok(reports::queue(forum.conn(), false)?)).await
+pub async fn queue(
+    state: &AppState,
+    keyset: cadre_core::program::panel_pages::Keyset,
+) -> Result<cadre_core::program::panel_pages::Paged<Nomination>, WebError> {
+    run(state, move |forum| {
+        Ok(cadre_core::program::panel_pages::queue(forum.conn(), keyset, crate::panel_lists::QUEUE_PAGE)?)
+    })
+    .await
 }
 
 /// A member with access to a tier.

@@ -19,6 +19,9 @@ use super::html::date_time;
 /// Rows on one page of a panel list.
 pub const PANEL_PAGE: usize = 50;
 
+/// Nominations on a page of the review queue (each shows its evidence and a form, so fewer than other lists).
+pub const QUEUE_PAGE: usize = 20;
+
 /// A panel list's query: `?before=ID` (older rows) or `?after=ID` (newer rows); neither: the newest. `member`
 /// filters the audit log to one member.
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +55,18 @@ pub fn pager(base: &str, newer: Option<i64>, older: Option<i64>) -> Markup {
             nav.pager.pager-mod aria-label="Pages" {
                 @if let Some(id) = newer { a.newer rel="prev" href={ (base) "after=" (id) } { "← Newer" } }
                 @if let Some(id) = older { a.older rel="next" href={ (base) "before=" (id) } { "Older →" } }
+            }
+        }
+    }
+}
+
+/// "← Earlier" and "Later →" under the review queue (oldest first, unlike the other lists).
+pub fn queue_pager(earlier: Option<i64>, later: Option<i64>) -> Markup {
+    html! {
+        @if earlier.is_some() || later.is_some() {
+            nav.pager.pager-mod aria-label="Pages" {
+                @if let Some(id) = earlier { a.newer rel="prev" href={ "/mod/queue?before=" (id) } { "← Earlier" } }
+                @if let Some(id) = later { a.older rel="next" href={ "/mod/queue?after=" (id) } { "Later →" } }
             }
         }
     }

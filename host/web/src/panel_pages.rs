@@ -294,14 +294,24 @@ pub async fn save_settings(State(state): State<AppState>, who: Who, Form(form): 
 }
 
 /// `GET /mod/queue`: pending nominations with their evidence, and the decision forms.
-pub async fn queue(State(state): State<AppState>, who: Who) -> PageResult {
-    queue_page(&state, &who, None).await
+pub async fn queue(
+    State(state): State<AppState>,
+    who: Who,
+    Query(query): Query<crate::panel_lists::PanelQuery>,
+) -> PageResult {
+    queue_page(&state, &who, None, query.keyset()).await
 }
 
 /// The review queue, with a refused decision (the nomination, the error, the form sent) shown again.
-async fn queue_page(state: &AppState, who: &Who, refused: Option<(i64, &str, &DecisionForm)>) -> PageResult {
+async fn queue_page(
+    state: &AppState,
+    who: &Who,
+    refused: Option<(i64, &str, &DecisionForm)>,
+    keyset: cadre_core::program::panel_pages::Keyset,
+) -> PageResult {
     who.moderator()?;
-    let queue = panel::queue(state).await?;
+    let page = panel::queue(state, keyset).await?;
+    let queue = &page.rows;
     // The best posts by the title of their topic (a moderator sees every category).
     let posts: Vec<u64> = queue.iter().flat_map(|n| n.evidence.posts.iter().copied()).collect();
     let titles: std::collections::HashMap<u64, String> = state
@@ -319,8 +329,10 @@ async fn queue_page(state: &AppState, who: &Who, refused: Option<(i64, &str, &De
         html! {
             h1 { "Review queue" }
             @if let Some((_, error, _)) = refused { (form_error(error)) }
-            @if queue.is_empty() { p.muted #queue-empty { "Nobody is waiting for review." } }
-            @for n in &queue {
+            @if queue.is_empty() && page.older.is_none() { p.muted #queue-empty { "Nobody is waiting for review." } }
+            @else if queue.is_empty() { p.muted { "No one waits on this page any more." } }
+            @else { p.muted { "Oldest first." } }
+            @for n in queue {
                 section.card.nomination id={ "n" (n.id) } {
                     h2 { a href={ "/mod/members/%23" (n.member_id) } { (n.member_name) } " → " (n.tier) }
                     p.muted { "Nominated " (date(n.created_at)) }
@@ -348,6 +360,7 @@ async fn queue_page(state: &AppState, who: &Who, refused: Option<(i64, &str, &De
                     }
                 }
             }
+            (crate::panel_lists::queue_pager(page.older, page.newer))
         },
     )
 }
@@ -380,7 +393,9 @@ pub async fn decide(
         Err(error) => {
             let status = error.status();
             let message = refusal(error)?;
-            with_status(queue_page(&state, &who, Some((nomination, &message, &form))).await, status)
+            // The page that starts at the refused nomination, so its form (with the reason typed) is on it.
+            let keyset = cadre_core::program::panel_pages::Keyset::After(nomination - 1);
+            with_status(queue_page(&state, &who, Some((nomination, &message, &form)), keyset).await, status)
         }
     }
 }

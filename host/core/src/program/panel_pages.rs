@@ -1,14 +1,14 @@
-//! Pages of the moderators' long lists — the audit log (all of it, or one member's) and a member's ledger — by
-//! keyset on the row id: a page is an index walk from where the previous one ended, as fast at page 1,000 as at
-//! page 1, with links both ways (newer and older).
+//! Pages of the moderators' long lists — the audit log (all of it, or one member's), a member's ledger, the tier
+//! access list and the review queue — by keyset on the row id: a page is an index walk from where the previous one
+//! ended, as fast at page 1,000 as at page 1, with links both ways (newer and older).
 //!
-//! Owns the paged queries only; the rows are `reports`' ([`AuditRow`], [`LedgerRow`]), and the unpaged readers
-//! there stay for the command line.
+//! Owns the paged queries only; the rows are `reports`' ([`AuditRow`], [`LedgerRow`], [`Nomination`]), and the
+//! unpaged readers there stay for the command line.
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::reports::{AuditRow, LedgerRow};
+use super::reports::{AuditRow, LedgerRow, Nomination};
 use crate::error::ForumError;
 
 /// Where a page starts: the newest rows, the rows older than an id, or the rows newer than an id.
@@ -159,6 +159,36 @@ mod tests {
         let top = audit(&conn, None, Keyset::After(back.newer.unwrap()), 10).unwrap();
         assert_eq!((top.rows, top.newer), (first.rows, None));
     }
+
+    #[test]
+    fn the_review_queue_pages_oldest_first_skipping_decided_nominations() {
+        let conn = crate::db::open_in_memory().unwrap();
+        for i in 1..=25 {
+            // Every fifth nomination was decided already: it is in no page.
+            let status = if i % 5 == 0 { "approved" } else { "pending" };
+            conn.execute("INSERT INTO members (id, name, joined_at) VALUES (?1, ?2, 0)", params![i, format!("m{i}")])
+                .unwrap();
+            conn.execute(
+                "INSERT INTO nominations (id, member_id, tier, evidence, status, created_at) \
+                 VALUES (?1, ?1, 'insiders', '{}', ?2, ?1)",
+                params![i, status],
+            )
+            .unwrap();
+        }
+        let ids = |page: &Paged<Nomination>| page.rows.iter().map(|n| n.id).collect::<Vec<_>>();
+        let first = queue(&conn, Keyset::Newest, 8).unwrap();
+        assert_eq!(ids(&first), vec![1, 2, 3, 4, 6, 7, 8, 9]);
+        assert_eq!((first.older, first.newer), (None, Some(9)));
+        let second = queue(&conn, Keyset::After(9), 8).unwrap();
+        assert_eq!(ids(&second), vec![11, 12, 13, 14, 16, 17, 18, 19]);
+        let third = queue(&conn, Keyset::After(second.newer.unwrap()), 8).unwrap();
+        assert_eq!(ids(&third), vec![21, 22, 23, 24]);
+        assert_eq!(third.newer, None, "the last page");
+        let back = queue(&conn, Keyset::Before(third.older.unwrap()), 8).unwrap();
+        assert_eq!(ids(&back), ids(&second), "earlier from the third page is the second again");
+        let start = queue(&conn, Keyset::Before(back.older.unwrap()), 8).unwrap();
+        assert_eq!((ids(&start), start.older), (ids(&first), None));
+    }
 }
 
 /// One member's access to one tier, as the panel's access list shows it.
@@ -207,4 +237,37 @@ pub fn access(conn: &Connection, keyset: Keyset, limit: usize) -> Result<Paged<A
             })
         },
     )
+}
+
+/// A page of the review queue: pending nominations, **oldest first** (the order they are reviewed in), unlike the
+/// other lists. `Keyset::Newest` is the first page (the oldest waiting); `Before(id)` the page just before the one
+/// that starts at `id`; `After(id)` the page after the one that ends at `id`. In the result, `older` is the id to
+/// ask `Before` for the earlier page and `newer` the id to ask `After` for the later one (`None` at an end). A
+/// community with hundreds of thousands of members can have thousands waiting: the panel never shows them all.
+pub fn queue(conn: &Connection, keyset: Keyset, limit: usize) -> Result<Paged<Nomination>, ForumError> {
+    let (cond, order, key) = match keyset {
+        Keyset::Newest => ("1", "ASC", 0),
+        Keyset::Before(id) => ("n.id < ?1", "DESC", id),
+        Keyset::After(id) => ("n.id > ?1", "ASC", id),
+    };
+    let sql = format!(
+        "{} WHERE n.status = 'pending' AND {cond} ORDER BY n.id {order} LIMIT ?2",
+        super::reports::NOMINATION_SELECT
+    );
+    let mut rows: Vec<Nomination> = conn
+        .prepare_cached(&sql)?
+        .query_map(params![key, limit as i64 + 1], super::reports::nomination_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    if matches!(keyset, Keyset::Before(_)) {
+        rows.reverse();
+    }
+    let (first, last) = (rows.first().map(|n| n.id), rows.last().map(|n| n.id));
+    let (older, newer) = match keyset {
+        Keyset::Newest => (None, last.filter(|_| more)),
+        Keyset::Before(_) => (first.filter(|_| more), last),
+        Keyset::After(_) => (first, last.filter(|_| more)),
+    };
+    Ok(Paged { rows, newer, older })
 }

@@ -210,7 +210,7 @@ pub fn ledger(conn: &Connection, member: u64) -> Result<Vec<LedgerRow>, ForumErr
         .collect())
 }
 
-fn nomination_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Nomination> {
+pub(crate) fn nomination_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Nomination> {
     let evidence: String = row.get(5)?;
     let evidence = serde_json::from_str(&evidence).unwrap_or(Evidence {
         summary: "(evidence unreadable)".into(),
@@ -230,7 +230,7 @@ fn nomination_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Nomination> 
     })
 }
 
-const NOMINATION_SELECT: &str = "SELECT n.id, n.member_id, m.name, n.tier, n.status, n.evidence, n.created_at, n.reason \
+pub(crate) const NOMINATION_SELECT: &str = "SELECT n.id, n.member_id, m.name, n.tier, n.status, n.evidence, n.created_at, n.reason \
      FROM nominations n JOIN members m ON m.id = n.member_id";
 
 /// The review queue: pending nominations, oldest first (or every nomination with `all`).
