@@ -97,6 +97,8 @@ pub fn run(data: &[u8]) {
         db: root.join("replay.db"),
         quiet: true,
         batch: feed::BATCH,
+        // A handful in memory: fuzzed dumps also go through the vote sort's runs on disk and their merge.
+        votes_in_memory: 3,
     };
     let outcome = replay(&options, common::runtime());
     let _ = std::fs::remove_dir_all(&root);

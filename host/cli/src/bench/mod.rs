@@ -1,4 +1,5 @@
 //! Benchmarks (`cadre bench …`): ratios measured in one run, never timed tests.
+pub mod dump;
 pub mod http;
 pub mod native;
 pub mod replay;

@@ -189,7 +189,7 @@ fn replay(forum: &mut Forum, events: u64) -> anyhow::Result<(f64, u64)> {
 }
 
 /// Peak resident memory of this process (VmHWM), in KiB.
-fn peak_rss_kib() -> Option<u64> {
+pub(crate) fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()

@@ -128,6 +128,9 @@ pub enum Command {
 pub enum BenchCommand {
     /// Replay a synthetic community end to end: component vs native rules with SQLite, without it, peak memory.
     Replay(replay::BenchReplayArgs),
+    /// `cadre replay`'s peak memory as a real Stack Exchange dump grows (the site copied 1, 10, 100 times), with
+    /// the votes sorted in memory and with the sort spilling to disk.
+    Dump(crate::bench::dump::BenchDumpArgs),
     /// The plugin runtime: compile, cached load, instantiate, per-call cost (component vs native), fuel on vs off.
     Runtime {
         /// Hook calls per measurement.
@@ -196,6 +199,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Plugin(command) => plugin::run(&cli, command),
         Command::Replay(args) => replay::run(&cli, args),
         Command::Bench(BenchCommand::Replay(args)) => replay::bench(args),
+        Command::Bench(BenchCommand::Dump(args)) => crate::bench::dump::run(args),
         Command::Program(command) => program::run(&cli, command),
         Command::Queue(command) => moderation::queue(&cli, command),
         Command::Member(command) => moderation::member(&cli, command),

@@ -5,13 +5,15 @@
 //!   the votes that are skipped and why, and the ingredients of real reputation the forum model leaves out
 //!   (downvotes, bounties), per user, for the fidelity report.
 //!
-//! Memory: a few dozen bytes per post and per accept/upvote; nothing per row of text.
+//! Memory: a few dozen bytes per post; accepts and upvotes past [`super::sorted_votes::VOTES_IN_MEMORY`] go to
+//! sorted runs on disk; nothing per row of text.
 
 use std::collections::HashMap;
 
 use cadre_rules::model::DAY_MS;
 
 use super::ReplayError;
+use super::sorted_votes::SortedVotes;
 use super::source::{DumpFile, Row, for_each_row, parse_date};
 
 /// Stack Exchange's `PostTypeId` for a question.
@@ -82,10 +84,10 @@ impl VoteEvent {
 }
 
 /// Votes read from `Votes.xml`: the events to replay, and what was left out.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Votes {
-    /// Accepts and upvotes on questions and answers, sorted by (day, id).
-    pub events: Vec<VoteEvent>,
+    /// Accepts and upvotes on questions and answers, sorted by (day, id) (in bounded memory: runs spill to disk).
+    pub events: SortedVotes,
     /// Rows by `VoteTypeId`.
     pub by_type: std::collections::BTreeMap<i64, u64>,
     /// Accepts and upvotes on posts missing from Posts.xml (deleted posts).
@@ -153,9 +155,17 @@ pub fn index_posts(file: &DumpFile) -> Result<PostIndex, ReplayError> {
     Ok(index)
 }
 
-/// Pre-pass over `Votes.xml`: the vote events sorted by (day, id), and the ingredients of real reputation.
-pub fn read_votes(file: &DumpFile, posts: &PostIndex) -> Result<Votes, ReplayError> {
-    let mut votes = Votes::default();
+/// Pre-pass over `Votes.xml`: the vote events sorted by (day, id), holding at most `in_memory` of them in memory
+/// at once, and the ingredients of real reputation.
+pub fn read_votes(file: &DumpFile, posts: &PostIndex, in_memory: usize) -> Result<Votes, ReplayError> {
+    let mut votes = Votes {
+        events: SortedVotes::new(in_memory),
+        by_type: Default::default(),
+        on_deleted_posts: 0,
+        on_other_posts: 0,
+        downvotes: HashMap::new(),
+        bounties: HashMap::new(),
+    };
     for_each_row(file, |row| {
         let kind = required(file, &row, "VoteTypeId")?;
         *votes.by_type.entry(kind).or_default() += 1;
@@ -175,7 +185,7 @@ pub fn read_votes(file: &DumpFile, posts: &PostIndex) -> Result<Votes, ReplayErr
             1 | 2 => match post {
                 None => votes.on_deleted_posts += 1,
                 Some(p) if !p.counts() => votes.on_other_posts += 1,
-                Some(_) => votes.events.push(VoteEvent { day, id, post: post_id, kind: kind as u8 }),
+                Some(_) => votes.events.push(VoteEvent { day, id, post: post_id, kind: kind as u8 })?,
             },
             3 => {
                 if let Some(PostInfo { owner: Some(owner), wiki_day, .. }) = post
@@ -203,7 +213,7 @@ pub fn read_votes(file: &DumpFile, posts: &PostIndex) -> Result<Votes, ReplayErr
         }
         Ok(())
     })?;
-    votes.events.sort_unstable();
+    votes.events.finish();
     Ok(votes)
 }
 

@@ -18,6 +18,7 @@ use rusqlite::OptionalExtension;
 use super::ReplayError;
 use super::dump::{ANSWER, PostIndex, PostInfo, QUESTION, VoteEvent, VoteKind, date, post_info};
 use super::progress::Progress;
+use super::sorted_votes::{SortedVotes, VoteStream};
 use super::source::{DumpFile, Rows};
 use super::summary::Counts;
 use cadre_core::Forum;
@@ -62,7 +63,7 @@ struct Sequence<'a> {
     posts_file: &'a DumpFile,
     rows: Option<Rows>,
     next_post: Option<PostItem>,
-    votes: std::iter::Peekable<std::slice::Iter<'a, VoteEvent>>,
+    votes: VoteStream<'a>,
     pending: VecDeque<Item>,
     /// Answers read before their question, by question id.
     waiting: HashMap<u64, Vec<PostItem>>,
@@ -127,7 +128,7 @@ impl<'a> Sequence<'a> {
                 return Ok(Some(item));
             }
             self.read_post(index)?;
-            let vote = self.votes.peek().copied().copied();
+            let vote = self.votes.peek();
             match (self.next_post.take(), vote) {
                 (Some(post), Some(vote)) if post.at.div_euclid(cadre_rules::model::DAY_MS) > vote.day => {
                     let target = index.get(&vote.post).copied();
@@ -137,7 +138,7 @@ impl<'a> Sequence<'a> {
                         self.expand(post, index);
                     } else {
                         self.next_post = Some(post);
-                        self.votes.next();
+                        self.votes.next_vote()?;
                         return Ok(Some(Item::Vote(vote)));
                     }
                 }
@@ -145,7 +146,7 @@ impl<'a> Sequence<'a> {
                 (None, Some(vote)) => {
                     self.flush_waiting();
                     if self.pending.is_empty() {
-                        self.votes.next();
+                        self.votes.next_vote()?;
                         return Ok(Some(Item::Vote(vote)));
                     }
                 }
@@ -199,7 +200,7 @@ pub fn resume_marker(forum: &Forum) -> Result<Option<String>, ReplayError> {
 pub fn run(
     target: &mut Target<'_>,
     posts_file: &DumpFile,
-    votes: &[VoteEvent],
+    votes: &SortedVotes,
     batch: usize,
     progress: &mut Progress,
     counts: &mut Counts,
@@ -209,7 +210,7 @@ pub fn run(
         posts_file,
         rows: Some(posts_file.rows()?),
         next_post: None,
-        votes: votes.iter().peekable(),
+        votes: votes.iter()?,
         pending: VecDeque::new(),
         waiting: HashMap::new(),
         placeholders: HashMap::new(),

@@ -7,7 +7,8 @@
 //! is community wiki from the start of the UTC day of its `CommunityOwnedDate` (votes are dated 00:00 of their day,
 //! so "on or after that day" holds exactly). `Badges.xml` is not read: badges are not part of the forum model.
 //!
-//! Modules: [`source`] (files, decompression, streaming XML), [`dump`] (pre-passes: post index, sorted votes),
+//! Modules: [`source`] (files, decompression, streaming XML), [`dump`] (pre-passes: post index, votes),
+//! [`sorted_votes`] (the votes in replay order in bounded memory: sorted runs spilled to disk and merged),
 //! [`feed`] (the event sequence fed to the forum, batches, resume), [`summary`] and [`fidelity`] (the report),
 //! [`progress`].
 
@@ -16,6 +17,7 @@ pub mod feed;
 pub mod fidelity;
 pub mod identity;
 pub mod progress;
+pub mod sorted_votes;
 pub mod source;
 pub mod summary;
 
@@ -137,6 +139,9 @@ pub struct Options {
     pub quiet: bool,
     /// Items per transaction ([`feed::BATCH`] by default).
     pub batch: usize,
+    /// Accepts and upvotes sorted in memory before sorted runs spill to a temporary file
+    /// ([`sorted_votes::VOTES_IN_MEMORY`] by default): bounds the replay's memory whatever the dump's size.
+    pub votes_in_memory: usize,
 }
 
 /// A finished replay.
@@ -161,14 +166,14 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     install(&mut forum, &options.settings, &options.db)?;
 
     let mut index = dump::index_posts(&posts_file)?;
-    let votes = dump::read_votes(&votes_file, &index)?;
+    let votes = dump::read_votes(&votes_file, &index, options.votes_in_memory)?;
     let stop = |forum: &Forum, error: ReplayError| stopped(forum, &options.db, error);
     let (members, reputation) = import_users(&mut forum, &users_file).map_err(|e| stop(&forum, e))?;
     let mut members = members;
     let category = forum.ensure_category("stackexchange", &site, None).map_err(|e| stop(&forum, e.into()))?;
 
-    let items = index.values().filter(|p| p.counts()).count() + votes.events.len();
-    let mut progress = progress::Progress::new(items as u64, options.quiet);
+    let items = index.values().filter(|p| p.counts()).count() as u64 + votes.events.len();
+    let mut progress = progress::Progress::new(items, options.quiet);
     let mut counts = summary::Counts::default();
     let before = event_count(&forum)?;
     let mut target = feed::Target { forum: &mut forum, index: &mut index, members: &mut members, category };
@@ -179,7 +184,7 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
 
     let points = points_by_user(&forum)?;
     let caps = caps(&mut forum)?;
-    let (earned_nothing, skipped) = summary::classify(&index, &votes);
+    let (earned_nothing, skipped) = summary::classify(&index, &votes).map_err(|e| stop(&forum, e))?;
     let points_map: HashMap<i64, i64> = points.iter().map(|(u, p)| (*u, *p)).collect();
     let fidelity = fidelity::fidelity(&fidelity::Inputs {
         reputation: &reputation,

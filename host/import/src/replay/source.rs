@@ -130,6 +130,11 @@ impl Row {
         self.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
+    /// Every attribute, in the row's order (name, unescaped value).
+    pub fn attributes(&self) -> &[(String, String)] {
+        &self.attributes
+    }
+
     /// Take the attribute `name` out of the row (for large values such as bodies).
     pub fn take(&mut self, name: &str) -> Option<String> {
         let index = self.attributes.iter().position(|(n, _)| n == name)?;

@@ -112,7 +112,7 @@ pub struct Report {
 }
 
 /// Classify the dump's posts and vote events (independent of how many runs the replay took).
-pub fn classify(index: &PostIndex, votes: &Votes) -> (EarnedNothing, Skipped) {
+pub fn classify(index: &PostIndex, votes: &Votes) -> Result<(EarnedNothing, Skipped), super::ReplayError> {
     let mut nothing = EarnedNothing::default();
     let mut skipped = Skipped {
         votes_on_deleted_posts: votes.on_deleted_posts,
@@ -127,7 +127,8 @@ pub fn classify(index: &PostIndex, votes: &Votes) -> (EarnedNothing, Skipped) {
             nothing.posts_without_owner += 1;
         }
     }
-    for vote in &votes.events {
+    let mut stream = votes.events.iter()?;
+    while let Some(vote) = stream.next_vote()? {
         let Some(post) = index.get(&vote.post) else { continue };
         let wiki = post.wiki_day.is_some_and(|w| vote.day >= w);
         match vote.vote_kind() {
@@ -146,7 +147,7 @@ pub fn classify(index: &PostIndex, votes: &Votes) -> (EarnedNothing, Skipped) {
             VoteKind::Accept => {}
         }
     }
-    (nothing, skipped)
+    Ok((nothing, skipped))
 }
 
 fn percent(share: f64) -> String {
