@@ -26,6 +26,9 @@ pub struct BenchDumpArgs {
     /// Votes held in memory in the second run of each size (the rest sorted in runs on disk).
     #[arg(long, default_value_t = 50_000)]
     pub spill_at: usize,
+    /// Write the scaled dumps in this folder and keep them (`x1/`, `x10/`, …; default: a temporary one, removed).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -64,13 +67,16 @@ pub fn run(args: &BenchDumpArgs) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let work = tempfile::Builder::new().prefix("cadre-bench-dump-").tempdir()?;
+    let root = args.dir.as_deref().unwrap_or(work.path());
     let mut rows = Vec::new();
     for &scale in &args.scales {
-        let dir = work.path().join(format!("x{scale}"));
+        let dir = root.join(format!("x{scale}"));
         let (posts, votes) = write_scaled(&args.site, &dir, scale.max(1))?;
         let (kib, rate) = child_process(&dir, VOTES_IN_MEMORY)?;
         let (kib_spilling, rate_spilling) = child_process(&dir, args.spill_at)?;
-        std::fs::remove_dir_all(&dir).ok();
+        if args.dir.is_none() {
+            std::fs::remove_dir_all(&dir).ok();
+        }
         rows.push(DumpRow {
             scale,
             posts,

@@ -8,7 +8,7 @@
 //!
 //! Memory is bounded: after a flush, when more than [`CAPACITY`] keys are cached (all of them clean then), the
 //! keys not used since the previous flush are dropped (members active in this batch stay warm), and if that is
-//! not enough, all of them.
+//! not enough, all of them. Reads outside any transaction (which never flush) evict the same way as they go.
 //!
 //! Another process may write the same table (`cadre ingest` or `cadre program apply` while `cadre serve` runs):
 //! [`KvCache::revalidate`], called when a transaction begins and before any read outside one, empties the cache
@@ -161,15 +161,21 @@ impl KvCache {
         if let Some(bytes) = cache.bytes {
             self.conn.prepare_cached("UPDATE kv_size SET bytes = ?1 WHERE singleton = 1")?.execute(params![bytes])?;
         }
-        if cache.entries.len() > self.capacity {
+        self.evict(cache);
+        Ok(())
+    }
+
+    /// When more than the capacity is cached and nothing is dirty: drop the keys not used in this generation (or
+    /// all, if that is not enough), and start a new generation.
+    fn evict(&self, cache: &mut Cache) {
+        if cache.entries.len() > self.capacity && cache.dirty.is_empty() {
             let generation = cache.generation;
-            cache.entries.retain(|_, entry| entry.used == generation);
+            cache.entries.retain(|_, entry| entry.used == generation && !entry.dirty);
             if cache.entries.len() > self.capacity {
-                cache.entries = HashMap::new();
+                cache.entries.retain(|_, entry| entry.dirty);
             }
         }
         cache.generation = cache.generation.wrapping_add(1);
-        Ok(())
     }
 
     /// Make sure `key` is cached (reading the table if not) and mark it used.
@@ -207,11 +213,18 @@ impl KvBackend for KvCache {
     fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
         // Outside a transaction (a moderator's read of a member record) nothing is staged: check for writes by
         // other processes first. Inside one, the pipeline checked when it began.
-        if self.conn.is_autocommit() {
+        let reading_alone = self.conn.is_autocommit();
+        if reading_alone {
             self.revalidate()?;
         }
         let mut cache = self.cache.borrow_mut();
-        Ok(self.load(&mut cache, key)?.value.clone())
+        let value = self.load(&mut cache, key)?.value.clone();
+        // Reads with no transaction never flush, so they evict here: reading every member's record (the replay's
+        // report, a moderator paging through members) must not cache the whole store.
+        if reading_alone && cache.entries.len() > self.capacity {
+            self.evict(&mut cache);
+        }
+        Ok(value)
     }
 
     fn total_bytes(&self) -> u64 {
@@ -324,6 +337,21 @@ mod tests {
         assert_eq!(kv.get("k0/3").unwrap().as_deref(), Some(&b"v0/3"[..]));
         assert_eq!(kv.get("hot").unwrap().map(|v| v.len()), Some(20));
         assert_eq!(table(&conn).len(), 121);
+    }
+
+    #[test]
+    fn reading_the_whole_store_outside_a_transaction_keeps_memory_bounded() {
+        // The replay's report reads every member's record after the last batch: no flush ever evicts then.
+        let conn = Rc::new(crate::db::open_in_memory().unwrap());
+        for i in 0..100 {
+            conn.execute("INSERT INTO kv (key, value) VALUES (?1, ?2)", params![format!("k{i}"), vec![b'v'; 8]])
+                .unwrap();
+        }
+        let mut kv = KvCache { capacity: 10, ..KvCache::new(conn.clone()) };
+        for i in 0..100 {
+            assert_eq!(kv.get(&format!("k{i}")).unwrap().map(|v| v.len()), Some(8));
+            assert!(kv.cached_keys() <= 11, "after {i} reads: {} keys cached", kv.cached_keys());
+        }
     }
 
     #[test]

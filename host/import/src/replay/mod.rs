@@ -165,10 +165,14 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     identity::claim_or_check(forum.conn(), &options.db, &site, &dump)?;
     install(&mut forum, &options.settings, &options.db)?;
 
+    memory("opened the forum");
     let mut index = dump::index_posts(&posts_file)?;
+    memory("indexed the posts");
     let votes = dump::read_votes(&votes_file, &index, options.votes_in_memory)?;
+    memory("sorted the votes");
     let stop = |forum: &Forum, error: ReplayError| stopped(forum, &options.db, error);
     let (members, reputation) = import_users(&mut forum, &users_file).map_err(|e| stop(&forum, e))?;
+    memory("imported the users");
     let mut members = members;
     let category = forum.ensure_category("stackexchange", &site, None).map_err(|e| stop(&forum, e.into()))?;
 
@@ -179,11 +183,13 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     let mut target = feed::Target { forum: &mut forum, index: &mut index, members: &mut members, category };
     let run = feed::run(&mut target, &posts_file, &votes.events, options.batch.max(1), &mut progress, &mut counts);
     progress.finish();
+    memory("replayed the events");
     run.map_err(|e| stop(&forum, e))?;
     let delivered = event_count(&forum)? - before;
 
     let points = points_by_user(&forum)?;
     let caps = caps(&mut forum)?;
+    memory("read the points and the caps");
     let (earned_nothing, skipped) = summary::classify(&index, &votes).map_err(|e| stop(&forum, e))?;
     let points_map: HashMap<i64, i64> = points.iter().map(|(u, p)| (*u, *p)).collect();
     let fidelity = fidelity::fidelity(&fidelity::Inputs {
@@ -343,4 +349,19 @@ pub fn write_per_user(points: &BTreeMap<i64, i64>, path: &Path) -> std::io::Resu
         out.push_str(&format!("{user},{total}\n"));
     }
     std::fs::write(path, out)
+}
+
+/// Log (at debug level, `RUST_LOG=cadre_import=debug`) this process's resident memory and its peak so far after a
+/// stage of the replay: where a large dump's memory goes.
+fn memory(stage: &str) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
+    };
+    if let (Some(rss), Some(peak)) = (field("VmRSS:"), field("VmHWM:")) {
+        tracing::debug!("{stage}: resident {} MiB, peak {} MiB", rss / 1024, peak / 1024);
+    }
 }
