@@ -11,9 +11,10 @@ use crate::program::reports::recompute_offer;
 use cadre_runtime::Plugin;
 
 /// The recompute offer after `replaced` gives way to `installed` (name and version) with the log at `last_event`.
-/// A version replaced while it was failing (quarantined, or with dead letters waiting) handled the events it did not
-/// fail on as it saw fit — a broken `post-created` hook that returned nothing left those posts out of every record —
-/// and the retry gives the new version only the events that failed or queued. So, as after a rollback, the events
+/// A version replaced while it was failing (quarantined, or with its own failures among the events it was given
+/// still dead letters) handled the events it did not fail on as it saw fit — a broken `post-created` hook that
+/// returned nothing left those posts out of every record — and the retry gives the new version only the events that
+/// failed or queued. So, as after a rollback, the events
 /// it handled are offered for a recompute under the new version. A healthy version's decisions are the program's
 /// history like any other's: replacing it keeps an open offer (now under the new version) and adds none.
 fn offer_after_replacing(
@@ -26,7 +27,8 @@ fn offer_after_replacing(
     let (label, installed_after, quarantined, dead_letters, open): (String, i64, bool, i64, Option<String>) = tx
         .query_row(
             "SELECT v.name || ' ' || v.version, v.installed_after, p.quarantined, \
-                    (SELECT COUNT(*) FROM dead_letters), p.recompute_offer \
+                    (SELECT COUNT(*) FROM dead_letters d WHERE d.event_id > v.installed_after AND d.blocker IS NULL), \
+                    p.recompute_offer \
              FROM plugin_versions v, program p WHERE v.id = ?1",
             params![replaced],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
