@@ -21,22 +21,53 @@ pub const QUESTION: u8 = 1;
 /// Stack Exchange's `PostTypeId` for an answer.
 pub const ANSWER: u8 = 2;
 
-/// What the replay keeps about one post.
+/// What the replay keeps about one post: 32 bytes (the index holds one per post of the dump, so a site of 60
+/// million posts pays for every byte; absent values are sentinels rather than `Option`s, which would double it).
 #[derive(Debug, Clone, Copy)]
 pub struct PostInfo {
-    /// `PostTypeId` (1 question, 2 answer, others carry no points).
-    pub kind: u8,
-    /// `OwnerUserId`, if the owner still exists.
-    pub owner: Option<i64>,
-    /// For an answer: `ParentId` (its question).
-    pub parent: Option<u64>,
-    /// The UTC day (since the epoch) of `CommunityOwnedDate`, if it became community wiki.
-    pub wiki_day: Option<i64>,
     /// Its forum post id once imported (0 before).
     pub forum_id: u64,
+    /// `OwnerUserId`; [`NO_OWNER`] when the owner no longer exists.
+    owner: i64,
+    /// For an answer: `ParentId` (its question); 0 for none (Stack Exchange ids start at 1).
+    parent: u64,
+    /// The UTC day (since the epoch) of `CommunityOwnedDate`; [`NO_DAY`] if it never became community wiki.
+    wiki_day: i32,
+    /// `PostTypeId` (1 question, 2 answer, others carry no points).
+    pub kind: u8,
 }
 
+const NO_OWNER: i64 = i64::MIN;
+const NO_DAY: i32 = i32::MIN;
+
 impl PostInfo {
+    /// A post not imported yet.
+    pub fn new(kind: u8, owner: Option<i64>, parent: Option<u64>, wiki_day: Option<i64>) -> PostInfo {
+        PostInfo {
+            forum_id: 0,
+            owner: owner.filter(|o| *o != NO_OWNER).unwrap_or(NO_OWNER),
+            parent: parent.unwrap_or(0),
+            // Days of a year the date parser accepts fit an i32 many times over.
+            wiki_day: wiki_day.map_or(NO_DAY, |day| day.clamp(i64::from(NO_DAY) + 1, i64::from(i32::MAX)) as i32),
+            kind,
+        }
+    }
+
+    /// `OwnerUserId`, if the owner still exists.
+    pub fn owner(&self) -> Option<i64> {
+        (self.owner != NO_OWNER).then_some(self.owner)
+    }
+
+    /// For an answer: `ParentId` (its question).
+    pub fn parent(&self) -> Option<u64> {
+        (self.parent != 0).then_some(self.parent)
+    }
+
+    /// The UTC day (since the epoch) of `CommunityOwnedDate`, if it became community wiki.
+    pub fn wiki_day(&self) -> Option<i64> {
+        (self.wiki_day != NO_DAY).then_some(i64::from(self.wiki_day))
+    }
+
     /// A question or an answer (the only posts that earn points).
     pub fn counts(&self) -> bool {
         self.kind == QUESTION || self.kind == ANSWER
@@ -134,13 +165,12 @@ pub fn date(file: &DumpFile, row: &Row, name: &str) -> Result<Option<i64>, Repla
 /// The post fields of one `Posts.xml` row (shared by the pre-pass and the import).
 pub fn post_info(file: &DumpFile, row: &Row) -> Result<(u64, PostInfo), ReplayError> {
     let id = required(file, row, "Id")? as u64;
-    let info = PostInfo {
-        kind: number(file, row, "PostTypeId")?.unwrap_or(0).clamp(0, 255) as u8,
-        owner: number(file, row, "OwnerUserId")?,
-        parent: number(file, row, "ParentId")?.map(|p| p as u64),
-        wiki_day: date(file, row, "CommunityOwnedDate")?.map(|at| at.div_euclid(DAY_MS)),
-        forum_id: 0,
-    };
+    let info = PostInfo::new(
+        number(file, row, "PostTypeId")?.unwrap_or(0).clamp(0, 255) as u8,
+        number(file, row, "OwnerUserId")?,
+        number(file, row, "ParentId")?.map(|p| p as u64),
+        date(file, row, "CommunityOwnedDate")?.map(|at| at.div_euclid(DAY_MS)),
+    );
     Ok((id, info))
 }
 
@@ -188,11 +218,12 @@ pub fn read_votes(file: &DumpFile, posts: &PostIndex, in_memory: usize) -> Resul
                 Some(_) => votes.events.push(VoteEvent { day, id, post: post_id, kind: kind as u8 })?,
             },
             3 => {
-                if let Some(PostInfo { owner: Some(owner), wiki_day, .. }) = post
-                    && post.is_some_and(PostInfo::counts)
-                    && wiki_day.is_none_or(|w| day < w)
+                if let Some(post) = post
+                    && let Some(owner) = post.owner()
+                    && post.counts()
+                    && post.wiki_day().is_none_or(|w| day < w)
                 {
-                    *votes.downvotes.entry(*owner).or_default() -= 2;
+                    *votes.downvotes.entry(owner).or_default() -= 2;
                 }
             }
             8 => {
@@ -204,10 +235,10 @@ pub fn read_votes(file: &DumpFile, posts: &PostIndex, in_memory: usize) -> Resul
             }
             _ => {
                 // 9: the bounty is awarded to the owner of the post it closes on.
-                if let (Some(PostInfo { owner: Some(owner), .. }), Some(amount)) =
-                    (post, number(file, &row, "BountyAmount")?)
+                if let (Some(owner), Some(amount)) =
+                    (post.and_then(PostInfo::owner), number(file, &row, "BountyAmount")?)
                 {
-                    *votes.bounties.entry(*owner).or_default() += amount;
+                    *votes.bounties.entry(owner).or_default() += amount;
                 }
             }
         }
@@ -238,4 +269,18 @@ pub fn user(file: &DumpFile, row: &Row) -> Result<User, ReplayError> {
         joined_at: date(file, row, "CreationDate")?.unwrap_or(0),
         reputation: number(file, row, "Reputation")?.unwrap_or(1),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_post_costs_the_index_32_bytes_and_keeps_every_value_including_the_absent_ones() {
+        assert_eq!(std::mem::size_of::<PostInfo>(), 32);
+        let full = PostInfo::new(ANSWER, Some(-1), Some(7), Some(-3));
+        assert_eq!((full.kind, full.owner(), full.parent(), full.wiki_day()), (ANSWER, Some(-1), Some(7), Some(-3)));
+        let bare = PostInfo::new(QUESTION, None, None, None);
+        assert_eq!((bare.owner(), bare.parent(), bare.wiki_day(), bare.forum_id), (None, None, None, 0));
+    }
 }

@@ -94,7 +94,7 @@ impl<'a> Sequence<'a> {
     /// Queue a post (and what it depends on, or what depended on it).
     fn expand(&mut self, post: PostItem, index: &PostIndex) {
         if post.info.kind == ANSWER {
-            let parent = post.info.parent.unwrap_or(0);
+            let parent = post.info.parent().unwrap_or(0);
             match index.get(&parent) {
                 Some(q) if q.kind == QUESTION && q.forum_id == 0 && !self.queued(parent) => {
                     self.waiting.entry(parent).or_default().push(post);
@@ -321,11 +321,11 @@ impl Step<'_> {
     }
 
     fn post(mut self, external_id: &str, post: PostItem, placeholders: &HashMap<u64, u64>) -> Result<(), ForumError> {
-        let author = self.member(post.info.owner, post.at)?;
+        let author = self.member(post.info.owner(), post.at)?;
         let (kind, parent) = if post.info.kind == QUESTION {
             (PostKind::Question, None)
         } else {
-            let parent = post.info.parent.unwrap_or(0);
+            let parent = post.info.parent().unwrap_or(0);
             let forum_parent = match self.index.get(&parent) {
                 Some(q) if q.kind == QUESTION && q.forum_id != 0 => q.forum_id,
                 _ => placeholders.get(&parent).copied().unwrap_or(0),
@@ -341,7 +341,7 @@ impl Step<'_> {
             body: post.body,
             at: post.at,
             // Votes carry days only (00:00 UTC), and the preset compares by day: wiki from the start of its day.
-            wiki_since: post.info.wiki_day.map(|day| day * cadre_rules::model::DAY_MS),
+            wiki_since: post.info.wiki_day().map(|day| day * cadre_rules::model::DAY_MS),
         };
         let (forum_id, _) = self.forum.import_post(external_id, imported)?;
         if let Some(info) = self.index.get_mut(&post.id) {

@@ -123,26 +123,26 @@ pub fn classify(index: &PostIndex, votes: &Votes) -> Result<(EarnedNothing, Skip
     for post in index.values() {
         if !post.counts() {
             skipped.posts_of_other_types += 1;
-        } else if post.owner.is_none() {
+        } else if post.owner().is_none() {
             nothing.posts_without_owner += 1;
         }
     }
     let mut stream = votes.events.iter()?;
     while let Some(vote) = stream.next_vote()? {
         let Some(post) = index.get(&vote.post) else { continue };
-        let wiki = post.wiki_day.is_some_and(|w| vote.day >= w);
+        let wiki = post.wiki_day().is_some_and(|w| vote.day >= w);
         match vote.vote_kind() {
             VoteKind::Upvote => {
                 nothing.upvotes_on_community_wiki += u64::from(wiki);
-                nothing.upvotes_on_posts_without_owner += u64::from(!wiki && post.owner.is_none());
+                nothing.upvotes_on_posts_without_owner += u64::from(!wiki && post.owner().is_none());
             }
             VoteKind::Accept if post.kind == ANSWER => {
                 let asker =
-                    post.parent.and_then(|q| index.get(&q)).filter(|q| q.kind == QUESTION).and_then(|q| q.owner);
-                let own = asker.is_some() && asker == post.owner;
+                    post.parent().and_then(|q| index.get(&q)).filter(|q| q.kind == QUESTION).and_then(|q| q.owner());
+                let own = asker.is_some() && asker == post.owner();
                 nothing.self_accepts += u64::from(own);
                 nothing.accepts_of_community_wiki += u64::from(!own && wiki);
-                nothing.accepts_of_answers_without_owner += u64::from(!own && !wiki && post.owner.is_none());
+                nothing.accepts_of_answers_without_owner += u64::from(!own && !wiki && post.owner().is_none());
             }
             VoteKind::Accept => {}
         }
