@@ -77,6 +77,9 @@ mod web_quality;
 /// Headless Chromium against the real server: sign up, post, like, accept, badge, approve, private forum, settings.
 mod browser;
 
+/// The full-text index of posts written in batches: indexed once at the commit, found as if written one by one.
+mod search_index;
+
 /// `cadre replay` on the Cardano Stack Exchange dump: exact agreement, resuming after kill -9.
 mod replay;
 /// `cadre serve --demo` as a newcomer runs it.

@@ -172,9 +172,24 @@ fn forum(dir: &std::path::Path, name: &str, settings: &str, program: Program) ->
     Ok(forum)
 }
 
+/// CPU time this thread has run so far, in seconds (Linux: `/proc/thread-self/schedstat`, nanoseconds on a CPU);
+/// `None` where it cannot be read. On a machine shared with other work, events per CPU second is the figure that
+/// does not change with the load, as wall-clock events/s do.
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(nanos as f64 / 1e9)
+}
+
 /// Replay `events` synthetic events into `forum`; events/s and events refused.
 fn replay(forum: &mut Forum, events: u64) -> anyhow::Result<(f64, u64)> {
+    replay_timed(forum, events).map(|(rate, refused, _)| (rate, refused))
+}
+
+/// [`replay`], with events per CPU second of this thread (`None` where CPU time cannot be read).
+fn replay_timed(forum: &mut Forum, events: u64) -> anyhow::Result<(f64, u64, Option<f64>)> {
     let mut community = Community::new(forum)?;
+    let cpu_started = thread_cpu_seconds();
     let started = Instant::now();
     while community.next < events {
         let end = (community.next + BATCH).min(events);
@@ -185,7 +200,9 @@ fn replay(forum: &mut Forum, events: u64) -> anyhow::Result<(f64, u64)> {
             Ok(())
         })?;
     }
-    Ok((events as f64 / started.elapsed().as_secs_f64(), community.refused))
+    let rate = events as f64 / started.elapsed().as_secs_f64();
+    let cpu = thread_cpu_seconds().zip(cpu_started).map(|(now, then)| events as f64 / (now - then));
+    Ok((rate, community.refused, cpu))
 }
 
 /// Peak resident memory of this process (VmHWM), in KiB.
@@ -226,6 +243,8 @@ pub struct Figures {
     pub preset: String,
     /// End to end: the component, SQLite, the ledger.
     pub component_sqlite_events_per_s: f64,
+    /// The same per second of CPU time of the replaying thread (steady on a shared machine; `None`: not Linux).
+    pub component_sqlite_events_per_cpu_s: Option<f64>,
     /// The same with the rules linked natively (the same database work).
     pub native_sqlite_events_per_s: f64,
     /// The forum's change and the event log, no program.
@@ -285,7 +304,7 @@ pub fn measure(events: u64, preset: &str, rss: bool, preview_only: bool) -> anyh
     let dir = tempfile::tempdir()?;
 
     let mut component = forum(dir.path(), "component.db", settings, Program::Component)?;
-    let (component_rate, refused) = replay(&mut component, events)?;
+    let (component_rate, refused, component_cpu_rate) = replay_timed(&mut component, events)?;
     let (preview_seconds, previewed, preview_points_changed) = time_preview(&mut component, settings)?;
     let peak_rss_mib_after_preview = peak_rss_kib().map(|kib| kib as f64 / 1024.0);
     let (native_rate, bare_rate) = if preview_only {
@@ -331,6 +350,7 @@ pub fn measure(events: u64, preset: &str, rss: bool, preview_only: bool) -> anyh
         events,
         preset: preset.to_owned(),
         component_sqlite_events_per_s: component_rate,
+        component_sqlite_events_per_cpu_s: component_cpu_rate,
         native_sqlite_events_per_s: native_rate,
         forum_and_log_only_events_per_s: bare_rate,
         ratio_component_vs_native: native_rate / component_rate,
@@ -367,6 +387,9 @@ impl Figures {
             "{:<52} {:>14.0}",
             "component + SQLite + ledger (end to end)", f.component_sqlite_events_per_s
         );
+        if let Some(cpu) = f.component_sqlite_events_per_cpu_s {
+            let _ = writeln!(out, "{:<52} {:>14.0}", "  the same, per second of the replay's CPU time", cpu);
+        }
         // (`--preview` skips the native and no-program runs.)
         let rate = |value: f64| if value.is_nan() { "skipped".to_owned() } else { format!("{value:.0}") };
         let _ = writeln!(

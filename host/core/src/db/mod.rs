@@ -263,6 +263,47 @@ mod tests {
     }
 
     #[test]
+    fn upgrading_to_version_12_keeps_the_search_index_and_outside_a_batch_indexes_each_post_as_it_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v11.db");
+        let conn = Connection::open(&path).unwrap();
+        for migration in &schema::MIGRATIONS[..11] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 11).unwrap();
+        conn.execute_batch(
+            "INSERT INTO members (id, name, joined_at) VALUES (1, 'ann', 0);
+             INSERT INTO categories (id, slug, name) VALUES (1, 'general', 'General');
+             INSERT INTO posts (id, kind, topic_id, category_id, author_id, title, body, created_at) VALUES
+                 (1, 'question', 1, 1, 1, 'Frobnicating widgets', 'Turn the crank', 10);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open(&path).unwrap();
+        let found = |text: &str| -> Vec<i64> {
+            conn.prepare("SELECT rowid FROM posts_text WHERE posts_text MATCH ?1 ORDER BY rowid")
+                .unwrap()
+                .query_map([format!("\"{text}\"")], |row| row.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(found("crank"), vec![1], "the posts indexed before stay indexed");
+        conn.execute(
+            "INSERT INTO posts (id, kind, topic_id, category_id, author_id, body, created_at) \
+             VALUES (2, 'answer', 1, 1, 1, 'Pull the lever', 20)",
+            [],
+        )
+        .unwrap();
+        assert_eq!(found("lever"), vec![2], "a post written outside a batch is indexed at once");
+        conn.execute("UPDATE posts SET body = 'Spin the wheel' WHERE id = 2", []).unwrap();
+        assert_eq!((found("lever"), found("wheel")), (vec![], vec![2]), "and its edit too");
+        conn.execute("UPDATE posts SET deleted_at = 30 WHERE id = 1", []).unwrap();
+        assert_eq!(found("crank"), Vec::<i64>::new(), "a deleted post leaves the index");
+        conn.execute("INSERT INTO posts_text (posts_text) VALUES ('integrity-check')", []).unwrap();
+    }
+
+    #[test]
     fn upgrading_to_version_8_keys_every_name_and_reports_names_that_differ_only_in_case_or_spelling() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v7.db");

@@ -26,6 +26,7 @@ mod memory;
 mod post_changes;
 mod recompute;
 mod record;
+mod search_index;
 mod versions;
 
 use std::rc::Rc;
@@ -131,6 +132,8 @@ pub struct Forum {
     pub(crate) quarantine_after: u32,
     /// True while [`Forum::batch`] holds a transaction open.
     pub(crate) in_batch: bool,
+    /// True while the open transaction leaves the full-text index of its new posts to its commit (`search_index`).
+    pub(crate) index_deferred: bool,
     /// Another implementation of the installed program's calls, used instead of its component: only for
     /// measurements (`cadre bench replay` compares the sandbox with the same rules linked natively). Production
     /// never sets it.
@@ -161,6 +164,7 @@ impl Forum {
             program: None,
             quarantine_after: 5,
             in_batch: false,
+            index_deferred: false,
             stand_in: None,
             kv,
             bookkeeping: None,

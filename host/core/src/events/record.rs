@@ -116,6 +116,9 @@ impl Forum {
     /// Write what the transaction kept in memory (the program's store, its bookkeeping) and commit.
     fn commit_transaction(&mut self) -> Result<(), ForumError> {
         let written = (|| -> Result<(), ForumError> {
+            if self.index_deferred {
+                super::search_index::index_deferred(&self.conn)?;
+            }
             self.kv.flush()?;
             if let Some(b) = self.bookkeeping.filter(|b| b.changed) {
                 self.conn
@@ -129,6 +132,7 @@ impl Forum {
             self.rollback_transaction();
         }
         self.bookkeeping = None;
+        self.index_deferred = false;
         written
     }
 
@@ -137,6 +141,7 @@ impl Forum {
         let _ = self.conn.execute_batch("ROLLBACK");
         self.kv.discard();
         self.bookkeeping = None;
+        self.index_deferred = false;
     }
 
     /// Record one forum action: run `change` (which changes the forum's tables and returns the event, if any, the
@@ -148,7 +153,8 @@ impl Forum {
         change: impl FnOnce(&Connection) -> Result<Option<Event>, ForumError>,
     ) -> Result<Outcome, ForumError> {
         if !self.in_batch {
-            return self.batch(|forum| forum.record(external_id, at, change));
+            // One event alone: its post is indexed as it is written (there is no later event to share a flush with).
+            return self.transaction(false, |forum| forum.record(external_id, at, change));
         }
         // Inside a batch the event is a savepoint of the batch's transaction: refused, it rolls back alone.
         statement(&self.conn, "SAVEPOINT event")?;
@@ -172,14 +178,34 @@ impl Forum {
     /// the batch commits atomically with its processed mark, and a crash inside the batch loses the whole batch,
     /// which the caller redoes (its events' external ids were not committed, so nothing is repeated). An action
     /// refused inside the batch rolls back only itself.
+    ///
+    /// The full-text index of the posts the batch writes is built once, right before it commits (see
+    /// `search_index`): searching from inside the batch does not find them yet; everything committed is indexed.
     pub fn batch<T>(&mut self, f: impl FnOnce(&mut Forum) -> Result<T, ForumError>) -> Result<T, ForumError> {
+        self.transaction(true, f)
+    }
+
+    /// [`Forum::batch`], deferring the full-text index of its new posts to the commit or not.
+    fn transaction<T>(
+        &mut self,
+        defer_index: bool,
+        f: impl FnOnce(&mut Forum) -> Result<T, ForumError>,
+    ) -> Result<T, ForumError> {
         if self.in_batch {
             return f(self);
         }
         statement(&self.conn, "BEGIN IMMEDIATE")?;
-        if let Err(error) = self.kv.revalidate() {
+        let began = (|| -> Result<(), ForumError> {
+            self.kv.revalidate()?;
+            if defer_index {
+                super::search_index::defer(&self.conn)?;
+                self.index_deferred = true;
+            }
+            Ok(())
+        })();
+        if let Err(error) = began {
             self.rollback_transaction();
-            return Err(error.into());
+            return Err(error);
         }
         // Another process may have upgraded, rolled back or reconfigured the program: events go to the one in force.
         self.follow_program_in_force();
