@@ -7,7 +7,8 @@
 //! Answers (from Discourse's controllers, see /work/shared/data/discourse/README.md): a wrong `Api-Key` is 403
 //! `invalid_access`; past `limit` admin requests in a window, 429 with `Retry-After` and `extras.wait_seconds`;
 //! `POST /user_badges.json` for an unknown user 404, a disabled badge 404, a single-grant badge already held returns
-//! the existing grant; `PUT /groups/{id}/members.json` all already members 422 `… is already a member of this
+//! the existing grant, a grant created notifies the member unless `suppress_notification` is true (PR #43911; an old
+//! site, [`Site::ignores_suppress_notification`], always notifies); `PUT /groups/{id}/members.json` all already members 422 `… is already a member of this
 //! group.`, no known name 400, automatic group 403. Read-back endpoints page as Discourse does:
 //! `GET /post_action_users.json` by `page` and `limit` (at most 200; `total_rows_post_action_users` only when the
 //! likes span pages), `GET /posts.json` by windows of 50 post ids below `before` (no private messages; with
@@ -44,6 +45,18 @@ pub struct SimBadge {
     pub multiple_grant: bool,
 }
 
+/// A notification the simulated site created for a member (what they see under their avatar, and may be emailed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimNotification {
+    /// Who is notified.
+    pub user_id: i64,
+    /// `granted_badge` (BadgeGranter.send_notification) or `group_added` (Group#notify_added_to_group, only when the
+    /// request said `notify_users=true`).
+    pub kind: &'static str,
+    /// The badge granted, or the group's id.
+    pub subject: i64,
+}
+
 /// The simulated site's state.
 #[derive(Debug, Default)]
 pub struct Site {
@@ -63,6 +76,11 @@ pub struct Site {
     pub solutions: BTreeMap<i64, i64>,
     /// Grant requests that created a grant (a second grant of a single-grant badge creates none).
     pub grants_created: u64,
+    /// The notifications the site created, in order.
+    pub notifications: Vec<SimNotification>,
+    /// Behave as a Discourse from before 2026-09-21 (PR #43911), whose `POST /user_badges.json` ignores
+    /// `suppress_notification` and notifies every grant it creates.
+    pub ignores_suppress_notification: bool,
     /// Admin requests answered (429s included).
     pub requests: u64,
     /// 429s answered.
@@ -493,8 +511,21 @@ async fn grant(State(s): State<SimState>, headers: HeaderMap, Form(form): Form<B
     let id = site.id();
     site.user_badges.insert(id, (user, badge_id));
     site.grants_created += 1;
+    // BadgeGranter#grant notifies a grant it creates unless told not to (`suppress_notification`, a boolean parameter
+    // since PR #43911) or `suppress_notification?` holds: an old bronze grant (unreachable here: the API grants now)
+    // or a beginner badge for a member who skips new-user tips (not Cadre's badges).
+    let suppress = !site.ignores_suppress_notification && form.get("suppress_notification").is_some_and(|v| truthy(v));
+    if !suppress {
+        site.notifications.push(SimNotification { user_id: user, kind: "granted_badge", subject: badge_id });
+    }
     axum::Json(json!({"user_badge": {"id": id, "badge_id": badge_id, "user_id": user, "granted_by_id": -1}}))
         .into_response()
+}
+
+/// A boolean request parameter as Rails casts it (`ActiveModel::Type::Boolean`): blank is nil, and `0`, `f`,
+/// `false`, `off` (any case) are false; anything else is true.
+fn truthy(value: &str) -> bool {
+    !value.is_empty() && !["0", "f", "false", "off"].contains(&value.to_ascii_lowercase().as_str())
 }
 
 async fn revoke(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -575,8 +606,15 @@ async fn add_members(
         return error(StatusCode::UNPROCESSABLE_ENTITY, &[message.as_str()], None);
     }
     let names: Vec<String> = new.iter().map(|(_, n)| n.clone()).collect();
-    for (u, _) in new {
+    let added: Vec<i64> = new.iter().map(|(u, _)| *u).collect();
+    for u in &added {
         members.insert(*u);
+    }
+    // GroupsController#add_members notifies only when `notify_users` is "true".
+    if form.get("notify_users").is_some_and(|v| v == "true") {
+        for u in added {
+            site.notifications.push(SimNotification { user_id: u, kind: "group_added", subject: id });
+        }
     }
     axum::Json(json!({"success": "OK", "usernames": names})).into_response()
 }
