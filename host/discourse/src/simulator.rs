@@ -72,6 +72,9 @@ pub struct Site {
     pub likes: BTreeMap<i64, BTreeSet<i64>>,
     /// Posts the site holds (what `GET /posts.json` lists), by id.
     pub posts: BTreeMap<i64, SimPost>,
+    /// Posts deleted (trashed: `deleted_at` set) but kept, by id: `GET /posts.json` leaves them out, `GET
+    /// /posts/{id}.json` shows them to staff with their `deleted_at`.
+    pub deleted_posts: BTreeSet<i64>,
     /// Accepted answers: topic id → the answer's post id (one per topic, as discourse-solved).
     pub solutions: BTreeMap<i64, i64>,
     /// Grant requests that created a grant (a second grant of a single-grant badge creates none).
@@ -223,6 +226,7 @@ impl Simulator {
             .route("/admin/users/{id}", get(show_user))
             .route("/post_action_users.json", get(post_action_users))
             .route("/posts.json", get(latest_posts))
+            .route("/posts/{id}", get(show_post))
             .with_state(SimState { sim: self.clone() })
     }
 
@@ -245,6 +249,19 @@ impl Simulator {
     /// A post is made on the site (the caller sends the `post_created` webhook, or not: Cadre may be down).
     pub fn add_post(&self, post: &SimPost) {
         self.site.lock().unwrap().posts.insert(post.id, post.clone());
+    }
+
+    /// Someone deletes post `id` on the site (the caller sends the `post_destroyed` webhook, or not): trashed, kept
+    /// with its `deleted_at`, or, `permanently`, its row gone (PostDestroyer's `permanent` delete; `GET
+    /// /posts/{id}.json` is then 404 even to staff).
+    pub fn destroy(&self, id: i64, permanently: bool) {
+        let mut site = self.site.lock().unwrap();
+        if permanently {
+            site.posts.remove(&id);
+            site.deleted_posts.remove(&id);
+        } else if site.posts.contains_key(&id) {
+            site.deleted_posts.insert(id);
+        }
     }
 
     /// The topic's owner accepts `post` as its solution (replacing any other: discourse-solved keeps one).
@@ -715,7 +732,7 @@ async fn latest_posts(
         .posts
         .range(last - 49..=last)
         .rev()
-        .filter(|(_, p)| p.archetype != "private_message")
+        .filter(|(id, p)| p.archetype != "private_message" && !site.deleted_posts.contains(id))
         .map(|(_, p)| {
             let mut post = p.fill(template.clone());
             // PostSerializer has no topic_archetype (the webhook's serializer adds it).
@@ -726,6 +743,26 @@ async fn latest_posts(
         })
         .collect();
     axum::Json(json!({ "latest_posts": posts })).into_response()
+}
+
+/// `GET /posts/{id}.json`: one post, as PostsController#show finds it (`find_post_using`: the post `with_deleted`,
+/// and a deleted post or a post of a deleted topic only to those who can moderate its topic, staff included, with
+/// its `deleted_at`); 404 when no row has that id (permanently deleted). The admin API user is staff.
+async fn show_post(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let id: i64 = id.trim_end_matches(".json").parse().unwrap_or(0);
+    let site = s.sim.site.lock().unwrap();
+    let Some(post) = site.posts.get(&id) else {
+        return error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found"));
+    };
+    let mut body = post.fill(fixture(include_str!("../tests/fixtures/post_created.fedora.json"), "post"));
+    body.as_object_mut().expect("an object").remove("topic_archetype");
+    body["deleted_at"] = if site.deleted_posts.contains(&id) { json!("2026-01-05T10:00:00.000Z") } else { Value::Null };
+    body["accepted_answer"] = json!(site.solutions.get(&post.topic_id) == Some(&id));
+    axum::Json(body).into_response()
 }
 
 /// `GET /user_badges.json?badge_id=ID&offset=N&limit=L`: a badge's grants, newest first, at most 50 a page

@@ -198,14 +198,7 @@ fn dispatch(
             }
             "post_destroyed" => {
                 let post = parse_post(body.get("post").unwrap_or(&Value::Null), event)?;
-                let marked = forum
-                    .conn()
-                    .execute("UPDATE discourse_posts SET destroyed = 1 WHERE post_id = ?1", params![post.id])?;
-                Ok(if marked == 0 {
-                    Handled::Skipped(format!("post {} was never recorded", post.id))
-                } else {
-                    Handled::Noted(format!("post {} destroyed: later likes and accepts on it are ignored", post.id))
-                })
+                mark_destroyed(forum, post.id)
             }
             "post_liked" => {
                 let like = body.get("like").ok_or_else(|| malformed(event, "no `like` object"))?;
@@ -298,6 +291,33 @@ fn post_seen(
         params![post.id, cadre_id as i64, post.topic_id],
     )?;
     Ok(outcome(result))
+}
+
+/// What `post_destroyed` does: mark the recorded post destroyed, so later likes and accepts on it are skipped (what
+/// it earned stays). A post already marked is a duplicate; one never recorded is a skip.
+fn mark_destroyed(forum: &mut Forum, post_id: i64) -> Result<Handled, WebhookError> {
+    let marked = forum
+        .conn()
+        .execute("UPDATE discourse_posts SET destroyed = 1 WHERE post_id = ?1 AND destroyed = 0", params![post_id])?;
+    Ok(if marked == 1 {
+        Handled::Noted(format!("post {post_id} destroyed: later likes and accepts on it are ignored"))
+    } else if tables::post(forum.conn(), post_id)?.is_some() {
+        Handled::Duplicate
+    } else {
+        Handled::Skipped(format!("post {post_id} was never recorded"))
+    })
+}
+
+/// Record that Discourse post `post_id` was destroyed (reconciliation found it deleted, or gone, on Discourse): the
+/// `post_destroyed` webhook's own effect, in one transaction.
+pub fn destroyed_by_id(forum: &mut Forum, post_id: i64) -> Result<Handled, WebhookError> {
+    tables::ensure(forum.conn())?;
+    Ok(forum.batch(|forum| {
+        mark_destroyed(forum, post_id).map_err(|e| match e {
+            WebhookError::Forum(e) => e,
+            other => ForumError::Invalid(other.to_string()),
+        })
+    })?)
 }
 
 /// The recorded, live Cadre post of a Discourse post, or why there is none.

@@ -232,6 +232,60 @@ async fn an_accept_withdrawn_while_cadre_was_down_is_recorded_as_an_unaccept() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn posts_destroyed_on_discourse_while_cadre_was_down_are_recorded_as_the_webhook_records_them() {
+    // What the webhooks do: the reference receives the post_destroyed deliveries.
+    let reference = world().await;
+    reference.day(|_| true).await;
+    let world = world().await;
+    world.day(|_| true).await;
+    let (api, conn) = (world.writer().api, world.conn());
+    for w in [&reference, &world] {
+        reconcile_all(&w.writer().api, &w.forum, &w.conn(), &w.settings, 50).await.unwrap();
+    }
+    // dave answers too, then, with Cadre down, a moderator deletes bob's answer (trashed: staff still see it) and
+    // dave's is deleted permanently. Discourse's post_destroyed deliveries fail to connect and are never retried.
+    let dave_answer = SimPost::new(1003, DAVE, 100, 4);
+    let bob_answer = SimPost::new(1001, BOB, 100, 2);
+    let closed = down().await;
+    for w in [&reference, &world] {
+        w.sim.add_post(&dave_answer);
+        assert!(w.send_to(&w.cadre.clone(), "post_created", "post", dave_answer.created()).await);
+        w.sim.destroy(bob_answer.id, false);
+        w.sim.destroy(dave_answer.id, true);
+        let target = if std::ptr::eq(w, &reference) { w.cadre.clone() } else { closed.clone() };
+        for post in [&bob_answer, &dave_answer] {
+            let delivered = w.send_to(&target, "post_destroyed", "post", post.created()).await;
+            assert_eq!(delivered, std::ptr::eq(w, &reference));
+        }
+    }
+    let destroyed = "SELECT COUNT(*) FROM discourse_posts WHERE destroyed = 1";
+    assert_eq!((reference.count(destroyed), world.count(destroyed)), (2, 0));
+
+    let before = world.points().await;
+    let done = reconcile_all(&api, &world.forum, &conn, &world.settings, 50).await.unwrap();
+    assert_eq!((done.posts.missing_checked, done.posts.destroyed_added), (2, 2), "{done:?}");
+    assert!(done.changed());
+    assert_eq!(world.count(destroyed), 2, "both recorded as destroyed, as the webhooks record them");
+    assert_eq!(world.points().await, before, "a destroyed post keeps what it earned, as with the webhook");
+    assert_eq!(world.points().await, reference.points().await);
+
+    // From now on the destroyed posts earn nothing, as after the webhook: a like given before the delete and
+    // redelivered by staff is skipped.
+    for w in [&reference, &world] {
+        let (_, answer) = w.sim.deliver(&w.cadre, "post_liked", "like", &bob_answer.liked(ALICE)).await.unwrap();
+        assert!(answer["skipped"].as_str().is_some_and(|s| s.contains("destroyed")), "{answer}");
+    }
+    assert_eq!(world.points().await, before);
+
+    // Found once: the next reconcile asks for nothing and changes nothing.
+    let events = world.count("SELECT COUNT(*) FROM events");
+    let again = reconcile_all(&api, &world.forum, &conn, &world.settings, 50).await.unwrap();
+    assert_eq!(again.posts.missing_checked, 0, "{again:?}");
+    assert!(!again.changed(), "{again:?}");
+    assert_eq!(world.count("SELECT COUNT(*) FROM events"), events);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn likes_of_a_post_with_more_likers_than_one_page_are_read_page_by_page() {
     const LIKERS: i64 = 450; // three pages of 200
     let world = world().await;
