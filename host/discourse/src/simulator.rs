@@ -7,15 +7,18 @@
 //! Answers (from Discourse's controllers, see /work/shared/data/discourse/README.md): a wrong `Api-Key` is 403
 //! `invalid_access`; past `limit` admin requests in a window, 429 with `Retry-After` and `extras.wait_seconds`;
 //! `POST /user_badges.json` for an unknown user 404, a disabled badge 404, a single-grant badge already held returns
-//! the existing grant, a grant created notifies the member unless `suppress_notification` is true (PR #43911; an old
-//! site, [`Site::ignores_suppress_notification`], always notifies); `PUT /groups/{id}/members.json` all already members 422 `… is already a member of this
-//! group.`, no known name 400, automatic group 403. Read-back endpoints page as Discourse does:
+//! the existing grant, a grant created notifies the member unless `suppress_notification` is true (PR #43911; an
+//! old site, [`Site::ignores_suppress_notification`], always notifies); `PUT /groups/{id}/members.json` all already
+//! members 422 `… is already a member of this group.`, no known name 400, automatic group 403, a member added is
+//! notified only with `notify_users=true`. Read-back endpoints page as Discourse does:
 //! `GET /post_action_users.json` by `page` and `limit` (at most 200; `total_rows_post_action_users` only when the
-//! likes span pages), `GET /posts.json` by windows of 50 post ids below `before` (no private messages; with
-//! discourse-solved's `accepted_answer`), `GET /user_badges.json?badge_id=` by `offset` (at most 50 a page),
-//! `GET /groups/{name}/members.json` by `limit` (above 1,000 is 400) and `offset`. [`Simulator::start_tls`] serves
-//! all of it over HTTPS with a certificate from a test CA made at start. Owns only the test double; nothing in the
-//! binary uses it.
+//! likes span pages), `GET /posts.json` by windows of 50 post ids below `before` (no private messages, no deleted
+//! posts; with discourse-solved's `accepted_answer`), `GET /posts/{id}.json` (to staff a deleted post with its
+//! `deleted_at`; 404 once deleted permanently) and `GET /posts/by_number/{topic}/{n}.json`, `GET /t/{id}.json`
+//! (discourse-solved's `accepted_answers`, or the older `accepted_answer`), `GET /user_badges.json?badge_id=` by
+//! `offset` (at most 50 a page), `GET /groups/{name}/members.json` by `limit` (above 1,000 is 400) and `offset`.
+//! [`Simulator::start_tls`] serves all of it over HTTPS with a certificate from a test CA made at start. Owns only
+//! the test double; nothing in the binary uses it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -81,6 +84,9 @@ pub struct Site {
     pub grants_created: u64,
     /// The notifications the site created, in order.
     pub notifications: Vec<SimNotification>,
+    /// Serve `GET /t/{id}.json` as the older discourse-solved does: `accepted_answer` `{post_number, username, name,
+    /// excerpt}` instead of the newer `accepted_answers` (full posts, with their ids).
+    pub legacy_topic_view: bool,
     /// Behave as a Discourse from before 2026-09-21 (PR #43911), whose `POST /user_badges.json` ignores
     /// `suppress_notification` and notifies every grant it creates.
     pub ignores_suppress_notification: bool,
@@ -227,6 +233,8 @@ impl Simulator {
             .route("/post_action_users.json", get(post_action_users))
             .route("/posts.json", get(latest_posts))
             .route("/posts/{id}", get(show_post))
+            .route("/posts/by_number/{topic}/{number}", get(post_by_number))
+            .route("/t/{id}", get(show_topic))
             .with_state(SimState { sim: self.clone() })
     }
 
@@ -755,13 +763,74 @@ async fn show_post(State(s): State<SimState>, headers: HeaderMap, Path(id): Path
     }
     let id: i64 = id.trim_end_matches(".json").parse().unwrap_or(0);
     let site = s.sim.site.lock().unwrap();
-    let Some(post) = site.posts.get(&id) else {
-        return error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found"));
-    };
+    match site.posts.get(&id) {
+        Some(post) => axum::Json(serialized(&site, post)).into_response(),
+        None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
+    }
+}
+
+/// A post as PostSerializer shows it to staff, with discourse-solved's fields.
+fn serialized(site: &Site, post: &SimPost) -> Value {
     let mut body = post.fill(fixture(include_str!("../tests/fixtures/post_created.fedora.json"), "post"));
     body.as_object_mut().expect("an object").remove("topic_archetype");
-    body["deleted_at"] = if site.deleted_posts.contains(&id) { json!("2026-01-05T10:00:00.000Z") } else { Value::Null };
-    body["accepted_answer"] = json!(site.solutions.get(&post.topic_id) == Some(&id));
+    body["deleted_at"] =
+        if site.deleted_posts.contains(&post.id) { json!("2026-01-05T10:00:00.000Z") } else { Value::Null };
+    body["accepted_answer"] = json!(site.solutions.get(&post.topic_id) == Some(&post.id));
+    body["topic_accepted_answer"] = json!(site.solutions.contains_key(&post.topic_id));
+    body
+}
+
+/// `GET /posts/by_number/{topic}/{number}.json`: PostsController#by_number, the same answer as `show` for the post
+/// with that number in that topic.
+async fn post_by_number(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    Path((topic, number)): Path<(i64, String)>,
+) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let number: i64 = number.trim_end_matches(".json").parse().unwrap_or(0);
+    let site = s.sim.site.lock().unwrap();
+    match site.posts.values().find(|p| p.topic_id == topic && p.post_number == number) {
+        Some(post) => axum::Json(serialized(&site, post)).into_response(),
+        None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
+    }
+}
+
+/// `GET /t/{id}.json`: TopicsController#show, the fields Cadre reads: `post_stream.posts` (the first chunk, 20 posts
+/// in `post_number` order, deleted ones left out) and `post_stream.stream` (every post id), and discourse-solved's
+/// accepted answer when the topic has one — `accepted_answers`, each a serialized post (TopicViewSerializerExtension
+/// with AcceptedAnswersSerializer), or, as the older plugin, `accepted_answer` `{post_number, username, name,
+/// excerpt}`. 404 when the topic has no post.
+async fn show_topic(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let id: i64 = id.trim_end_matches(".json").parse().unwrap_or(0);
+    let site = s.sim.site.lock().unwrap();
+    let mut posts: Vec<&SimPost> =
+        site.posts.values().filter(|p| p.topic_id == id && !site.deleted_posts.contains(&p.id)).collect();
+    if posts.is_empty() {
+        return error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found"));
+    }
+    posts.sort_by_key(|p| p.post_number);
+    let chunk: Vec<Value> = posts.iter().take(20).map(|p| serialized(&site, p)).collect();
+    let stream: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let mut body = json!({"id": id, "posts_count": posts.len(), "post_stream": {"posts": chunk, "stream": stream}});
+    if let Some(answer) = site.solutions.get(&id).and_then(|a| site.posts.get(a)) {
+        if site.legacy_topic_view {
+            body["accepted_answer"] = json!({
+                "post_number": answer.post_number, "username": answer.username, "name": answer.username, "excerpt": ""
+            });
+        } else {
+            let mut post = serialized(&site, answer);
+            post["accepter"] = json!({"id": -1, "username": "system"});
+            body["accepted_answers"] = json!([post]);
+        }
+    }
     axum::Json(body).into_response()
 }
 

@@ -10,7 +10,7 @@
 //! already recorded is a duplicate that writes nothing, a post whose webhook comes late is a duplicate then. A
 //! listed post that Discourse shows as its topic's solution and Cadre does not is accepted (taking the accept from
 //! the previous answer, as a webhook would); one Cadre holds as accepted that Discourse no longer shows as the
-//! solution is unaccepted.
+//! solution is unaccepted. A topic whose solution lies outside the listed posts is compared by [`super::solved`].
 //!
 //! A post Cadre holds whose id lies within the windows read but which Discourse no longer lists was deleted there, or
 //! its topic was (the listing leaves out deleted posts and posts of deleted topics). Its `post_destroyed` may have
@@ -57,6 +57,8 @@ pub struct PostsReport {
     pub unaccepts_added: usize,
     /// Listed posts the filters leave out (whispers, small actions, filtered categories, unknown topics).
     pub skipped: usize,
+    /// Topics of the listing whose solution is not listed, asked for (`GET /t/{id}.json`, see [`super::solved`]).
+    pub topics_checked: usize,
     /// Posts Cadre holds that Discourse no longer lists, asked for one by one (`GET /posts/{id}.json`).
     pub missing_checked: usize,
     /// Of those, posts found deleted (or gone) on Discourse and recorded as destroyed.
@@ -151,8 +153,14 @@ pub async fn reconcile_posts(
     posts.sort_by_key(|p| p.get("id").and_then(Value::as_i64).unwrap_or(0));
     posts.dedup_by_key(|p| p.get("id").and_then(Value::as_i64).unwrap_or(0));
     let listed: Vec<i64> = posts.iter().filter_map(|p| p.get("id").and_then(Value::as_i64)).collect();
+    let read = posts.clone();
     let mut report = forum.run(move |forum| apply(forum, &settings, &posts, now_ms())).await??;
     report.requests = requests;
+    let solved = super::solved::reconcile_solved(api, forum, read).await?;
+    report.requests += solved.requests;
+    report.topics_checked = solved.topics_checked;
+    report.accepts_added += solved.accepts_added;
+    report.unaccepts_added += solved.unaccepts_added;
     let missing = forum.run(move |forum| missing(forum, &listed)).await??;
     for post in missing {
         report.missing_checked += 1;
