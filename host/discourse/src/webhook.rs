@@ -281,15 +281,15 @@ fn post_seen(
     };
     let (cadre_id, result) = forum.import_post(&tables::post_key(post.id), imported)?;
     if post.post_number == 1 {
-        forum.conn().execute(
-            "INSERT OR IGNORE INTO discourse_topics (topic_id, question_id) VALUES (?1, ?2)",
-            params![post.topic_id, cadre_id as i64],
-        )?;
+        forum
+            .conn()
+            .prepare_cached("INSERT OR IGNORE INTO discourse_topics (topic_id, question_id) VALUES (?1, ?2)")?
+            .execute(params![post.topic_id, cadre_id as i64])?;
     }
-    forum.conn().execute(
-        "INSERT OR IGNORE INTO discourse_posts (post_id, cadre_id, topic_id) VALUES (?1, ?2, ?3)",
-        params![post.id, cadre_id as i64, post.topic_id],
-    )?;
+    forum
+        .conn()
+        .prepare_cached("INSERT OR IGNORE INTO discourse_posts (post_id, cadre_id, topic_id) VALUES (?1, ?2, ?3)")?
+        .execute(params![post.id, cadre_id as i64, post.topic_id])?;
     Ok(outcome(result))
 }
 
@@ -357,12 +357,13 @@ pub fn like_with_generation(
     let Some(liker) = member(forum, liker_id, liker_name, now)? else {
         return Ok(Handled::Skipped("liked by a system user".into()));
     };
-    let (active, removed): (i64, i64) = forum.conn().query_row(
-        "SELECT COUNT(*) FILTER (WHERE removed_at IS NULL), COUNT(*) FILTER (WHERE removed_at IS NOT NULL) \
-         FROM likes WHERE post_id = ?1 AND liker_id = ?2",
-        params![cadre_post as i64, liker as i64],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (active, removed): (i64, i64) = forum
+        .conn()
+        .prepare_cached(
+            "SELECT COUNT(*) FILTER (WHERE removed_at IS NULL), COUNT(*) FILTER (WHERE removed_at IS NOT NULL) \
+             FROM likes WHERE post_id = ?1 AND liker_id = ?2",
+        )?
+        .query_row(params![cadre_post as i64, liker as i64], |row| Ok((row.get(0)?, row.get(1)?)))?;
     if active > 0 {
         return Ok(Handled::Duplicate);
     }
