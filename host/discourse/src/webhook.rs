@@ -20,7 +20,7 @@ use cadre_core::Forum;
 use cadre_core::events::Outcome;
 use cadre_core::forum::{ForumError, ImportedPost};
 use cadre_model::PostKind;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
 use crate::settings::DiscourseSettings;
@@ -381,12 +381,14 @@ pub fn unlike_by_id(forum: &mut Forum, post_id: i64, liker_id: i64, at: i64) -> 
     };
     let active: Option<(String, i64)> = forum
         .conn()
-        .query_row(
-            "SELECT l.external_id, (SELECT COUNT(*) FROM likes r WHERE r.post_id = l.post_id AND r.liker_id = l.liker_id              AND r.removed_at IS NOT NULL) FROM likes l WHERE l.post_id = ?1 AND l.liker_id = ?2 AND l.removed_at IS NULL              AND l.external_id IS NOT NULL",
-            params![cadre_post as i64, liker as i64],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .ok();
+        .prepare_cached(
+            "SELECT l.external_id, (SELECT COUNT(*) FROM likes r WHERE r.post_id = l.post_id \
+             AND r.liker_id = l.liker_id AND r.removed_at IS NOT NULL) \
+             FROM likes l WHERE l.post_id = ?1 AND l.liker_id = ?2 AND l.removed_at IS NULL \
+             AND l.external_id IS NOT NULL",
+        )?
+        .query_row(params![cadre_post as i64, liker as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
     let Some((like_key, generation)) = active else {
         return Ok(Handled::Duplicate);
     };
