@@ -8,8 +8,8 @@
 //!
 //! Does not own: the forum, the pipeline or the outbox rows (cadre-core writes them, in the transaction of the
 //! grant), the command line (the `cadre` crate), the web forum (cadre-web; this crate does not depend on it).
-//! Reconciliation through the API ([`reconcile`]: missed posts, accepts and likes, the unlikes Discourse never
-//! sends, group and badge drift); the history import from a backup ([`backup`]). The admin API client speaks HTTPS
+//! Reconciliation through the API ([`reconcile`]: missed posts, destroys, accepts (also on answers older than the
+//! posts read) and likes, the unlikes Discourse never sends, group and badge drift); the history import from a backup ([`backup`]). The admin API client speaks HTTPS
 //! (rustls, Mozilla's roots plus an optional `ca-file`) and plain HTTP only on the loopback unless allowed. A
 //! synthetic backup of a chosen size for measuring the import ([`synthetic`]).
 

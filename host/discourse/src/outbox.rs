@@ -8,7 +8,9 @@
 //! treated as done, a revoke of a grant already gone is 404, treated as done. Discourse's ids are stored (the
 //! `user_badge` id, for the revoke). A server error or no connection backs off (1 s, 2 s, 4 s … at most 15 min) and
 //! gives up after [`MAX_ATTEMPTS`]; another refusal (unknown user, disabled badge, automatic group) fails the row at
-//! once with Discourse's message, for a moderator to see and retry. Owns the sending; not the rows' creation.
+//! once with Discourse's message, for a moderator to see and retry. The grants of the state queued when write-back is
+//! turned on (rows marked `quiet`) ask Discourse not to notify the member ([`SUPPRESS_NOTIFICATION`]); group changes
+//! never notify (Cadre does not send `notify_users`). Owns the sending; not the rows' creation.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -21,6 +23,14 @@ use cadre_model::{BadgeLevel, Declaration};
 
 use crate::api::{Api, ApiError, Reply};
 use crate::tables;
+
+/// The parameter of `POST /user_badges.json` that grants a badge without notifying the member: added to Discourse by
+/// "FEATURE: Support silent, post-linked badge grants through the API" (discourse/discourse PR #43911, merged
+/// 2026-09-21; default: notify, as before). Cadre sends it with the grants of the state queued when write-back is
+/// turned on (outbox rows marked `quiet`), never with later grants, which are news the member should hear. An older
+/// Discourse ignores the parameter (its `UserBadgesController#create` reads only `username`, `badge_id`/`badge_name`
+/// and `reason`) and notifies once per grant, as `BadgeGranter#grant` always did for a grant made through the API.
+pub const SUPPRESS_NOTIFICATION: &str = "suppress_notification";
 
 /// Attempts after which a row that keeps failing with server errors is given up (failed, retryable).
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -151,15 +161,15 @@ impl Writer {
         }
         let mut after = 0i64;
         loop {
-            let row: Option<(i64, String, i64, String, i64)> = conn
+            let row: Option<(i64, String, i64, String, i64, bool)> = conn
                 .query_row(
-                    "SELECT id, change, member_id, subject, attempts FROM outbox \
+                    "SELECT id, change, member_id, subject, attempts, quiet FROM outbox \
                      WHERE state = 'pending' AND id > ?1 ORDER BY id LIMIT 1",
                     params![after],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
                 )
                 .optional()?;
-            let Some((id, change, member, subject, attempts)) = row else { break };
+            let Some((id, change, member, subject, attempts, quiet)) = row else { break };
             after = id;
             let due: bool =
                 conn.query_row("SELECT next_attempt_at <= ?2 FROM outbox WHERE id = ?1", params![id, now_ms()], |r| {
@@ -172,7 +182,7 @@ impl Writer {
             // The attempt is counted before anything is sent: a crash mid-request leaves a row that is sent again,
             // which changes nothing on Discourse (see the module header).
             conn.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1", params![id])?;
-            let step = self.send(conn, &change, member as u64, &subject).await?;
+            let step = self.send(conn, &change, member as u64, &subject, quiet).await?;
             match step {
                 Step::Done(remote) => {
                     conn.execute(
@@ -232,14 +242,23 @@ impl Writer {
         }
     }
 
-    async fn send(&self, conn: &Connection, change: &str, member: u64, subject: &str) -> Result<Step, DrainError> {
+    async fn send(
+        &self,
+        conn: &Connection,
+        change: &str,
+        member: u64,
+        subject: &str,
+        quiet: bool,
+    ) -> Result<Step, DrainError> {
         match change {
-            "grant-badge" | "revoke-badge" => self.sync_badge(conn, member, subject).await,
+            "grant-badge" | "revoke-badge" => self.sync_badge(conn, member, subject, quiet).await,
             _ => self.sync_group(conn, member, subject).await,
         }
     }
 
-    async fn sync_badge(&self, conn: &Connection, member: u64, badge: &str) -> Result<Step, DrainError> {
+    /// Make Discourse hold `badge` for `member` exactly when Cadre does. A `quiet` row (the state queued when
+    /// write-back was turned on) is granted with `suppress_notification=true`: see [`SUPPRESS_NOTIFICATION`].
+    async fn sync_badge(&self, conn: &Connection, member: u64, badge: &str, quiet: bool) -> Result<Step, DrainError> {
         let held = conn
             .query_row(
                 "SELECT 1 FROM badges WHERE member_id = ?1 AND badge = ?2",
@@ -269,7 +288,10 @@ impl Writer {
                     Ok(name) => name,
                     Err(step) => return Ok(step),
                 };
-                let form = [("username", name), ("badge_id", badge_id.to_string())];
+                let mut form = vec![("username", name), ("badge_id", badge_id.to_string())];
+                if quiet {
+                    form.push((SUPPRESS_NOTIFICATION, "true".into()));
+                }
                 match self.api.call(Method::POST, "/user_badges.json", &form).await {
                     Ok(reply) if reply.ok() => match reply.body.pointer("/user_badge/id").and_then(Value::as_i64) {
                         Some(id) => {

@@ -4,7 +4,9 @@
 //! alone.
 //!
 //! - **Posts and accepted answers** ([`posts`]): the latest posts from `GET /posts.json`, recorded through the webhook
-//!   path when Cadre lacks them, with their `accepted_answer` flag compared with Cadre's accepts.
+//!   path when Cadre lacks them, with their `accepted_answer` flag compared with Cadre's accepts; a recorded post the
+//!   listing leaves out is asked for (`GET /posts/{id}.json`) and, deleted or gone, recorded as destroyed; accepts of
+//!   answers older than the listing, in the listed topics ([`solved`]).
 //! - **Likes** ([`reconcile_likes`]): for each of the most recent recorded posts, who likes it now —
 //!   `GET /post_action_users.json?id=POST&post_action_type_id=2`, read **page by page** (`page`, `limit` 200;
 //!   Discourse adds `total_rows_post_action_users` only when the likes do not fit in one page) — compared with the
@@ -23,6 +25,7 @@
 
 pub mod badges;
 pub mod posts;
+pub mod solved;
 
 pub use badges::{BadgeDrift, reconcile_badges};
 pub use posts::{PostsReport, reconcile_posts};
@@ -361,7 +364,8 @@ impl Reconciled {
     /// Whether anything was recorded, queued, adopted or newly reported (a member reported before is not news).
     pub fn changed(&self) -> bool {
         let p = &self.posts;
-        p.posts_added + p.accepts_added + p.unaccepts_added + self.likes.likes_added + self.likes.likes_removed > 0
+        p.posts_added + p.accepts_added + p.unaccepts_added + p.destroyed_added > 0
+            || self.likes.likes_added + self.likes.likes_removed > 0
             || !self.groups.requeued.is_empty()
             || !self.groups.removed.is_empty()
             || self.groups.adopted + self.groups.noticed > 0

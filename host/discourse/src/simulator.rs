@@ -7,14 +7,18 @@
 //! Answers (from Discourse's controllers, see /work/shared/data/discourse/README.md): a wrong `Api-Key` is 403
 //! `invalid_access`; past `limit` admin requests in a window, 429 with `Retry-After` and `extras.wait_seconds`;
 //! `POST /user_badges.json` for an unknown user 404, a disabled badge 404, a single-grant badge already held returns
-//! the existing grant; `PUT /groups/{id}/members.json` all already members 422 `… is already a member of this
-//! group.`, no known name 400, automatic group 403. Read-back endpoints page as Discourse does:
+//! the existing grant, a grant created notifies the member unless `suppress_notification` is true (PR #43911; an
+//! old site, [`Site::ignores_suppress_notification`], always notifies); `PUT /groups/{id}/members.json` all already
+//! members 422 `… is already a member of this group.`, no known name 400, automatic group 403, a member added is
+//! notified only with `notify_users=true`. Read-back endpoints page as Discourse does:
 //! `GET /post_action_users.json` by `page` and `limit` (at most 200; `total_rows_post_action_users` only when the
-//! likes span pages), `GET /posts.json` by windows of 50 post ids below `before` (no private messages; with
-//! discourse-solved's `accepted_answer`), `GET /user_badges.json?badge_id=` by `offset` (at most 50 a page),
-//! `GET /groups/{name}/members.json` by `limit` (above 1,000 is 400) and `offset`. [`Simulator::start_tls`] serves
-//! all of it over HTTPS with a certificate from a test CA made at start. Owns only the test double; nothing in the
-//! binary uses it.
+//! likes span pages), `GET /posts.json` by windows of 50 post ids below `before` (no private messages, no deleted
+//! posts; with discourse-solved's `accepted_answer`), `GET /posts/{id}.json` (to staff a deleted post with its
+//! `deleted_at`; 404 once deleted permanently) and `GET /posts/by_number/{topic}/{n}.json`, `GET /t/{id}.json`
+//! (discourse-solved's `accepted_answers`, or the older `accepted_answer`), `GET /user_badges.json?badge_id=` by
+//! `offset` (at most 50 a page), `GET /groups/{name}/members.json` by `limit` (above 1,000 is 400) and `offset`.
+//! [`Simulator::start_tls`] serves all of it over HTTPS with a certificate from a test CA made at start. Owns only
+//! the test double; nothing in the binary uses it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -44,6 +48,18 @@ pub struct SimBadge {
     pub multiple_grant: bool,
 }
 
+/// A notification the simulated site created for a member (what they see under their avatar, and may be emailed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimNotification {
+    /// Who is notified.
+    pub user_id: i64,
+    /// `granted_badge` (BadgeGranter.send_notification) or `group_added` (Group#notify_added_to_group, only when the
+    /// request said `notify_users=true`).
+    pub kind: &'static str,
+    /// The badge granted, or the group's id.
+    pub subject: i64,
+}
+
 /// The simulated site's state.
 #[derive(Debug, Default)]
 pub struct Site {
@@ -59,10 +75,21 @@ pub struct Site {
     pub likes: BTreeMap<i64, BTreeSet<i64>>,
     /// Posts the site holds (what `GET /posts.json` lists), by id.
     pub posts: BTreeMap<i64, SimPost>,
+    /// Posts deleted (trashed: `deleted_at` set) but kept, by id: `GET /posts.json` leaves them out, `GET
+    /// /posts/{id}.json` shows them to staff with their `deleted_at`.
+    pub deleted_posts: BTreeSet<i64>,
     /// Accepted answers: topic id → the answer's post id (one per topic, as discourse-solved).
     pub solutions: BTreeMap<i64, i64>,
     /// Grant requests that created a grant (a second grant of a single-grant badge creates none).
     pub grants_created: u64,
+    /// The notifications the site created, in order.
+    pub notifications: Vec<SimNotification>,
+    /// Serve `GET /t/{id}.json` as the older discourse-solved does: `accepted_answer` `{post_number, username, name,
+    /// excerpt}` instead of the newer `accepted_answers` (full posts, with their ids).
+    pub legacy_topic_view: bool,
+    /// Behave as a Discourse from before 2026-09-21 (PR #43911), whose `POST /user_badges.json` ignores
+    /// `suppress_notification` and notifies every grant it creates.
+    pub ignores_suppress_notification: bool,
     /// Admin requests answered (429s included).
     pub requests: u64,
     /// 429s answered.
@@ -205,6 +232,9 @@ impl Simulator {
             .route("/admin/users/{id}", get(show_user))
             .route("/post_action_users.json", get(post_action_users))
             .route("/posts.json", get(latest_posts))
+            .route("/posts/{id}", get(show_post))
+            .route("/posts/by_number/{topic}/{number}", get(post_by_number))
+            .route("/t/{id}", get(show_topic))
             .with_state(SimState { sim: self.clone() })
     }
 
@@ -227,6 +257,19 @@ impl Simulator {
     /// A post is made on the site (the caller sends the `post_created` webhook, or not: Cadre may be down).
     pub fn add_post(&self, post: &SimPost) {
         self.site.lock().unwrap().posts.insert(post.id, post.clone());
+    }
+
+    /// Someone deletes post `id` on the site (the caller sends the `post_destroyed` webhook, or not): trashed, kept
+    /// with its `deleted_at`, or, `permanently`, its row gone (PostDestroyer's `permanent` delete; `GET
+    /// /posts/{id}.json` is then 404 even to staff).
+    pub fn destroy(&self, id: i64, permanently: bool) {
+        let mut site = self.site.lock().unwrap();
+        if permanently {
+            site.posts.remove(&id);
+            site.deleted_posts.remove(&id);
+        } else if site.posts.contains_key(&id) {
+            site.deleted_posts.insert(id);
+        }
     }
 
     /// The topic's owner accepts `post` as its solution (replacing any other: discourse-solved keeps one).
@@ -493,8 +536,21 @@ async fn grant(State(s): State<SimState>, headers: HeaderMap, Form(form): Form<B
     let id = site.id();
     site.user_badges.insert(id, (user, badge_id));
     site.grants_created += 1;
+    // BadgeGranter#grant notifies a grant it creates unless told not to (`suppress_notification`, a boolean parameter
+    // since PR #43911) or `suppress_notification?` holds: an old bronze grant (unreachable here: the API grants now)
+    // or a beginner badge for a member who skips new-user tips (not Cadre's badges).
+    let suppress = !site.ignores_suppress_notification && form.get("suppress_notification").is_some_and(|v| truthy(v));
+    if !suppress {
+        site.notifications.push(SimNotification { user_id: user, kind: "granted_badge", subject: badge_id });
+    }
     axum::Json(json!({"user_badge": {"id": id, "badge_id": badge_id, "user_id": user, "granted_by_id": -1}}))
         .into_response()
+}
+
+/// A boolean request parameter as Rails casts it (`ActiveModel::Type::Boolean`): blank is nil, and `0`, `f`,
+/// `false`, `off` (any case) are false; anything else is true.
+fn truthy(value: &str) -> bool {
+    !value.is_empty() && !["0", "f", "false", "off"].contains(&value.to_ascii_lowercase().as_str())
 }
 
 async fn revoke(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -575,8 +631,15 @@ async fn add_members(
         return error(StatusCode::UNPROCESSABLE_ENTITY, &[message.as_str()], None);
     }
     let names: Vec<String> = new.iter().map(|(_, n)| n.clone()).collect();
-    for (u, _) in new {
+    let added: Vec<i64> = new.iter().map(|(u, _)| *u).collect();
+    for u in &added {
         members.insert(*u);
+    }
+    // GroupsController#add_members notifies only when `notify_users` is "true".
+    if form.get("notify_users").is_some_and(|v| v == "true") {
+        for u in added {
+            site.notifications.push(SimNotification { user_id: u, kind: "group_added", subject: id });
+        }
     }
     axum::Json(json!({"success": "OK", "usernames": names})).into_response()
 }
@@ -677,7 +740,7 @@ async fn latest_posts(
         .posts
         .range(last - 49..=last)
         .rev()
-        .filter(|(_, p)| p.archetype != "private_message")
+        .filter(|(id, p)| p.archetype != "private_message" && !site.deleted_posts.contains(id))
         .map(|(_, p)| {
             let mut post = p.fill(template.clone());
             // PostSerializer has no topic_archetype (the webhook's serializer adds it).
@@ -688,6 +751,87 @@ async fn latest_posts(
         })
         .collect();
     axum::Json(json!({ "latest_posts": posts })).into_response()
+}
+
+/// `GET /posts/{id}.json`: one post, as PostsController#show finds it (`find_post_using`: the post `with_deleted`,
+/// and a deleted post or a post of a deleted topic only to those who can moderate its topic, staff included, with
+/// its `deleted_at`); 404 when no row has that id (permanently deleted). The admin API user is staff.
+async fn show_post(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let id: i64 = id.trim_end_matches(".json").parse().unwrap_or(0);
+    let site = s.sim.site.lock().unwrap();
+    match site.posts.get(&id) {
+        Some(post) => axum::Json(serialized(&site, post)).into_response(),
+        None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
+    }
+}
+
+/// A post as PostSerializer shows it to staff, with discourse-solved's fields.
+fn serialized(site: &Site, post: &SimPost) -> Value {
+    let mut body = post.fill(fixture(include_str!("../tests/fixtures/post_created.fedora.json"), "post"));
+    body.as_object_mut().expect("an object").remove("topic_archetype");
+    body["deleted_at"] =
+        if site.deleted_posts.contains(&post.id) { json!("2026-01-05T10:00:00.000Z") } else { Value::Null };
+    body["accepted_answer"] = json!(site.solutions.get(&post.topic_id) == Some(&post.id));
+    body["topic_accepted_answer"] = json!(site.solutions.contains_key(&post.topic_id));
+    body
+}
+
+/// `GET /posts/by_number/{topic}/{number}.json`: PostsController#by_number, the same answer as `show` for the post
+/// with that number in that topic.
+async fn post_by_number(
+    State(s): State<SimState>,
+    headers: HeaderMap,
+    Path((topic, number)): Path<(i64, String)>,
+) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let number: i64 = number.trim_end_matches(".json").parse().unwrap_or(0);
+    let site = s.sim.site.lock().unwrap();
+    match site.posts.values().find(|p| p.topic_id == topic && p.post_number == number) {
+        Some(post) => axum::Json(serialized(&site, post)).into_response(),
+        None => error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found")),
+    }
+}
+
+/// `GET /t/{id}.json`: TopicsController#show, the fields Cadre reads: `post_stream.posts` (the first chunk, 20 posts
+/// in `post_number` order, deleted ones left out) and `post_stream.stream` (every post id), and discourse-solved's
+/// accepted answer when the topic has one — `accepted_answers`, each a serialized post (TopicViewSerializerExtension
+/// with AcceptedAnswersSerializer), or, as the older plugin, `accepted_answer` `{post_number, username, name,
+/// excerpt}`. 404 when the topic has no post.
+async fn show_topic(State(s): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    s.sim.pause().await;
+    if let Some(r) = s.sim.admit(&headers) {
+        return r;
+    }
+    let id: i64 = id.trim_end_matches(".json").parse().unwrap_or(0);
+    let site = s.sim.site.lock().unwrap();
+    let mut posts: Vec<&SimPost> =
+        site.posts.values().filter(|p| p.topic_id == id && !site.deleted_posts.contains(&p.id)).collect();
+    if posts.is_empty() {
+        return error(StatusCode::NOT_FOUND, &["The requested URL or resource could not be found."], Some("not_found"));
+    }
+    posts.sort_by_key(|p| p.post_number);
+    let chunk: Vec<Value> = posts.iter().take(20).map(|p| serialized(&site, p)).collect();
+    let stream: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let mut body = json!({"id": id, "posts_count": posts.len(), "post_stream": {"posts": chunk, "stream": stream}});
+    if let Some(answer) = site.solutions.get(&id).and_then(|a| site.posts.get(a)) {
+        if site.legacy_topic_view {
+            body["accepted_answer"] = json!({
+                "post_number": answer.post_number, "username": answer.username, "name": answer.username, "excerpt": ""
+            });
+        } else {
+            let mut post = serialized(&site, answer);
+            post["accepter"] = json!({"id": -1, "username": "system"});
+            body["accepted_answers"] = json!([post]);
+        }
+    }
+    axum::Json(body).into_response()
 }
 
 /// `GET /user_badges.json?badge_id=ID&offset=N&limit=L`: a badge's grants, newest first, at most 50 a page

@@ -68,11 +68,10 @@ pub fn post_key(post_id: i64) -> String {
 
 /// The Cadre member for a Discourse user, if recorded.
 pub fn member_of(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<u64>> {
-    conn.query_row("SELECT id FROM members WHERE external_id = ?1", params![member_key(user_id)], |row| {
-        row.get::<_, i64>(0)
-    })
-    .optional()
-    .map(|id| id.map(|id| id as u64))
+    conn.prepare_cached("SELECT id FROM members WHERE external_id = ?1")?
+        .query_row(params![member_key(user_id)], |row| row.get::<_, i64>(0))
+        .optional()
+        .map(|id| id.map(|id| id as u64))
 }
 
 /// The Discourse user id of a Cadre member, if it came from Discourse.
@@ -83,45 +82,43 @@ pub fn user_of(conn: &Connection, member: u64) -> rusqlite::Result<Option<i64>> 
     Ok(key.flatten().and_then(|k| k.strip_prefix("discourse:user:").and_then(|id| id.parse().ok())))
 }
 
-/// Remember a user's name.
+/// Remember a user's name (nothing is written when it is the name already known: this runs for every like).
 pub fn remember_username(conn: &Connection, user_id: i64, username: &str) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO discourse_users (user_id, username) VALUES (?1, ?2) \
-         ON CONFLICT(user_id) DO UPDATE SET username = ?2",
-        params![user_id, username],
-    )?;
+         ON CONFLICT(user_id) DO UPDATE SET username = ?2 WHERE username <> ?2",
+    )?
+    .execute(params![user_id, username])?;
     Ok(())
 }
 
 /// A user's cached name.
 pub fn username(conn: &Connection, user_id: i64) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT username FROM discourse_users WHERE user_id = ?1", params![user_id], |row| row.get(0))
+    conn.prepare_cached("SELECT username FROM discourse_users WHERE user_id = ?1")?
+        .query_row(params![user_id], |row| row.get(0))
         .optional()
 }
 
 /// A recorded Discourse post: (Cadre post, topic, destroyed).
 pub fn post(conn: &Connection, post_id: i64) -> rusqlite::Result<Option<(u64, i64, bool)>> {
-    conn.query_row(
-        "SELECT cadre_id, topic_id, destroyed FROM discourse_posts WHERE post_id = ?1",
-        params![post_id],
-        |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?, row.get(2)?)),
-    )
-    .optional()
+    conn.prepare_cached("SELECT cadre_id, topic_id, destroyed FROM discourse_posts WHERE post_id = ?1")?
+        .query_row(params![post_id], |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?, row.get(2)?)))
+        .optional()
 }
 
 /// The Cadre question of a Discourse topic, if its first post was recorded.
 pub fn question_of(conn: &Connection, topic_id: i64) -> rusqlite::Result<Option<u64>> {
-    conn.query_row("SELECT question_id FROM discourse_topics WHERE topic_id = ?1", params![topic_id], |row| {
-        row.get::<_, i64>(0)
-    })
-    .optional()
-    .map(|q| q.map(|q| q as u64))
+    conn.prepare_cached("SELECT question_id FROM discourse_topics WHERE topic_id = ?1")?
+        .query_row(params![topic_id], |row| row.get::<_, i64>(0))
+        .optional()
+        .map(|q| q.map(|q| q as u64))
 }
 
 /// A counter's current value (0 if never bumped).
 pub fn generation(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
     Ok(conn
-        .query_row("SELECT n FROM discourse_generations WHERE key = ?1", params![key], |row| row.get(0))
+        .prepare_cached("SELECT n FROM discourse_generations WHERE key = ?1")?
+        .query_row(params![key], |row| row.get(0))
         .optional()?
         .unwrap_or(0))
 }

@@ -20,7 +20,7 @@ use cadre_core::Forum;
 use cadre_core::events::Outcome;
 use cadre_core::forum::{ForumError, ImportedPost};
 use cadre_model::PostKind;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde_json::Value;
 
 use crate::settings::DiscourseSettings;
@@ -198,14 +198,7 @@ fn dispatch(
             }
             "post_destroyed" => {
                 let post = parse_post(body.get("post").unwrap_or(&Value::Null), event)?;
-                let marked = forum
-                    .conn()
-                    .execute("UPDATE discourse_posts SET destroyed = 1 WHERE post_id = ?1", params![post.id])?;
-                Ok(if marked == 0 {
-                    Handled::Skipped(format!("post {} was never recorded", post.id))
-                } else {
-                    Handled::Noted(format!("post {} destroyed: later likes and accepts on it are ignored", post.id))
-                })
+                mark_destroyed(forum, post.id)
             }
             "post_liked" => {
                 let like = body.get("like").ok_or_else(|| malformed(event, "no `like` object"))?;
@@ -288,16 +281,43 @@ fn post_seen(
     };
     let (cadre_id, result) = forum.import_post(&tables::post_key(post.id), imported)?;
     if post.post_number == 1 {
-        forum.conn().execute(
-            "INSERT OR IGNORE INTO discourse_topics (topic_id, question_id) VALUES (?1, ?2)",
-            params![post.topic_id, cadre_id as i64],
-        )?;
+        forum
+            .conn()
+            .prepare_cached("INSERT OR IGNORE INTO discourse_topics (topic_id, question_id) VALUES (?1, ?2)")?
+            .execute(params![post.topic_id, cadre_id as i64])?;
     }
-    forum.conn().execute(
-        "INSERT OR IGNORE INTO discourse_posts (post_id, cadre_id, topic_id) VALUES (?1, ?2, ?3)",
-        params![post.id, cadre_id as i64, post.topic_id],
-    )?;
+    forum
+        .conn()
+        .prepare_cached("INSERT OR IGNORE INTO discourse_posts (post_id, cadre_id, topic_id) VALUES (?1, ?2, ?3)")?
+        .execute(params![post.id, cadre_id as i64, post.topic_id])?;
     Ok(outcome(result))
+}
+
+/// What `post_destroyed` does: mark the recorded post destroyed, so later likes and accepts on it are skipped (what
+/// it earned stays). A post already marked is a duplicate; one never recorded is a skip.
+fn mark_destroyed(forum: &mut Forum, post_id: i64) -> Result<Handled, WebhookError> {
+    let marked = forum
+        .conn()
+        .execute("UPDATE discourse_posts SET destroyed = 1 WHERE post_id = ?1 AND destroyed = 0", params![post_id])?;
+    Ok(if marked == 1 {
+        Handled::Noted(format!("post {post_id} destroyed: later likes and accepts on it are ignored"))
+    } else if tables::post(forum.conn(), post_id)?.is_some() {
+        Handled::Duplicate
+    } else {
+        Handled::Skipped(format!("post {post_id} was never recorded"))
+    })
+}
+
+/// Record that Discourse post `post_id` was destroyed (reconciliation found it deleted, or gone, on Discourse): the
+/// `post_destroyed` webhook's own effect, in one transaction.
+pub fn destroyed_by_id(forum: &mut Forum, post_id: i64) -> Result<Handled, WebhookError> {
+    tables::ensure(forum.conn())?;
+    Ok(forum.batch(|forum| {
+        mark_destroyed(forum, post_id).map_err(|e| match e {
+            WebhookError::Forum(e) => e,
+            other => ForumError::Invalid(other.to_string()),
+        })
+    })?)
 }
 
 /// The recorded, live Cadre post of a Discourse post, or why there is none.
@@ -337,12 +357,13 @@ pub fn like_with_generation(
     let Some(liker) = member(forum, liker_id, liker_name, now)? else {
         return Ok(Handled::Skipped("liked by a system user".into()));
     };
-    let (active, removed): (i64, i64) = forum.conn().query_row(
-        "SELECT COUNT(*) FILTER (WHERE removed_at IS NULL), COUNT(*) FILTER (WHERE removed_at IS NOT NULL) \
-         FROM likes WHERE post_id = ?1 AND liker_id = ?2",
-        params![cadre_post as i64, liker as i64],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (active, removed): (i64, i64) = forum
+        .conn()
+        .prepare_cached(
+            "SELECT COUNT(*) FILTER (WHERE removed_at IS NULL), COUNT(*) FILTER (WHERE removed_at IS NOT NULL) \
+             FROM likes WHERE post_id = ?1 AND liker_id = ?2",
+        )?
+        .query_row(params![cadre_post as i64, liker as i64], |row| Ok((row.get(0)?, row.get(1)?)))?;
     if active > 0 {
         return Ok(Handled::Duplicate);
     }
@@ -360,12 +381,14 @@ pub fn unlike_by_id(forum: &mut Forum, post_id: i64, liker_id: i64, at: i64) -> 
     };
     let active: Option<(String, i64)> = forum
         .conn()
-        .query_row(
-            "SELECT l.external_id, (SELECT COUNT(*) FROM likes r WHERE r.post_id = l.post_id AND r.liker_id = l.liker_id              AND r.removed_at IS NOT NULL) FROM likes l WHERE l.post_id = ?1 AND l.liker_id = ?2 AND l.removed_at IS NULL              AND l.external_id IS NOT NULL",
-            params![cadre_post as i64, liker as i64],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .ok();
+        .prepare_cached(
+            "SELECT l.external_id, (SELECT COUNT(*) FROM likes r WHERE r.post_id = l.post_id \
+             AND r.liker_id = l.liker_id AND r.removed_at IS NOT NULL) \
+             FROM likes l WHERE l.post_id = ?1 AND l.liker_id = ?2 AND l.removed_at IS NULL \
+             AND l.external_id IS NOT NULL",
+        )?
+        .query_row(params![cadre_post as i64, liker as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
     let Some((like_key, generation)) = active else {
         return Ok(Handled::Duplicate);
     };

@@ -252,3 +252,78 @@ fn a_synthetic_backup_of_20000_posts_and_60000_likes_imports_at_a_measured_speed
     let again = cadre_discourse::backup::import(&mut forum, &settings, &path, true).unwrap();
     eprintln!("again: {} recorded, {} duplicates in {:?}", again.recorded, again.duplicates, started.elapsed());
 }
+
+/// Import the test backup into a fresh forum, turn write-back on and drain it to `sim`: the forum, its database
+/// path and the writer.
+async fn import_then_write_back(
+    dir: &std::path::Path,
+    sim: &cadre_discourse::simulator::Simulator,
+) -> (Forum, std::path::PathBuf, cadre_discourse::outbox::Writer) {
+    use cadre_discourse::api::{Api, Budget};
+    use cadre_discourse::{Secret, outbox::Writer};
+    for (id, name) in [(11, "alice"), (12, "bob"), (13, "carol"), (14, "dave")] {
+        sim.add_user(id, name);
+    }
+    let path = backup(dir);
+    let db = dir.join("cadre.db");
+    let mut forum = forum(&db);
+    let settings = DiscourseSettings { url: sim.url.clone(), ..DiscourseSettings::default() };
+    cadre_discourse::backup::import(&mut forum, &settings, &path, true).unwrap();
+    assert_eq!(forum.set_write_back(true, 1_767_500_000_000).unwrap(), 2, "bob's and carol's Helper, queued quiet");
+    let api = Api::new(
+        &sim.url,
+        "system",
+        Secret::new(sim.api_key.clone()),
+        Budget::new(60, std::time::Duration::from_secs(1)),
+    )
+    .unwrap();
+    let writer = Writer { api, groups: Default::default(), backoff: std::time::Duration::from_millis(50) };
+    let declaration = forum.plugin_mut().unwrap().declaration().clone();
+    let report = writer.drain(&cadre_core::db::open(&db).unwrap(), &declaration).await.unwrap();
+    assert_eq!((report.done, report.failed), (2, 0), "{report:?}");
+    (forum, db, writer)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn turning_write_back_on_after_an_import_grants_the_current_state_without_notifying_and_later_grants_notify() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = cadre_discourse::simulator::Simulator::start(60, std::time::Duration::from_secs(1)).await;
+    let (mut forum, db, writer) = import_then_write_back(dir.path(), &sim).await;
+    {
+        let site = sim.site.lock().unwrap();
+        assert_eq!(site.badges_of("bob"), vec!["Helper"]);
+        assert_eq!(site.badges_of("carol"), vec!["Helper"]);
+        assert_eq!(site.badges_of("alice"), Vec::<String>::new());
+        assert_eq!(site.notifications, vec![], "the imported state reaches Discourse without a notification");
+    }
+
+    // Afterwards a grant is news: alice's new answer earns two likes and the badge, and she is notified once.
+    let settings = DiscourseSettings { url: sim.url.clone(), ..DiscourseSettings::default() };
+    let answer = cadre_discourse::simulator::SimPost::new(1004, (11, "alice"), 100, 5);
+    let at = 1_767_600_000_000;
+    cadre_discourse::webhook::handle(&mut forum, &settings, "post_created", &answer.created(), at).unwrap();
+    for liker in [(12, "bob"), (13, "carol")] {
+        cadre_discourse::webhook::handle(&mut forum, &settings, "post_liked", &answer.liked(liker), at).unwrap();
+    }
+    let declaration = forum.plugin_mut().unwrap().declaration().clone();
+    writer.drain(&cadre_core::db::open(&db).unwrap(), &declaration).await.unwrap();
+    let site = sim.site.lock().unwrap();
+    assert_eq!(site.badges_of("alice"), vec!["Helper"]);
+    let helper = site.badge_id("Helper").unwrap();
+    assert_eq!(
+        site.notifications,
+        vec![cadre_discourse::simulator::SimNotification { user_id: 11, kind: "granted_badge", subject: helper }]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_discourse_without_silent_grants_notifies_once_per_badge_of_the_current_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = cadre_discourse::simulator::Simulator::start(60, std::time::Duration::from_secs(1)).await;
+    sim.site.lock().unwrap().ignores_suppress_notification = true;
+    let (_forum, _db, _writer) = import_then_write_back(dir.path(), &sim).await;
+    // The history's grants were never sent (write-back was off during the import); the state is, once per badge.
+    let site = sim.site.lock().unwrap();
+    assert_eq!(site.notifications.len(), 2, "one per badge held (bob's, carol's): {:?}", site.notifications);
+    assert_eq!(site.grants_created, 2);
+}

@@ -280,6 +280,7 @@ async fn badges_and_group_membership_reach_discourse_once_and_a_crash_mid_grant_
         assert_eq!(site.badges_of("carol"), vec!["Helper"]);
         assert_eq!(site.group_members("cadre-insiders").into_iter().collect::<Vec<_>>(), vec!["bob", "carol"]);
         assert_eq!(site.badges.values().next().unwrap().badge_type_id, 3, "bronze");
+        assert_eq!(site.notifications, vec![], "the state at switch-on is granted and joined quietly");
     }
     // A crash after Discourse granted and before Cadre stored the grant: the row is pending again, the id unknown.
     conn.execute_batch(

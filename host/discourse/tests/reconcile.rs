@@ -232,6 +232,136 @@ async fn an_accept_withdrawn_while_cadre_was_down_is_recorded_as_an_unaccept() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn posts_destroyed_on_discourse_while_cadre_was_down_are_recorded_as_the_webhook_records_them() {
+    // What the webhooks do: the reference receives the post_destroyed deliveries.
+    let reference = world().await;
+    reference.day(|_| true).await;
+    let world = world().await;
+    world.day(|_| true).await;
+    let (api, conn) = (world.writer().api, world.conn());
+    for w in [&reference, &world] {
+        reconcile_all(&w.writer().api, &w.forum, &w.conn(), &w.settings, 50).await.unwrap();
+    }
+    // dave answers too, then, with Cadre down, a moderator deletes bob's answer (trashed: staff still see it) and
+    // dave's is deleted permanently. Discourse's post_destroyed deliveries fail to connect and are never retried.
+    let dave_answer = SimPost::new(1003, DAVE, 100, 4);
+    let bob_answer = SimPost::new(1001, BOB, 100, 2);
+    let closed = down().await;
+    for w in [&reference, &world] {
+        w.sim.add_post(&dave_answer);
+        assert!(w.send_to(&w.cadre.clone(), "post_created", "post", dave_answer.created()).await);
+        w.sim.destroy(bob_answer.id, false);
+        w.sim.destroy(dave_answer.id, true);
+        let target = if std::ptr::eq(w, &reference) { w.cadre.clone() } else { closed.clone() };
+        for post in [&bob_answer, &dave_answer] {
+            let delivered = w.send_to(&target, "post_destroyed", "post", post.created()).await;
+            assert_eq!(delivered, std::ptr::eq(w, &reference));
+        }
+    }
+    let destroyed = "SELECT COUNT(*) FROM discourse_posts WHERE destroyed = 1";
+    assert_eq!((reference.count(destroyed), world.count(destroyed)), (2, 0));
+
+    let before = world.points().await;
+    let done = reconcile_all(&api, &world.forum, &conn, &world.settings, 50).await.unwrap();
+    assert_eq!((done.posts.missing_checked, done.posts.destroyed_added), (2, 2), "{done:?}");
+    assert!(done.changed());
+    assert_eq!(world.count(destroyed), 2, "both recorded as destroyed, as the webhooks record them");
+    assert_eq!(world.points().await, before, "a destroyed post keeps what it earned, as with the webhook");
+    assert_eq!(world.points().await, reference.points().await);
+
+    // From now on the destroyed posts earn nothing, as after the webhook: a like given before the delete and
+    // redelivered by staff is skipped.
+    for w in [&reference, &world] {
+        let (_, answer) = w.sim.deliver(&w.cadre, "post_liked", "like", &bob_answer.liked(ALICE)).await.unwrap();
+        assert!(answer["skipped"].as_str().is_some_and(|s| s.contains("destroyed")), "{answer}");
+    }
+    assert_eq!(world.points().await, before);
+
+    // Found once: the next reconcile asks for nothing and changes nothing.
+    let events = world.count("SELECT COUNT(*) FROM events");
+    let again = reconcile_all(&api, &world.forum, &conn, &world.settings, 50).await.unwrap();
+    assert_eq!(again.posts.missing_checked, 0, "{again:?}");
+    assert!(!again.changed(), "{again:?}");
+    assert_eq!(world.count("SELECT COUNT(*) FROM events"), events);
+}
+
+/// Both worlds live through the day (every webhook delivered, then a full reconcile for the unlike); bob's `answer`
+/// is recorded (if it is not his answer of the day); then the accept moves to it, a webhook only `reference`
+/// receives, and alice and dave answer (both delivered), so the listing of the two latest posts no longer reaches
+/// the answers of the accept.
+async fn accept_moved_while_down(reference: &World, world: &World, bob_answer: &SimPost) {
+    let closed = down().await;
+    for w in [reference, world] {
+        w.day(|_| true).await;
+        reconcile_all(&w.writer().api, &w.forum, &w.conn(), &w.settings, 50).await.unwrap();
+        if bob_answer.id != 1001 {
+            w.sim.add_post(bob_answer);
+            assert!(w.send_to(&w.cadre.clone(), "post_created", "post", bob_answer.created()).await);
+        }
+        w.sim.accept(bob_answer);
+        let target = if std::ptr::eq(w, reference) { w.cadre.clone() } else { closed.clone() };
+        w.send_to(&target, "accepted_solution", "solved", bob_answer.solved()).await;
+        for post in [SimPost::new(1100, ALICE, 100, 4), SimPost::new(1101, DAVE, 100, 5)] {
+            w.sim.add_post(&post);
+            assert!(w.send_to(&w.cadre.clone(), "post_created", "post", post.created()).await);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_accept_moved_or_withdrawn_on_answers_older_than_the_posts_read_is_recovered() {
+    let (reference, world) = (world().await, world().await);
+    accept_moved_while_down(&reference, &world, &SimPost::new(1001, BOB, 100, 2)).await;
+    let (api, conn) = (world.writer().api, world.conn());
+    assert_ne!(world.points().await, reference.points().await, "the moved accept was missed");
+
+    // The two latest posts say their topic is solved, by neither of them: Cadre asks for the topic.
+    let done = reconcile_all(&api, &world.forum, &conn, &world.settings, 2).await.unwrap();
+    assert_eq!(done.posts.listed, 2, "{done:?}");
+    assert_eq!((done.posts.topics_checked, done.posts.accepts_added), (1, 1), "{done:?}");
+    assert_eq!(world.points().await, reference.points().await, "bob's accept back, carol's refunded");
+    let again = reconcile_all(&api, &world.forum, &conn, &world.settings, 2).await.unwrap();
+    assert!(!again.changed(), "{again:?}");
+
+    // The owner withdraws the accept while Cadre is down, then carol answers again: her post says the topic has no
+    // solution, so the accept Cadre holds is withdrawn without asking.
+    world.sim.site.lock().unwrap().solutions.clear();
+    let carol_again = SimPost::new(1102, CAROL, 100, 6);
+    world.sim.add_post(&carol_again);
+    assert!(world.send_to(&world.cadre.clone(), "post_created", "post", carol_again.created()).await);
+    let bob_before = world.points().await["bob"];
+    let done = reconcile_all(&api, &world.forum, &conn, &world.settings, 2).await.unwrap();
+    assert_eq!((done.posts.topics_checked, done.posts.unaccepts_added), (0, 1), "{done:?}");
+    assert_eq!(world.points().await["bob"], bob_before - 15, "the accept's points refunded exactly");
+    let again = reconcile_all(&api, &world.forum, &conn, &world.settings, 2).await.unwrap();
+    assert!(!again.changed(), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_older_solved_plugins_accepted_answer_is_found_by_its_post_number_past_the_first_chunk() {
+    let (reference, world) = (world().await, world().await);
+    for w in [&reference, &world] {
+        let mut site = w.sim.site.lock().unwrap();
+        site.legacy_topic_view = true;
+        // Twenty staff whispers in the topic (Cadre never records them): the topic's first chunk of 20 posts ends
+        // before bob's second answer (post number 26), so its id is asked for by number.
+        for n in 0..20 {
+            let mut whisper = SimPost::new(900 + n, ALICE, 100, 6 + n);
+            whisper.post_type = 4;
+            site.posts.insert(whisper.id, whisper);
+        }
+    }
+    accept_moved_while_down(&reference, &world, &SimPost::new(1050, BOB, 100, 26)).await;
+    let (api, conn) = (world.writer().api, world.conn());
+    let requests = world.sim.site.lock().unwrap().requests;
+    let done = reconcile_all(&api, &world.forum, &conn, &world.settings, 2).await.unwrap();
+    assert_eq!((done.posts.topics_checked, done.posts.accepts_added), (1, 1), "{done:?}");
+    assert_eq!(world.points().await, reference.points().await);
+    assert_eq!(done.posts.requests, 3, "the listing, the topic, the post by number: {done:?}");
+    assert!(world.sim.site.lock().unwrap().requests > requests);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn likes_of_a_post_with_more_likers_than_one_page_are_read_page_by_page() {
     const LIKERS: i64 = 450; // three pages of 200
     let world = world().await;

@@ -94,8 +94,9 @@ fn api(settings: &DiscourseSettings) -> anyhow::Result<Api> {
 fn print_reconciled(done: &Reconciled) {
     let (p, l) = (&done.posts, &done.likes);
     println!(
-        "{} latest posts read: {} missed posts, {} missed accepts, {} missed unaccepts recorded ({} filtered out).",
-        p.listed, p.posts_added, p.accepts_added, p.unaccepts_added, p.skipped
+        "{} latest posts read: {} missed posts, {} missed accepts, {} missed unaccepts, {} missed destroys recorded \
+         ({} filtered out).",
+        p.listed, p.posts_added, p.accepts_added, p.unaccepts_added, p.destroyed_added, p.skipped
     );
     println!(
         "{} posts' likes compared: {} missed likes recorded, {} unlikes recorded, {} posts skipped.",

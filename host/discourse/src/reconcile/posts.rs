@@ -10,8 +10,16 @@
 //! already recorded is a duplicate that writes nothing, a post whose webhook comes late is a duplicate then. A
 //! listed post that Discourse shows as its topic's solution and Cadre does not is accepted (taking the accept from
 //! the previous answer, as a webhook would); one Cadre holds as accepted that Discourse no longer shows as the
-//! solution is unaccepted. Posts recorded in Cadre but absent from the windows (older, or destroyed on Discourse)
-//! are left alone. Owns the reading and the comparison; the recording is `webhook`'s.
+//! solution is unaccepted. A topic whose solution lies outside the listed posts is compared by [`super::solved`].
+//!
+//! A post Cadre holds whose id lies within the windows read but which Discourse no longer lists was deleted there, or
+//! its topic was (the listing leaves out deleted posts and posts of deleted topics). Its `post_destroyed` may have
+//! been missed, so Cadre asks for it, `GET /posts/{id}.json` (PostsController#show), at most
+//! [`DESTROYED_CHECKS`] posts a run: to staff — the admin API user — a deleted post is shown with its `deleted_at`,
+//! and a post deleted permanently is 404. Either is recorded as the webhook would record `post_destroyed`
+//! (`webhook::destroyed_by_id`); a post shown without `deleted_at` (its topic was deleted: Discourse sends
+//! `post_destroyed` only for the topic's first post) or any other answer is left alone. Posts older than the windows
+//! are never compared. Owns the reading and the comparison; the recording is `webhook`'s.
 
 use std::sync::Arc;
 
@@ -30,6 +38,10 @@ use crate::webhook::{self, Handled, WebhookError};
 /// How many post ids one `GET /posts.json` covers (PostsController#latest).
 pub const WINDOW: i64 = 50;
 
+/// At most this many posts missing from the listing are asked for one by one in a run (the rest wait for the next
+/// run), so a topic of many answers deleted at once cannot spend the site's budget.
+pub const DESTROYED_CHECKS: usize = 10;
+
 /// What a posts reconcile did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PostsReport {
@@ -45,6 +57,12 @@ pub struct PostsReport {
     pub unaccepts_added: usize,
     /// Listed posts the filters leave out (whispers, small actions, filtered categories, unknown topics).
     pub skipped: usize,
+    /// Topics of the listing whose solution is not listed, asked for (`GET /t/{id}.json`, see [`super::solved`]).
+    pub topics_checked: usize,
+    /// Posts Cadre holds that Discourse no longer lists, asked for one by one (`GET /posts/{id}.json`).
+    pub missing_checked: usize,
+    /// Of those, posts found deleted (or gone) on Discourse and recorded as destroyed.
+    pub destroyed_added: usize,
 }
 
 /// The latest public posts, newest first: windows of [`WINDOW`] ids read backwards until `max_posts` posts are seen
@@ -134,7 +152,60 @@ pub async fn reconcile_posts(
     let (mut posts, requests) = latest(api, max_posts).await?;
     posts.sort_by_key(|p| p.get("id").and_then(Value::as_i64).unwrap_or(0));
     posts.dedup_by_key(|p| p.get("id").and_then(Value::as_i64).unwrap_or(0));
+    let listed: Vec<i64> = posts.iter().filter_map(|p| p.get("id").and_then(Value::as_i64)).collect();
+    let read = posts.clone();
     let mut report = forum.run(move |forum| apply(forum, &settings, &posts, now_ms())).await??;
     report.requests = requests;
+    let solved = super::solved::reconcile_solved(api, forum, read).await?;
+    report.requests += solved.requests;
+    report.topics_checked = solved.topics_checked;
+    report.accepts_added += solved.accepts_added;
+    report.unaccepts_added += solved.unaccepts_added;
+    let missing = forum.run(move |forum| missing(forum, &listed)).await??;
+    for post in missing {
+        report.missing_checked += 1;
+        report.requests += 1;
+        if destroyed_on_discourse(api, post).await?
+            && let Handled::Noted(_) = forum.run(move |forum| webhook::destroyed_by_id(forum, post)).await??
+        {
+            report.destroyed_added += 1;
+        }
+    }
     Ok(report)
+}
+
+/// The live posts Cadre holds with ids within the listed windows (from the oldest listed up) that the listing left
+/// out, newest first, at most [`DESTROYED_CHECKS`].
+fn missing(forum: &Forum, listed: &[i64]) -> Result<Vec<i64>, cadre_core::forum::ForumError> {
+    let Some(&oldest) = listed.iter().min() else { return Ok(Vec::new()) };
+    tables::ensure(forum.conn())?;
+    let mut statement = forum
+        .conn()
+        .prepare("SELECT post_id FROM discourse_posts WHERE destroyed = 0 AND post_id >= ?1 ORDER BY post_id DESC")?;
+    let held = statement.query_map([oldest], |r| r.get::<_, i64>(0))?;
+    let mut out = Vec::new();
+    for post in held {
+        let post = post?;
+        if !listed.contains(&post) {
+            out.push(post);
+            if out.len() == DESTROYED_CHECKS {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether Discourse shows post `post` as deleted (`deleted_at` set) or has no such post (404) — to staff, as the
+/// admin API user is.
+async fn destroyed_on_discourse(api: &Api, post: i64) -> Result<bool, ApiError> {
+    let reply = api.call(Method::GET, &format!("/posts/{post}.json"), &[]).await?;
+    if reply.status == 404 {
+        return Ok(true);
+    }
+    if !reply.ok() {
+        tracing::info!(post, status = reply.status, "reconcile: Discourse did not show a post it no longer lists");
+        return Ok(false);
+    }
+    Ok(reply.body.get("deleted_at").is_some_and(|d| !d.is_null()))
 }
