@@ -10,9 +10,11 @@
 //! What counts: posts of type 1 (regular) in topics whose archetype and category the `[discourse]` filters keep;
 //! never private messages, whispers (4), small actions (3) or moderator actions (2). A wiki post is recorded as
 //! community wiki, so the program gives its likes nothing. A first post (`post_number` 1) is the topic's question;
-//! every later post is an answer to it (discourse-solved can accept any of them). `post_destroyed` marks the post:
-//! later likes and accepts on it are skipped, points already earned stay (Cadre's own forum has no deletion event
-//! either); `post_recovered` clears the mark, or records the post if it was never seen. Accepting another answer
+//! every later post is an answer to it (discourse-solved can accept any of them). `post_destroyed` takes back what the
+//! post earned, as a deletion in Cadre's own forum does (each live like becomes a like-removed event, its accept an
+//! answer-unaccepted one; a topic's first post takes the topic's posts with it) and marks it, so later likes and
+//! accepts on it are skipped; `post_recovered` clears the mark (its likes come back through reconciliation), or
+//! records the post if it was never seen. Accepting another answer
 //! unaccepts the old one first (`Forum::import_accept`), since Discourse sends nothing for it. Does not own
 //! unlikes: Discourse sends none, reconciliation must find them.
 
@@ -198,7 +200,7 @@ fn dispatch(
             }
             "post_destroyed" => {
                 let post = parse_post(body.get("post").unwrap_or(&Value::Null), event)?;
-                mark_destroyed(forum, post.id)
+                mark_destroyed(forum, post.id, now)
             }
             "post_liked" => {
                 let like = body.get("like").ok_or_else(|| malformed(event, "no `like` object"))?;
@@ -235,7 +237,18 @@ fn post_seen(
 ) -> Result<Handled, WebhookError> {
     if let Some((_, _, destroyed)) = tables::post(forum.conn(), post.id)? {
         if recovered && destroyed {
-            forum.conn().execute("UPDATE discourse_posts SET destroyed = 0 WHERE post_id = ?1", params![post.id])?;
+            // A first post recovered is the topic restored: its posts count again. Their likes come back through
+            // reconciliation (each a new like: the refund removed the old one), their accept through the
+            // solutions it reads.
+            if post.post_number == 1 {
+                forum
+                    .conn()
+                    .execute("UPDATE discourse_posts SET destroyed = 0 WHERE topic_id = ?1", params![post.topic_id])?;
+            } else {
+                forum
+                    .conn()
+                    .execute("UPDATE discourse_posts SET destroyed = 0 WHERE post_id = ?1", params![post.id])?;
+            }
             return Ok(Handled::Noted(format!("post {} recovered", post.id)));
         }
         return Ok(Handled::Duplicate);
@@ -293,27 +306,53 @@ fn post_seen(
     Ok(outcome(result))
 }
 
-/// What `post_destroyed` does: mark the recorded post destroyed, so later likes and accepts on it are skipped (what
-/// it earned stays). A post already marked is a duplicate; one never recorded is a skip.
-fn mark_destroyed(forum: &mut Forum, post_id: i64) -> Result<Handled, WebhookError> {
-    let marked = forum
-        .conn()
-        .execute("UPDATE discourse_posts SET destroyed = 1 WHERE post_id = ?1 AND destroyed = 0", params![post_id])?;
-    Ok(if marked == 1 {
-        Handled::Noted(format!("post {post_id} destroyed: later likes and accepts on it are ignored"))
-    } else if tables::post(forum.conn(), post_id)?.is_some() {
-        Handled::Duplicate
+/// What `post_destroyed` does, as a deletion does in Cadre's own forum: take back what the post earned — each live
+/// like recorded as a like-removed event, its accept as an answer-unaccepted event (`Forum::take_back`, keys
+/// `discourse:post_destroyed:<post>#unlike-<like>` and `#unaccept-<answer>`) — and mark it destroyed, so later likes
+/// and accepts on it are skipped. A topic's first post destroyed is the topic deleted (Discourse sends
+/// `post_destroyed` for the first post only): every post recorded in the topic goes with it. A post already marked
+/// is a duplicate; one never recorded is a skip.
+fn mark_destroyed(forum: &mut Forum, post_id: i64, at: i64) -> Result<Handled, WebhookError> {
+    let Some((cadre_id, topic_id, destroyed)) = tables::post(forum.conn(), post_id)? else {
+        return Ok(Handled::Skipped(format!("post {post_id} was never recorded")));
+    };
+    if destroyed {
+        return Ok(Handled::Duplicate);
+    }
+    let whole_topic = tables::question_of(forum.conn(), topic_id)? == Some(cadre_id);
+    let doomed: Vec<u64> = if whole_topic {
+        forum
+            .conn()
+            .prepare_cached(
+                "SELECT cadre_id FROM discourse_posts WHERE topic_id = ?1 AND destroyed = 0 ORDER BY post_id",
+            )?
+            .query_map(params![topic_id], |row| row.get::<_, i64>(0))?
+            .map(|id| id.map(|id| id as u64))
+            .collect::<Result<_, _>>()?
     } else {
-        Handled::Skipped(format!("post {post_id} was never recorded"))
-    })
+        vec![cadre_id]
+    };
+    if whole_topic {
+        forum.conn().execute("UPDATE discourse_posts SET destroyed = 1 WHERE topic_id = ?1", params![topic_id])?;
+    } else {
+        forum.conn().execute("UPDATE discourse_posts SET destroyed = 1 WHERE post_id = ?1", params![post_id])?;
+    }
+    let refunds = forum.take_back(&format!("discourse:post_destroyed:{post_id}"), &doomed, at)?;
+    let what =
+        if whole_topic { format!("topic {topic_id} ({} post(s))", doomed.len()) } else { format!("post {post_id}") };
+    Ok(Handled::Noted(format!(
+        "{what} destroyed: {} refund event(s) (its likes removed, its accept withdrawn); later likes and accepts on it \
+         are ignored",
+        refunds.len()
+    )))
 }
 
-/// Record that Discourse post `post_id` was destroyed (reconciliation found it deleted, or gone, on Discourse): the
-/// `post_destroyed` webhook's own effect, in one transaction.
-pub fn destroyed_by_id(forum: &mut Forum, post_id: i64) -> Result<Handled, WebhookError> {
+/// Record that Discourse post `post_id` was destroyed (reconciliation found it deleted, or gone, on Discourse) at
+/// `at`: the `post_destroyed` webhook's own effect, in one transaction.
+pub fn destroyed_by_id(forum: &mut Forum, post_id: i64, at: i64) -> Result<Handled, WebhookError> {
     tables::ensure(forum.conn())?;
     Ok(forum.batch(|forum| {
-        mark_destroyed(forum, post_id).map_err(|e| match e {
+        mark_destroyed(forum, post_id, at).map_err(|e| match e {
             WebhookError::Forum(e) => e,
             other => ForumError::Invalid(other.to_string()),
         })

@@ -239,6 +239,36 @@ async fn private_messages_whispers_small_actions_and_destroyed_posts_earn_nothin
     assert_eq!(points.get("carol"), Some(&10), "a recovered post counts again");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_destroyed_answer_gives_back_its_likes_and_accept_as_a_deletion_in_cadres_forum_does_and_a_destroyed_topic_takes_its_answers()
+ {
+    let world = world().await;
+    let question = SimPost::new(1000, ALICE, 100, 1);
+    let answer = SimPost::new(1001, CAROL, 100, 2);
+    let other = SimPost::new(1002, BOB, 100, 3);
+    for post in [&question, &answer, &other] {
+        world.send("post_created", "post", post.created()).await;
+    }
+    world.send("post_liked", "like", answer.liked(DAVE)).await;
+    world.send("post_liked", "like", other.liked(DAVE)).await;
+    world.send("accepted_solution", "solved", answer.solved()).await;
+    let earned = world.points().await;
+    assert!(earned.get("carol").copied().unwrap_or(0) > 10, "a like and the accept: {earned:?}");
+
+    let (_, noted) = world.send("post_destroyed", "post", answer.created()).await;
+    assert!(noted["noted"].as_str().is_some_and(|s| s.contains("2 refund event(s)")), "{noted}");
+    let points = world.points().await;
+    assert_eq!(points.get("carol").copied().unwrap_or(0), 0, "the like and the accept taken back: {points:?}");
+    assert_eq!(points.get("bob"), earned.get("bob"), "another answer keeps its like");
+    let (_, again) = world.send("post_destroyed", "post", answer.created()).await;
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(world.points().await, points, "a redelivery takes nothing back twice");
+
+    // The topic's first post destroyed is the topic deleted: bob's answer in it gives back its like too.
+    world.send("post_destroyed", "post", question.created()).await;
+    assert_eq!(world.points().await.get("bob").copied().unwrap_or(0), 0);
+}
+
 fn writer(sim: &Simulator, per_window: u32) -> Writer {
     let api =
         Api::new(&sim.url, "system", Secret::new(sim.api_key.clone()), Budget::new(per_window, Duration::from_secs(1)))

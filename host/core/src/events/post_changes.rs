@@ -70,17 +70,7 @@ impl Forum {
             let role = edits::role(&forum.conn, actor, &target)?;
             edits::check_delete(&forum.conn, role, &target)?;
             let doomed = edits::doomed(&forum.conn, &target)?;
-            let mut refunds = Vec::new();
-            for answer in edits::accepted_among(&forum.conn, &doomed)? {
-                refunds.push(forum.record(&format!("{external_id}#unaccept-{answer}"), at, |conn| {
-                    Ok(Some(Event::AnswerUnaccepted(accepts::import_remove(conn, answer, at)?)))
-                })?);
-            }
-            for (like, _) in edits::live_likes(&forum.conn, &doomed)? {
-                refunds.push(forum.record(&format!("{external_id}#unlike-{like}"), at, |conn| {
-                    Ok(Some(Event::LikeRemoved(likes::remove_by_id(conn, like, at)?)))
-                })?);
-            }
+            let refunds = forum.take_back(external_id, &doomed, at)?;
             let conn = &forum.conn;
             edits::mark_deleted(conn, &doomed, actor, at)?;
             let actor_label = match role {
@@ -93,6 +83,26 @@ impl Forum {
             crate::program::audit(conn, at, &actor_label, "post-deleted", target.author, &subject, &what, None)?;
             Ok(Deleted { posts: doomed, topic: target.topic, refunds })
         })
+    }
+
+    /// Take back what `posts` earned without deleting them (a deletion's first step, and all of it when the platform
+    /// deleted them itself: Discourse's `post_destroyed`): each accept among them recorded as an answer-unaccepted
+    /// event (`{external_id}#unaccept-{answer}`), then each live like on them as a like-removed event
+    /// (`{external_id}#unlike-{like}`), in the open transaction. Recorded again with the same `external_id`, it
+    /// records nothing twice: each refund's id is its own. Returns the events, in log order.
+    pub fn take_back(&mut self, external_id: &str, posts: &[u64], at: i64) -> Result<Vec<Outcome>, ForumError> {
+        let mut refunds = Vec::new();
+        for answer in edits::accepted_among(&self.conn, posts)? {
+            refunds.push(self.record(&format!("{external_id}#unaccept-{answer}"), at, |conn| {
+                Ok(Some(Event::AnswerUnaccepted(accepts::import_remove(conn, answer, at)?)))
+            })?);
+        }
+        for (like, _) in edits::live_likes(&self.conn, posts)? {
+            refunds.push(self.record(&format!("{external_id}#unlike-{like}"), at, |conn| {
+                Ok(Some(Event::LikeRemoved(likes::remove_by_id(conn, like, at)?)))
+            })?);
+        }
+        Ok(refunds)
     }
 
     /// A post's history for moderators (deleted or not): its text now, and every text it had before.

@@ -166,7 +166,7 @@ pub async fn reconcile_posts(
         report.missing_checked += 1;
         report.requests += 1;
         if destroyed_on_discourse(api, post).await?
-            && let Handled::Noted(_) = forum.run(move |forum| webhook::destroyed_by_id(forum, post)).await??
+            && let Handled::Noted(_) = forum.run(move |forum| webhook::destroyed_by_id(forum, post, now_ms())).await??
         {
             report.destroyed_added += 1;
         }
