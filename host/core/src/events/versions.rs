@@ -33,23 +33,36 @@ fn offer_after_replacing(
             params![replaced],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
         )?;
-    let mut offer: Option<RecomputeOffer> = open.and_then(|json| serde_json::from_str(&json).ok());
+    let open: Option<RecomputeOffer> = open.and_then(|json| serde_json::from_str(&json).ok());
     let failing = quarantined || dead_letters > 0;
-    if failing && last_event > installed_after {
-        let earlier = offer.take();
-        let mut versions = earlier.as_ref().map(|o| o.rolled_back.clone()).unwrap_or_default();
-        versions.push(label);
-        offer = Some(RecomputeOffer {
-            rolled_back: versions,
-            restored: installed.to_owned(),
-            first_event: earlier.map_or(installed_after + 1, |o| o.first_event.min(installed_after + 1)),
-            last_event,
-            at,
-        });
-    } else if let Some(offer) = offer.as_mut() {
-        offer.restored = installed.to_owned();
+    let gone = (failing && last_event > installed_after).then_some((label.as_str(), installed_after));
+    Ok(next_offer(open, gone, installed, last_event, at))
+}
+
+/// The recompute offer once `in_force` (name and version) is the program, given the `open` one: extended by `gone`
+/// (a version taken out of force, and where the log stood when it was installed) when it handled events, else the
+/// open one, if any, under `in_force`.
+fn next_offer(
+    open: Option<RecomputeOffer>,
+    gone: Option<(&str, i64)>,
+    in_force: &str,
+    last_event: i64,
+    at: i64,
+) -> Option<RecomputeOffer> {
+    match gone {
+        Some((label, installed_after)) => {
+            let mut versions = open.as_ref().map(|o| o.rolled_back.clone()).unwrap_or_default();
+            versions.push(label.to_owned());
+            Some(RecomputeOffer {
+                rolled_back: versions,
+                restored: in_force.to_owned(),
+                first_event: open.map_or(installed_after + 1, |o| o.first_event.min(installed_after + 1)),
+                last_event,
+                at,
+            })
+        }
+        None => open.map(|offer| RecomputeOffer { restored: in_force.to_owned(), ..offer }),
     }
-    Ok(offer)
 }
 
 /// What changed in what a program declares (shown before an upgrade takes effect).
@@ -361,21 +374,9 @@ impl Forum {
         let installed = self.load_version(restore, &wasm, &settings)?;
         let to = label(restore)?;
         let last_event: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |row| row.get(0))?;
-        let mut offer: Option<RecomputeOffer> = offer.and_then(|json| serde_json::from_str(&json).ok());
-        if last_event > installed_after {
-            let earlier = offer.take();
-            let mut rolled_back = earlier.as_ref().map(|o| o.rolled_back.clone()).unwrap_or_default();
-            rolled_back.push(from.clone());
-            offer = Some(RecomputeOffer {
-                rolled_back,
-                restored: to.clone(),
-                first_event: earlier.map_or(installed_after + 1, |o| o.first_event.min(installed_after + 1)),
-                last_event,
-                at,
-            });
-        } else if let Some(offer) = offer.as_mut() {
-            offer.restored = to.clone();
-        }
+        let open: Option<RecomputeOffer> = offer.and_then(|json| serde_json::from_str(&json).ok());
+        let gone = (last_event > installed_after).then_some((from.as_str(), installed_after));
+        let offer = next_offer(open, gone, &to, last_event, at);
         let reason = match &offer {
             Some(offer) => format!(
                 "returned from {from} to the version before it; events #{}–#{} were handled by {}: \
