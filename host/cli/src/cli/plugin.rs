@@ -245,7 +245,7 @@ fn render_offer(forum: &mut cadre_core::Forum, offer: &RecomputeOffer) -> String
     let status = cadre_core::program::reports::program_status(forum.conn()).ok().flatten();
     if let Some(status) = status.filter(|s| s.dead_letters > 0 || s.processed_up_to < s.events) {
         out += &format!(
-            "first retry the {} dead letter(s) with the restored program: cadre deadletters retry\n",
+            "first retry the {} dead letter(s) with the program in force: cadre deadletters retry\n",
             status.dead_letters
         );
     }
