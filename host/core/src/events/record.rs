@@ -17,10 +17,10 @@ use cadre_runtime::Event;
 const FAILURE_WEIGHT: u32 = 4;
 
 /// The program is also quarantined when `quarantine_after` events it failed on within this many milliseconds of
-/// the forum's time (a day) are all still dead letters. The failure score alone misses a program that fails on every like under
-/// a mixed load: each failed like holds back its two members' later events (they wait behind it, which is no
-/// failure of the program's), so after a handful of failures every active member waits and the score, pulled
-/// down by the posts handled in between, stops short. Those members' standing is frozen until a moderator acts
+/// the forum's time (a day) are all still dead letters. The failure score alone misses a program that fails on
+/// every like under a mixed load: each failed like holds back its two members' later events (they wait behind it,
+/// which is no failure of the program's), so after a handful of failures every active member waits and the score,
+/// pulled down by the posts handled in between, stops short. Those members' standing is frozen until a moderator acts
 /// either way; the quarantine says so, once, in the notices.
 const UNRESOLVED_WINDOW: i64 = cadre_model::DAY_MS;
 
