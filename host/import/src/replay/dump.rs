@@ -223,14 +223,17 @@ pub fn read_votes(file: &DumpFile, posts: &PostIndex, in_memory: usize) -> Resul
                     && post.counts()
                     && post.wiki_day().is_none_or(|w| day < w)
                 {
-                    *votes.downvotes.entry(owner).or_default() -= 2;
+                    let penalty = votes.downvotes.entry(owner).or_default();
+                    *penalty = penalty.saturating_sub(2);
                 }
             }
             8 => {
                 // The offerer (the only vote type besides favourites that names its voter) pays the bounty.
                 if let (Some(user), Some(amount)) = (number(file, &row, "UserId")?, number(file, &row, "BountyAmount")?)
                 {
-                    *votes.bounties.entry(user).or_default() -= amount;
+                    let offered = votes.bounties.entry(user).or_default();
+                    // Saturating: an amount is any i64 the dump holds; the sum is for the fidelity report only.
+                    *offered = offered.saturating_sub(amount);
                 }
             }
             _ => {
@@ -238,7 +241,8 @@ pub fn read_votes(file: &DumpFile, posts: &PostIndex, in_memory: usize) -> Resul
                 if let (Some(owner), Some(amount)) =
                     (post.and_then(PostInfo::owner), number(file, &row, "BountyAmount")?)
                 {
-                    *votes.bounties.entry(owner).or_default() += amount;
+                    let won = votes.bounties.entry(owner).or_default();
+                    *won = won.saturating_add(amount);
                 }
             }
         }

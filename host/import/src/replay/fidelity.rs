@@ -57,17 +57,19 @@ pub struct Inputs<'a> {
 }
 
 /// The association bonus: +100 on every site for users with 200 reputation elsewhere.
-const ASSOCIATION_BONUS: i64 = 100;
+const ASSOCIATION_BONUS: i128 = 100;
 
 /// The ingredients, in the order the table adds them.
 const INGREDIENTS: [&str; 4] = ["+ downvotes", "+ bounties", "+ association bonus", "+ start at 1, floor of 1"];
 
-/// Predicted reputation per user with the ingredients switched on in `with`.
-fn predict(inputs: &Inputs<'_>, users: &[(i64, i64)], with: [bool; 4]) -> Vec<i64> {
-    let get = |map: &HashMap<i64, i64>, id: i64| map.get(&id).copied().unwrap_or(0);
+/// Predicted reputation per user with the ingredients switched on in `with`. In `i128`: a dump's numbers are any
+/// `i64` (a `Reputation` of −2⁶³ is still a number), and their sums and differences must not overflow.
+fn predict(inputs: &Inputs<'_>, users: &[(i64, i64)], with: [bool; 4]) -> Vec<i128> {
+    let get = |map: &HashMap<i64, i64>, id: i64| i128::from(map.get(&id).copied().unwrap_or(0));
     users
         .iter()
         .map(|(id, rep)| {
+            let rep = i128::from(*rep);
             let mut p = get(inputs.points, *id);
             if with[0] {
                 p += get(inputs.downvotes, *id);
@@ -84,8 +86,8 @@ fn predict(inputs: &Inputs<'_>, users: &[(i64, i64)], with: [bool; 4]) -> Vec<i6
         .collect()
 }
 
-fn abs_difference(users: &[(i64, i64)], predicted: &[i64]) -> i64 {
-    users.iter().zip(predicted).map(|((_, rep), p)| (rep - p).abs()).sum()
+fn abs_difference(users: &[(i64, i64)], predicted: &[i128]) -> i128 {
+    users.iter().zip(predicted).map(|((_, rep), p)| (i128::from(*rep) - p).abs()).sum()
 }
 
 /// Compute the table: rows add the ingredients one by one; each row's `explained` is what that ingredient removes
@@ -103,11 +105,12 @@ pub fn fidelity(inputs: &Inputs<'_>) -> Fidelity {
     for count in 0..=INGREDIENTS.len() {
         let with = std::array::from_fn(|i| i < count);
         let predicted = predict(inputs, &users, with);
-        let within = |percent: i64| {
+        let within = |percent: i128| {
             let hits = users
                 .iter()
                 .zip(&predicted)
-                .filter(|((_, rep), p)| (rep - *p).abs() * 100 <= percent * rep.abs().max(1))
+                .map(|((_, rep), p)| (i128::from(*rep), *p))
+                .filter(|(rep, p)| (rep - p).abs() * 100 <= percent * rep.abs().max(1))
                 .count();
             hits as f64 / n
         };
@@ -123,7 +126,8 @@ pub fn fidelity(inputs: &Inputs<'_>) -> Fidelity {
             within_1: within(1),
             within_5: within(5),
             within_10: within(10),
-            abs_difference: abs_difference(&users, &predicted),
+            // Beyond i64 only for a dump with absurd numbers: the table shows the largest it can.
+            abs_difference: i64::try_from(abs_difference(&users, &predicted)).unwrap_or(i64::MAX),
             explained,
         });
     }
@@ -151,5 +155,20 @@ mod tests {
         let last = table.steps.last().unwrap();
         assert_eq!((last.within_1, last.within_10), (1.0, 1.0));
         assert!(table.steps[1..].iter().all(|s| s.explained > 0.0), "each ingredient is needed: {table:?}");
+    }
+
+    #[test]
+    fn numbers_at_the_ends_of_i64_give_a_table_not_an_overflow() {
+        // Any i64 a dump holds is read: a Reputation of −2⁶³, bounties summed to 2⁶³ − 1 (the fuzz regressions
+        // `reputation-of-i64-min-…` and `two-bounties-of-i64-max-…` panicked here in a debug build).
+        let reputation = HashMap::from([(1, i64::MIN), (2, i64::MAX), (3, i64::MIN)]);
+        let points = HashMap::from([(2, i64::MIN)]);
+        let downvotes = HashMap::from([(3, i64::MIN)]);
+        let bounties = HashMap::from([(1, i64::MAX), (2, i64::MAX)]);
+        let table =
+            fidelity(&Inputs { reputation: &reputation, points: &points, downvotes: &downvotes, bounties: &bounties });
+        assert_eq!(table.users, 3);
+        assert_eq!(table.steps[0].abs_difference, i64::MAX, "a sum beyond i64 shows as the largest");
+        assert!(table.steps.iter().all(|s| s.explained.is_finite()), "{table:?}");
     }
 }

@@ -212,14 +212,14 @@ pub fn parse_date(text: &str) -> Option<i64> {
         }
         (hh, mm, ss) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
         if b.len() > 20 && b[19] == b'.' {
-            let value: i64 = digits(20..text.len())?;
-            // Milliseconds from a fraction of 1 to 3+ digits (`.5` is 500 ms, `.053` is 53 ms).
-            ms = match text.len() - 20 {
-                1 => value * 100,
-                2 => value * 10,
-                3 => value,
-                n => value / 10_i64.pow(n as u32 - 3),
-            };
+            // `b[19]` is ASCII, so byte 20 starts a character.
+            let fraction = &text[20..];
+            if !fraction.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            // Milliseconds from a fraction of any length: its first three digits (`.5` is 500 ms, `.053` is 53 ms,
+            // `.0539` is 53 ms; a fraction of 25 digits once overflowed a power of ten).
+            ms = fraction.bytes().chain(std::iter::repeat(b'0')).take(3).fold(0, |ms, c| ms * 10 + i64::from(c - b'0'));
         }
     }
     Some(days_from_civil(y, m, d) * 86_400_000 + ((hh * 60 + mm) * 60 + ss) * 1000 + ms)
@@ -286,6 +286,10 @@ mod tests {
         assert_eq!(parse_date("2021-05-03T00:00:00.000"), Some(18_750 * 86_400_000));
         assert_eq!(parse_date("2021-05-03T00:00:01.5"), Some(18_750 * 86_400_000 + 1_500));
         assert_eq!(parse_date("2000-03-01"), Some(11_017 * 86_400_000));
+        assert_eq!(parse_date("2021-05-03T00:00:01.0539"), Some(18_750 * 86_400_000 + 1_053));
+        // Found by reading the fuzz target's way in: 22 digits of fraction overflowed `10_i64.pow(19)`.
+        assert_eq!(parse_date("2021-05-03T00:00:01.0000000000000000000000001"), Some(18_750 * 86_400_000 + 1_000));
+        assert_eq!(parse_date("2021-05-03T00:00:01.5x"), None);
         assert_eq!(parse_date("yesterday"), None);
         assert_eq!(parse_date("2021-13-01T00:00:00"), None);
     }
