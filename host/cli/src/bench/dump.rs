@@ -122,15 +122,9 @@ pub fn run(args: &BenchDumpArgs) -> anyhow::Result<u8> {
 }
 
 fn child_process(site: &Path, votes_in_memory: usize) -> anyhow::Result<(u64, f64)> {
-    let output = std::process::Command::new(std::env::current_exe()?)
-        .args(["bench", "dump", "--child", "--votes-in-memory", &votes_in_memory.to_string()])
-        .arg(site)
-        .output()
-        .context("running the replay child")?;
-    anyhow::ensure!(output.status.success(), "the replay child failed: {}", String::from_utf8_lossy(&output.stderr));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let (kib, rate) = stdout.trim().split_once(' ').context("the child prints its peak and its rate")?;
-    Ok((kib.parse()?, rate.parse()?))
+    let votes_in_memory = votes_in_memory.to_string();
+    let args = ["bench", "dump", "--child", "--votes-in-memory", &votes_in_memory].map(std::ffi::OsStr::new);
+    super::replay::measured_child(&[&args[..], &[site.as_os_str()]].concat())
 }
 
 /// Replay `site` into a new database in this process; its peak RSS (KiB) and events/s.

@@ -223,14 +223,20 @@ pub fn rss_child(events: u64, settings: &str) -> anyhow::Result<(u64, f64)> {
 
 /// A child process's peak RSS (KiB) and end-to-end events/s replaying `events`.
 fn child_rss(events: u64, preset: &str) -> anyhow::Result<(u64, f64)> {
-    let exe = std::env::current_exe()?;
-    let output = std::process::Command::new(exe)
-        .args(["bench", "replay", "--rss-child", "--preset", preset, "--events", &events.to_string()])
-        .output()
-        .context("running the RSS child")?;
-    anyhow::ensure!(output.status.success(), "the RSS child failed: {}", String::from_utf8_lossy(&output.stderr));
+    let events = events.to_string();
+    let args = ["bench", "replay", "--rss-child", "--preset", preset, "--events", &events];
+    measured_child(&args.map(std::ffi::OsStr::new))
+}
+
+/// Run this executable with `args` as a measuring child, which prints its peak RSS (KiB) and its events/s on one
+/// line; both, read back.
+pub(crate) fn measured_child(args: &[&std::ffi::OsStr]) -> anyhow::Result<(u64, f64)> {
+    let output = std::process::Command::new(std::env::current_exe()?).args(args).output().with_context(|| {
+        format!("running the measuring child `cadre {}`", args.join(" ".as_ref()).to_string_lossy())
+    })?;
+    anyhow::ensure!(output.status.success(), "the measuring child failed: {}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let (kib, rate) = stdout.trim().split_once(' ').context("the RSS child prints its peak and its rate")?;
+    let (kib, rate) = stdout.trim().split_once(' ').context("the child prints its peak and its rate")?;
     Ok((kib.parse()?, rate.parse()?))
 }
 
