@@ -140,6 +140,16 @@ fn a_replay_killed_with_sigkill_several_times_resumes_to_exactly_the_uninterrupt
         )
         .unwrap();
     assert_eq!(twice, 0);
+    // The indexes a first replay leaves out until its end are back, whichever run was killed while they were out.
+    assert_eq!(conn.query_row("SELECT COUNT(*) FROM deferred_indexes", [], |r| r.get::<_, i64>(0)).unwrap(), 0);
+    for name in cadre::db::deferred_indexes::READ_SIDE_INDEXES {
+        let there: bool = conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1)", [name], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(there, "index {name} is missing after the resumed replay");
+    }
 
     // A finished replay run again skips everything and changes nothing.
     let again = cadre_replay(&site, &db, &out, true).output().unwrap();
@@ -147,6 +157,62 @@ fn a_replay_killed_with_sigkill_several_times_resumes_to_exactly_the_uninterrupt
     let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again["events"], clean_report["events"]);
     assert!(again["run"]["resumed"].as_u64().unwrap() > 10_000, "{}", again["run"]);
+}
+
+#[test]
+fn a_first_replay_killed_while_its_readers_indexes_are_out_gets_them_back_from_the_next_command_that_opens_the_forum() {
+    let Some(site) = site() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (db, out) = (dir.path().join("forum.db"), dir.path().join("points.csv"));
+    let index_there = |conn: &rusqlite::Connection, name: &str| -> bool {
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1)", [name], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    // Kill the first replay while it runs without them (it takes seconds: the users are in, the events are going).
+    let mut child = cadre_replay(&site, &db, &out, true).spawn().unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        assert!(started.elapsed() < Duration::from_secs(120), "the replay never deferred its indexes");
+        assert!(child.try_wait().unwrap().is_none(), "the replay ended before it could be killed while deferring");
+        let deferring = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|conn| conn.query_row("SELECT COUNT(*) FROM deferred_indexes", [], |r| r.get::<_, i64>(0)))
+            .unwrap_or(0);
+        if deferring > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap(); // SIGKILL: the replay cannot build them back
+    child.wait().unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert!(!index_there(&conn, "posts_author"), "the killed replay had left it out");
+    drop(conn);
+
+    // Another command on the same database (a moderator's, not an import) builds them as it opens it.
+    let list = Command::new(env!("CARGO_BIN_EXE_cadre"))
+        .arg("--cache-dir")
+        .arg(db.with_extension("cache"))
+        .args(["plugin", "list", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    for name in cadre::db::deferred_indexes::READ_SIDE_INDEXES {
+        assert!(index_there(&conn, name), "index {name} was not built back");
+    }
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(check, "ok");
+    drop(conn);
+
+    // The replay resumed (now with its indexes in place) still gives every user the expected points.
+    let output = cadre_replay(&site, &db, &out, true).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let resumed = parse_points(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(differences(&expected(&site), &resumed), Vec::<String>::new());
 }
 
 /// A tiny site that has every quirk the mapping must handle, written as plain XML.

@@ -327,13 +327,35 @@ pub fn import(
         Ok(())
     })?;
 
+    // A first import leaves the indexes only readers use to its end (see `Forum::defer_read_indexes`).
+    let deferred = forum.defer_read_indexes()?;
+    let recorded = record_history(forum, settings, &scratch, accepts_sql, &bar, &mut report);
+    if deferred {
+        forum.build_read_indexes()?;
+    }
+    recorded?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// Record the backup's posts, likes and their removals, and accepted answers, in that order.
+fn record_history(
+    forum: &mut Forum,
+    settings: &DiscourseSettings,
+    scratch: &Connection,
+    accepts_sql: &str,
+    bar: &indicatif::ProgressBar,
+    report: &mut ImportReport,
+) -> Result<(), BackupError> {
+    let time = |value: Option<String>| value.and_then(|t| pg_time(&t)).unwrap_or(0);
+    let number = |value: Option<String>| value.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
     // Every topic's first post before the answers (a moved post can be older than its new topic's first post), each
     // group in time order.
     let mut posts = scratch.prepare(&format!(
         "{POST_ROW} ORDER BY CAST(p.post_number AS INTEGER) > 1, p.created_at, CAST(p.id AS INTEGER)"
     ))?;
     let rows = posts.query_map([], |r| Ok((time(r.get(6)?), post_payload(r)?)))?;
-    in_batches(forum, rows, &bar, &mut report, |forum, (at, post), report| {
+    in_batches(forum, rows, bar, report, |forum, (at, post), report| {
         tally(report, &webhook::handle(forum, settings, "post_created", &json!({ "post": post }), at)?);
         Ok(())
     })?;
@@ -355,7 +377,7 @@ pub fn import(
             r.get::<_, i64>(5)?,
         ))
     })?;
-    in_batches(forum, rows, &bar, &mut report, |forum, (post, user, name, at, removed, generation), report| {
+    in_batches(forum, rows, bar, report, |forum, (post, user, name, at, removed, generation), report| {
         tally(report, &webhook::like_with_generation(forum, post, user, &name, at, Some(generation))?);
         if let Some(removed) = removed {
             tally(report, &webhook::unlike_by_id(forum, post, user, removed)?);
@@ -365,10 +387,8 @@ pub fn import(
 
     let mut accepts = scratch.prepare(accepts_sql)?;
     let rows = accepts.query_map([], |r| Ok((number(r.get(0)?), time(r.get(1)?))))?;
-    in_batches(forum, rows, &bar, &mut report, |forum, (post, at), report| {
+    in_batches(forum, rows, bar, report, |forum, (post, at), report| {
         tally(report, &webhook::solved_by_id(forum, post, true, at)?);
         Ok(())
-    })?;
-    bar.finish_and_clear();
-    Ok(report)
+    })
 }

@@ -191,6 +191,8 @@ fn replay_timed(forum: &mut Forum, events: u64) -> anyhow::Result<(f64, u64, Opt
     let mut community = Community::new(forum)?;
     let cpu_started = thread_cpu_seconds();
     let started = Instant::now();
+    // A first import, as `cadre replay` does it: the indexes only readers use are built once at the end (timed).
+    let deferred = forum.defer_read_indexes()?;
     while community.next < events {
         let end = (community.next + BATCH).min(events);
         forum.batch(|forum| {
@@ -199,6 +201,9 @@ fn replay_timed(forum: &mut Forum, events: u64) -> anyhow::Result<(f64, u64, Opt
             }
             Ok(())
         })?;
+    }
+    if deferred {
+        forum.build_read_indexes()?;
     }
     let rate = events as f64 / started.elapsed().as_secs_f64();
     let cpu = thread_cpu_seconds().zip(cpu_started).map(|(now, then)| events as f64 / (now - then));

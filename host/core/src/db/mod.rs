@@ -8,6 +8,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+pub mod deferred_indexes;
 mod schema;
 
 /// Why the database could not be opened.
@@ -50,6 +51,7 @@ pub fn open(path: &Path) -> Result<Connection, DbError> {
     let mut conn = Connection::open(path).map_err(sqlite)?;
     configure(&conn).map_err(sqlite)?;
     migrate(&mut conn, &name)?;
+    deferred_indexes::build_if_orphaned(&conn).map_err(sqlite)?;
     Ok(conn)
 }
 

@@ -2,7 +2,7 @@
 //! (`PRAGMA user_version`). A shipped migration is never edited; changes are new entries.
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
 
 /// The version whose migration is followed by a step in Rust ([`crate::forum::names::report_duplicate_names`]:
 /// SQLite has no Unicode normalisation to compute the keys with).
@@ -479,4 +479,16 @@ CREATE TRIGGER posts_deleted AFTER UPDATE OF deleted_at ON posts
                                          WHERE a.topic_id = NEW.topic_id AND a.deleted_at IS NULL)
         WHERE id = NEW.topic_id AND NEW.kind <> 'question';
 END;
+"#;
+
+/// Version 13: secondary indexes that only readers use may be left out while a first import fills an empty forum,
+/// and built once at its end (`db::deferred_indexes`). This table keeps the statement that builds each one again and
+/// the process that dropped it, so that a crash part-way never loses an index: the next import or, once that process
+/// is gone, the next open builds it.
+const V13: &str = r#"
+CREATE TABLE deferred_indexes (
+    name       TEXT PRIMARY KEY,
+    sql        TEXT NOT NULL,                        -- its CREATE INDEX statement, as sqlite_master had it
+    owner_pid  INTEGER NOT NULL                      -- the importing process that builds it when it ends
+);
 "#;

@@ -17,6 +17,27 @@ pub fn replaced_accept_id(accept_external_id: &str) -> String {
 }
 
 impl Forum {
+    /// Before a first import: if the forum has no post yet (or an import that stopped part-way left them out), leave
+    /// out the indexes only readers use ([`crate::db::deferred_indexes::READ_SIDE_INDEXES`]) until
+    /// [`Forum::build_read_indexes`], so that each event writes fewer rows. True when they are left out now. Call
+    /// outside [`Forum::batch`].
+    pub fn defer_read_indexes(&mut self) -> Result<bool, ForumError> {
+        if self.in_batch {
+            return Err(ForumError::Invalid("indexes cannot be deferred inside a batch".into()));
+        }
+        Ok(crate::db::deferred_indexes::defer_if_empty(&self.conn)?)
+    }
+
+    /// After an import: build the indexes [`Forum::defer_read_indexes`] left out (one sort each); how many. Call
+    /// outside [`Forum::batch`], also when the import failed (else the next process to open the database builds
+    /// them once this one is gone).
+    pub fn build_read_indexes(&mut self) -> Result<usize, ForumError> {
+        if self.in_batch {
+            return Err(ForumError::Invalid("indexes cannot be built inside a batch".into()));
+        }
+        Ok(crate::db::deferred_indexes::build(&self.conn)?)
+    }
+
     /// A member from imported history, by external id (created once; a name that breaks the forum's rules or is
     /// taken gets the external id added).
     pub fn import_member(&mut self, external_id: &str, name: &str, joined_at: i64) -> Result<MemberId, ForumError> {

@@ -180,9 +180,15 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     let mut progress = progress::Progress::new(items, options.quiet);
     let mut counts = summary::Counts::default();
     let before = event_count(&forum)?;
+    // A first replay leaves the indexes only readers use to the end (an interrupted one, to the run that resumes it).
+    let deferred = forum.defer_read_indexes().map_err(|e| stop(&forum, e.into()))?;
     let mut target = feed::Target { forum: &mut forum, index: &mut index, members: &mut members, category };
     let run = feed::run(&mut target, &posts_file, &votes.events, options.batch.max(1), &mut progress, &mut counts);
     progress.finish();
+    if deferred {
+        forum.build_read_indexes().map_err(|e| stop(&forum, e.into()))?;
+        memory("built the deferred indexes");
+    }
     memory("replayed the events");
     run.map_err(|e| stop(&forum, e))?;
     let delivered = event_count(&forum)? - before;
