@@ -95,7 +95,7 @@ pub struct BenchReplayArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Internal: replay N events with the component and print the peak RSS and events/s (the child of the measurement).
+    /// Internal: replay N events with the component and print the peak RSS and events per CPU second (the child of the measurement).
     #[arg(long, hide = true)]
     pub rss_child: bool,
 }
