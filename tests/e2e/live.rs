@@ -2,10 +2,16 @@
 //! under a small load. Checks the rows, their counts and that nothing failed; the badges the timed likes earned are
 //! in the kept database. Nothing here asserts a time: the figures are in docs/performance.md.
 
-use std::path::PathBuf;
-
-fn exe() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_cadre"))
+/// Run `cadre bench live ARGS`; (exit code, stdout, stderr).
+fn bench_live(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cadre"))
+        .args(["bench", "live"])
+        .args(args)
+        .env_remove("CADRE_CONFIG")
+        .output()
+        .unwrap();
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.code(), text(&output.stdout), text(&output.stderr))
 }
 
 /// The count column of each `like → badge visible` row.
@@ -20,14 +26,8 @@ fn badge_rows(text: &str) -> Vec<u64> {
 fn bench_live_times_each_asked_like_to_its_badge_idle_and_under_load_without_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let forum = dir.path().join("forum");
-    let output = std::process::Command::new(exe())
-        .args(["bench", "live", "--likes", "4", "--under-load", "2", "--dir"])
-        .arg(&forum)
-        .env_remove("CADRE_CONFIG")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    let (code, text, stderr) = bench_live(&["--likes", "4", "--under-load", "2", "--dir", forum.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}{stderr}");
     assert_eq!(badge_rows(&text), vec![4, 4], "{text}");
     assert!(text.contains("idle: 4 samples asked, 0 errors"), "{text}");
     assert!(text.contains("under the load of 2 members"), "{text}");
@@ -35,6 +35,7 @@ fn bench_live_times_each_asked_like_to_its_badge_idle_and_under_load_without_an_
     assert!(!text.contains("error:"), "{text}");
     assert!(text.contains("timed: from sending POST /api/p/ID/like"), "{text}");
     assert!(text.contains("the like's POST alone") && text.contains("each profile read after it"), "{text}");
+    assert_eq!(text.matches("of 4 samples at or over the goal's 5 ms").count(), 2, "{text}");
     // The badges are there: one per timed like, on the authors timed (none had it before: the bench checks).
     let conn = rusqlite::Connection::open(forum.join("forum.db")).unwrap();
     let badged: Vec<String> = conn
@@ -53,13 +54,8 @@ fn bench_live_times_each_asked_like_to_its_badge_idle_and_under_load_without_an_
 
 #[test]
 fn bench_live_json_has_the_row_with_the_asked_count_and_no_error() {
-    let output = std::process::Command::new(exe())
-        .args(["bench", "live", "--likes", "3", "--json"])
-        .env_remove("CADRE_CONFIG")
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    let (code, text, stderr) = bench_live(&["--likes", "3", "--json"]);
+    assert_eq!(code, Some(0), "{text}{stderr}");
     let report: serde_json::Value = serde_json::from_str(&text).unwrap();
     let phases = report["phases"].as_array().unwrap();
     assert_eq!(phases.len(), 1, "{text}");

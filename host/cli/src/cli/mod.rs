@@ -155,7 +155,7 @@ pub enum BenchCommand {
 #[derive(Debug, clap::Args)]
 pub struct LiveBenchArgs {
     /// Timed likes per phase, each the fifth distinct like of its own author.
-    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub likes: u64,
     /// Also time as many likes again while this many members send `cadre bench web`'s load (0: idle only).
     #[arg(long, value_name = "MEMBERS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=512))]
