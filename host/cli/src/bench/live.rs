@@ -6,8 +6,10 @@
 //! for each author, one more member (a probe account, logged in through `/api/login`) likes the answer through the
 //! JSON API with its CSRF header: the author's fifth distinct liker, which earns the demo's "Well liked" badge. The
 //! sample is the time from sending that `POST` to the first anonymous `GET /api/u/NAME` whose badges include it,
-//! polled at once and again with no pause. The like's `POST` alone and each profile read are kept apart, to show
-//! where the time goes. One phase on the otherwise idle server, and with `--under-load M` a second one (other
+//! polled at once and again with no pause. The like's `POST` alone and each profile read are kept apart, and so are
+//! the samples during which the database file was written (SQLite's automatic WAL checkpoint, the only writer of
+//! that file in WAL mode; seen from its modification time, read outside the timed window), to show where the time
+//! goes. One phase on the otherwise idle server, and with `--under-load M` a second one (other
 //! authors) while [`web::drive_beside`] sends M members' load. Bounded: a sample gives up after
 //! [`SAMPLE_TIMEOUT`], a phase after [`PHASE_LIMIT`].
 //!
@@ -75,6 +77,11 @@ pub struct Phase {
     pub profile_read: Latency,
     /// Samples over [`GOAL`] (like → badge).
     pub over_goal: usize,
+    /// Like → badge of the samples during which the database file was written: SQLite's automatic WAL
+    /// checkpoint ran (in WAL mode only a checkpoint writes it), copying the log's pages into the file and syncing.
+    pub with_checkpoint: Latency,
+    /// Like → badge of the other samples.
+    pub without_checkpoint: Latency,
     /// Samples whose first profile read already showed the badge.
     pub first_read_showed: usize,
     /// Most profile reads one sample needed.
@@ -195,6 +202,8 @@ fn has_badge(profile: &serde_json::Value) -> bool {
 #[derive(Default)]
 struct Samples {
     total_us: Vec<u64>,
+    /// Whether the database file was written during each sample of `total_us`.
+    checkpointed: Vec<bool>,
     post_us: Vec<u64>,
     read_us: Vec<u64>,
     first_read_showed: usize,
@@ -213,10 +222,22 @@ impl Samples {
 
     fn phase(self, name: String, asked: usize, load: Option<Figures>) -> Phase {
         let over_goal = self.total_us.iter().filter(|&&us| us >= GOAL.as_micros() as u64).count();
+        let part = |checkpointed: bool| {
+            Latency::of(
+                self.total_us
+                    .iter()
+                    .zip(&self.checkpointed)
+                    .filter(|(_, c)| **c == checkpointed)
+                    .map(|(us, _)| *us)
+                    .collect(),
+            )
+        };
         Phase {
             name,
             asked,
             over_goal,
+            with_checkpoint: part(true),
+            without_checkpoint: part(false),
             like_to_badge: Latency::of(self.total_us),
             like_post: Latency::of(self.post_us),
             profile_read: Latency::of(self.read_us),
@@ -229,9 +250,20 @@ impl Samples {
     }
 }
 
-/// Time the fifth like of each of `authors` (liked in turn by `likers`), read back by `reader`; stop early when
-/// `going` says so (the load beside it ended).
-fn sample(likers: &mut [Session], reader: &mut Client, authors: &[Author], going: &dyn Fn() -> bool) -> Samples {
+/// When the database file `db` was last written (in WAL mode: the last checkpoint), read outside the timed window.
+fn written(db: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(db).and_then(|m| m.modified()).ok()
+}
+
+/// Time the fifth like of each of `authors` (liked in turn by `likers`), read back by `reader`, noting whether the
+/// database file `db` was written meanwhile; stop early when `going` says so (the load beside it ended).
+fn sample(
+    likers: &mut [Session],
+    reader: &mut Client,
+    authors: &[Author],
+    db: &Path,
+    going: &dyn Fn() -> bool,
+) -> Samples {
     let mut out = Samples::default();
     // Untimed, before the phase: no author has the badge yet, so any badge seen later is the timed like's.
     for author in authors {
@@ -255,6 +287,7 @@ fn sample(likers: &mut [Session], reader: &mut Client, authors: &[Author], going
         let liker = &mut likers[i % likers.len()];
         let path = format!("/api/p/{}/like", author.post);
         let profile = format!("/api/u/{}", author.name);
+        let written_before = written(db);
         let started = Instant::now();
         match liker.write(&path, &[]) {
             (Ok(answer), _) if answer.status == 200 => {}
@@ -279,6 +312,7 @@ fn sample(likers: &mut [Session], reader: &mut Client, authors: &[Author], going
                     out.read_us.push((now - read_started).as_micros() as u64);
                     if has_badge(&answer.json()) {
                         out.total_us.push((now - started).as_micros() as u64);
+                        out.checkpointed.push(written(db) != written_before);
                         out.post_us.push(post_us);
                         out.first_read_showed += usize::from(reads == 1);
                         out.most_reads = out.most_reads.max(reads);
@@ -332,7 +366,8 @@ pub fn bench(exe: &Path, dir: &Path, plan: &LivePlan) -> anyhow::Result<Report> 
     let mut reader = Client::new(addr);
     let load_before = web::load_average();
     let (idle_authors, loaded_authors) = authors.split_at(plan.likes);
-    let idle = sample(&mut likers, &mut reader, idle_authors, &|| true).phase("idle".into(), plan.likes, None);
+    let idle =
+        sample(&mut likers, &mut reader, idle_authors, &seeded.db, &|| true).phase("idle".into(), plan.likes, None);
     let mut report_phases = vec![idle];
     if plan.under_load > 0 {
         let beside = Beside::default();
@@ -343,7 +378,7 @@ pub fn bench(exe: &Path, dir: &Path, plan: &LivePlan) -> anyhow::Result<Report> 
             while !beside.started.load(Ordering::Relaxed) && !load.is_finished() && waiting.elapsed() < PHASE_LIMIT {
                 std::thread::sleep(Duration::from_millis(10));
             }
-            let samples = sample(&mut likers, &mut reader, loaded_authors, &|| {
+            let samples = sample(&mut likers, &mut reader, loaded_authors, &seeded.db, &|| {
                 beside.started.load(Ordering::Relaxed) && !load.is_finished()
             });
             beside.stop.store(true, Ordering::Relaxed);
@@ -415,6 +450,8 @@ impl Report {
             out.push_str(&row("like → badge visible", &phase.like_to_badge));
             out.push_str(&row("  the like's POST alone", &phase.like_post));
             out.push_str(&row("  each profile read after it", &phase.profile_read));
+            out.push_str(&row("  samples with a WAL checkpoint", &phase.with_checkpoint));
+            out.push_str(&row("  samples without one", &phase.without_checkpoint));
             out.push_str(&format!(
                 "  {} of {} samples at or over the goal's {} ms; the first read showed the badge in {} (at most {} \
                  read(s))\n",
