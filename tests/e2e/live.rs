@@ -36,6 +36,7 @@ fn bench_live_times_each_asked_like_to_its_badge_idle_and_under_load_without_an_
     assert!(text.contains("timed: from sending POST /api/p/ID/like"), "{text}");
     assert!(text.contains("the like's POST alone") && text.contains("each profile read after it"), "{text}");
     assert_eq!(text.matches("of 4 samples at or over the goal's 5 ms").count(), 2, "{text}");
+    assert!(text.contains("samples with a WAL checkpoint") && text.contains("samples without one"), "{text}");
     // The badges are there: one per timed like, on the authors timed (none had it before: the bench checks).
     let conn = rusqlite::Connection::open(forum.join("forum.db")).unwrap();
     let badged: Vec<String> = conn
@@ -63,5 +64,7 @@ fn bench_live_json_has_the_row_with_the_asked_count_and_no_error() {
     assert_eq!(phases[0]["like_to_badge"]["count"], 3, "{text}");
     assert_eq!(phases[0]["like_post"]["count"], 3, "{text}");
     assert_eq!(phases[0]["errors"], 0, "{text}");
+    let parts = ["with_checkpoint", "without_checkpoint"].map(|part| phases[0][part]["count"].as_u64().unwrap());
+    assert_eq!(parts.iter().sum::<u64>(), 3, "every sample is in one part: {text}");
     assert!(report["timed"].as_str().unwrap().contains("GET /api/u/NAME"), "{text}");
 }
