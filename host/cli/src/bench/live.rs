@@ -128,7 +128,8 @@ untimed";
 
 /// Add `count` authors to the prepared forum (before it is served): members `live-a{i}`, one answer each in topics of
 /// [`ANSWERS_PER_TOPIC`], each answer liked by [`EARLIER_LIKES`] distinct seeded members a day ago, through the
-/// JSON Lines importer (so the program scored them).
+/// JSON Lines importer (so the program scored them). The topics' asker and the four likers are members
+/// [`web::prepare`] seeded (`seed-w0`, `seed-l0` … `seed-l3`), none of whom is a timed liker.
 pub fn seed_authors(seeded: &Seeded, count: usize) -> anyhow::Result<Vec<Author>> {
     let mut forum = web::open_forum(&seeded.db, &seeded.cache)?;
     let dir = seeded.db.parent().context("the database has no folder")?;
