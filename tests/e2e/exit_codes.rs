@@ -79,6 +79,7 @@ fn every_command_exits_0_done_1_failed_2_input_refused_3_not_found() {
         (&["serve", "--moderator", "mo", "--addr", "127.0.0.1:0"], &password, 2, "8 to 128 characters"),
         (&["discourse", "check"], &[], 2, "no [discourse] table"),
         (&["bench", "web", "--members", "0"], &[], 2, "invalid value"),
+        (&["bench", "live", "--likes", "0"], &[], 2, "invalid value"),
         (&["no-such-command"], &[], 2, "unrecognized subcommand"),
         // Not found.
         (&["member", "show", "nobody"], &[], 3, "\"nobody\" not found"),

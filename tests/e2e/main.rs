@@ -89,6 +89,9 @@ mod serve;
 /// plugin.
 mod load;
 
+/// `cadre bench live`: a like through the web to the badge visible, timed (issue 16's live row).
+mod live;
+
 /// Every command's exit code: 0 done, 1 failed, 2 input refused, 3 not found.
 mod exit_codes;
 

@@ -127,7 +127,8 @@ pub struct Seeded {
     pub seed_seconds: f64,
 }
 
-fn rfc3339(ms: i64) -> String {
+/// A time (ms since the epoch) as the importer reads it.
+pub(super) fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -139,11 +140,7 @@ pub fn prepare(dir: &Path, plan: &Plan) -> anyhow::Result<Seeded> {
     let db = dir.join("forum.db");
     let cache = dir.join("cache");
     anyhow::ensure!(!db.exists(), "{} exists already: the bench prepares a new database", db.display());
-    let runtime =
-        cadre_runtime::Runtime::new(cadre_runtime::Limits::default(), Some(cadre_runtime::ArtifactCache::new(&cache)))
-            .map_err(anyhow::Error::from)
-            .context("starting the plugin runtime")?;
-    let mut forum = Forum::open(&db, runtime).with_context(|| format!("creating {}", db.display()))?;
+    let mut forum = open_forum(&db, &cache)?;
     let now = cadre_web::auth::now_ms();
     let start = now - 20 * 86_400_000;
     forum.install(cadre_bundled::PROGRAM_WASM, "system (bench)", start).context("installing the bundled program")?;
@@ -273,6 +270,16 @@ pub fn prepare(dir: &Path, plan: &Plan) -> anyhow::Result<Seeded> {
         seeded_posts: seeded_posts as u64,
         seed_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Open (or create) the forum database `db` with the plugin runtime caching its artifacts in `cache`, as
+/// [`prepare`] does (for a bench that seeds more on a prepared forum before serving it).
+pub fn open_forum(db: &Path, cache: &Path) -> anyhow::Result<Forum> {
+    let runtime =
+        cadre_runtime::Runtime::new(cadre_runtime::Limits::default(), Some(cadre_runtime::ArtifactCache::new(cache)))
+            .map_err(anyhow::Error::from)
+            .context("starting the plugin runtime")?;
+    Forum::open(db, runtime).with_context(|| format!("opening {}", db.display()))
 }
 
 /// A running `cadre serve`, killed when dropped.
@@ -426,7 +433,8 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn of(mut micros: Vec<u64>) -> Latency {
+    /// The percentiles of these durations (microseconds); all zero when there are none.
+    pub fn of(mut micros: Vec<u64>) -> Latency {
         if micros.is_empty() {
             return Latency::default();
         }
@@ -525,7 +533,7 @@ impl Tally {
 
 /// What every thread shares: when the load starts (once everyone has logged in: log-ins are not part of the
 /// figures), when to stop, how many writes are left.
-struct Run {
+struct Run<'a> {
     /// Log-ins go one at a time: every log-in in flight counts against the address's failed log-ins until its
     /// password is checked (20 from one address are refused), and all the bench's members share 127.0.0.1.
     log_ins: Mutex<()>,
@@ -534,13 +542,15 @@ struct Run {
     duration: Duration,
     writes_left: AtomicU64,
     stop: AtomicBool,
+    beside: &'a Beside,
 }
 
-impl Run {
+impl Run<'_> {
     /// Wait until every thread has logged in (or failed to); the clock starts then.
     fn ready(&self) {
         self.ready.wait();
         self.start.get_or_init(Instant::now);
+        self.beside.started.store(true, Ordering::Relaxed);
     }
 
     /// [`log_in`], one at a time.
@@ -550,7 +560,9 @@ impl Run {
     }
 
     fn going(&self) -> bool {
-        !self.stop.load(Ordering::Relaxed) && self.start.get().is_none_or(|start| start.elapsed() < self.duration)
+        !self.stop.load(Ordering::Relaxed)
+            && !self.beside.stop.load(Ordering::Relaxed)
+            && self.start.get().is_none_or(|start| start.elapsed() < self.duration)
     }
 
     /// Take one write from the budget (false: the budget is spent).
@@ -560,14 +572,16 @@ impl Run {
 }
 
 /// A logged-in member: the client and the token its writes carry.
-struct Session {
-    client: Client,
+pub struct Session {
+    /// The member's connection and cookies.
+    pub client: Client,
     csrf: String,
     form: bool,
 }
 
-/// Log in: through the JSON API, or through the `/login` form (its token first, from the page), as a browser would.
-fn log_in(addr: SocketAddr, name: &str, form: bool) -> anyhow::Result<Session> {
+/// Log in as `name` (password [`PASSWORD`]): through the JSON API, or through the `/login` form (its token first,
+/// from the page), as a browser would.
+pub fn log_in(addr: SocketAddr, name: &str, form: bool) -> anyhow::Result<Session> {
     let mut client = Client::new(addr);
     let csrf = if form {
         let page = client.get("/login")?;
@@ -586,7 +600,7 @@ fn log_in(addr: SocketAddr, name: &str, form: bool) -> anyhow::Result<Session> {
 
 impl Session {
     /// Send a write; (answer, microseconds). Forms are expected to answer `303`, the API `200`.
-    fn write(&mut self, path: &str, fields: &[(&str, &str)]) -> (Result<Response, HttpError>, u64) {
+    pub fn write(&mut self, path: &str, fields: &[(&str, &str)]) -> (Result<Response, HttpError>, u64) {
         let started = Instant::now();
         let answer = if self.form {
             let mut all = vec![("csrf", self.csrf.as_str())];
@@ -916,6 +930,21 @@ fn probe_loop(addr: SocketAddr, seeded: &Seeded, run: &Run) -> Tally {
 
 /// Send the load to the server at `addr` (prepared by [`prepare`]) as `plan` says, and measure it.
 pub fn drive(addr: SocketAddr, seeded: &Seeded, plan: &Plan) -> Figures {
+    drive_beside(addr, seeded, plan, &Beside::default())
+}
+
+/// Signals between a load ([`drive_beside`]) and a measurement that runs beside it (`cadre bench live
+/// --under-load`).
+#[derive(Debug, Default)]
+pub struct Beside {
+    /// Set once every member has logged in and the load has begun.
+    pub started: AtomicBool,
+    /// Set by the measurement to end the load before its time (the load also ends by itself, as [`drive`]).
+    pub stop: AtomicBool,
+}
+
+/// [`drive`], telling `beside` when the load has begun, and ending early when `beside.stop` is set.
+pub fn drive_beside(addr: SocketAddr, seeded: &Seeded, plan: &Plan, beside: &Beside) -> Figures {
     let pool =
         Mutex::new(Pool { topics: seeded.topics.clone(), answers: seeded.answers.clone(), answers_to: HashMap::new() });
     let threads = plan.members + usize::from(plan.moderator_reads) + usize::from(plan.probe);
@@ -926,6 +955,7 @@ pub fn drive(addr: SocketAddr, seeded: &Seeded, plan: &Plan) -> Figures {
         duration: plan.duration,
         writes_left: AtomicU64::new(plan.max_writes),
         stop: AtomicBool::new(false),
+        beside,
     };
     let mut total = Tally::default();
     std::thread::scope(|scope| {

@@ -144,6 +144,31 @@ pub enum BenchCommand {
     /// through the JSON API and the forms while a moderator reads the panel; writes/s, latency, errors, and how long
     /// a like takes to show in points and badges. Starts its own `cadre serve` on a new database; stops by itself.
     Web(WebBenchArgs),
+    /// One like through the web to the badge visible (issue 16's live row): on a forum served by `cadre serve` on
+    /// 127.0.0.1, authors whose answer four members liked get a fifth like through the JSON API, timed until their
+    /// public profile (`/api/u/NAME`) shows the badge; p50/p99/max on the idle server, and with --under-load beside
+    /// the `bench web` load. Starts its own server on a new database; bounded; stops by itself.
+    Live(LiveBenchArgs),
+}
+
+/// Options of `cadre bench live`.
+#[derive(Debug, clap::Args)]
+pub struct LiveBenchArgs {
+    /// Timed likes per phase, each the fifth distinct like of its own author.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub likes: u64,
+    /// Also time as many likes again while this many members send `cadre bench web`'s load (0: idle only).
+    #[arg(long, value_name = "MEMBERS", default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=512))]
+    pub under_load: u16,
+    /// The load's pause after each member's write, in milliseconds (0: as fast as the server answers).
+    #[arg(long, default_value_t = 0)]
+    pub think_ms: u64,
+    /// Build the forum in this (new or empty) directory and keep it afterwards (default: a temporary one).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `cadre bench web`.
@@ -214,6 +239,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Discourse(command) => discourse::run(&cli, command),
         Command::Bench(BenchCommand::Runtime { calls, json }) => bench_runtime(*calls, *json),
         Command::Bench(BenchCommand::Web(args)) => bench_web(args),
+        Command::Bench(BenchCommand::Live(args)) => bench_live(args),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(code),
@@ -246,7 +272,6 @@ fn bench_runtime(calls: u64, json: bool) -> anyhow::Result<u8> {
 /// `cadre bench web`: prepare a forum, serve it with this very binary, drive the load, print the figures. Exit 1
 /// when any request failed (the figures are printed all the same).
 fn bench_web(args: &WebBenchArgs) -> anyhow::Result<u8> {
-    use anyhow::Context;
     let plan = crate::bench::web::Plan {
         members: usize::from(args.members),
         duration: std::time::Duration::from_secs(args.seconds),
@@ -256,15 +281,7 @@ fn bench_web(args: &WebBenchArgs) -> anyhow::Result<u8> {
         think: std::time::Duration::from_millis(args.think_ms),
         ..Default::default()
     };
-    let exe = std::env::current_exe().context("finding the cadre binary to serve with")?;
-    let temp;
-    let dir = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => {
-            temp = tempfile::tempdir().context("creating a temporary directory")?;
-            temp.path().to_owned()
-        }
-    };
+    let (exe, dir, _temp) = served_bench(args.dir.as_ref())?;
     if let Some(hostile) = &args.hostile {
         let path = std::path::Path::new(hostile);
         let component = if path.exists() {
@@ -286,6 +303,34 @@ fn bench_web(args: &WebBenchArgs) -> anyhow::Result<u8> {
     let report = crate::bench::web::bench(&exe, &dir, &plan)?;
     output::print(args.json, &report, crate::bench::web::Report::render)?;
     Ok(if report.figures.errors == 0 { exit::OK } else { exit::FAILURE })
+}
+
+/// A served bench's binary (this one) and folder (`dir`, or a temporary one, deleted when the guard drops).
+fn served_bench(dir: Option<&PathBuf>) -> anyhow::Result<(PathBuf, PathBuf, Option<tempfile::TempDir>)> {
+    use anyhow::Context;
+    let exe = std::env::current_exe().context("finding the cadre binary to serve with")?;
+    Ok(match dir {
+        Some(dir) => (exe, dir.clone(), None),
+        None => {
+            let temp = tempfile::tempdir().context("creating a temporary directory")?;
+            (exe, temp.path().to_owned(), Some(temp))
+        }
+    })
+}
+
+/// `cadre bench live`: prepare a forum, serve it with this very binary, time likes to the badge (idle, then under
+/// load when asked), print the figures. Exit 1 when any sample or load request failed (the figures are printed all
+/// the same).
+fn bench_live(args: &LiveBenchArgs) -> anyhow::Result<u8> {
+    let plan = crate::bench::live::LivePlan {
+        likes: args.likes as usize,
+        under_load: usize::from(args.under_load),
+        think: std::time::Duration::from_millis(args.think_ms),
+    };
+    let (exe, dir, _temp) = served_bench(args.dir.as_ref())?;
+    let report = crate::bench::live::bench(&exe, &dir, &plan)?;
+    output::print(args.json, &report, crate::bench::live::Report::render)?;
+    Ok(if report.errors() == 0 { exit::OK } else { exit::FAILURE })
 }
 
 /// The exit code an error stands for.
