@@ -280,6 +280,7 @@ pub fn import(
             .progress_chars("=> "),
     );
     bar.set_message("reading");
+    forum.checkpoint_in_background()?;
     crate::tables::ensure(forum.conn())?;
     let scratch_file =
         tempfile::NamedTempFile::new().map_err(|source| BackupError::Io { path: "a temporary file".into(), source })?;

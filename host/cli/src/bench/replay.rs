@@ -158,6 +158,8 @@ enum Program {
 fn forum(dir: &std::path::Path, name: &str, settings: &str, program: Program) -> anyhow::Result<Forum> {
     let runtime = Runtime::new(Limits::default(), None).map_err(anyhow::Error::from)?;
     let mut forum = Forum::open(&dir.join(name), runtime)?;
+    // As `cadre replay` and `cadre serve` run: the log's checkpoints on a thread of their own.
+    forum.checkpoint_in_background()?;
     if program == Program::None {
         return Ok(forum);
     }

@@ -247,7 +247,10 @@ fn forum_thread(cli: &Resolved) -> anyhow::Result<ForumThread> {
         let runtime = cadre_runtime::Runtime::new(limits, Some(cadre_runtime::ArtifactCache::new(&cache)))
             .map_err(anyhow::Error::from)
             .context("starting the plugin runtime")?;
-        cadre_core::Forum::open(&db, runtime).with_context(|| format!("opening the forum {}", db.display()))
+        let mut forum =
+            cadre_core::Forum::open(&db, runtime).with_context(|| format!("opening the forum {}", db.display()))?;
+        forum.checkpoint_in_background().context("starting the checkpoints of the forum's log")?;
+        Ok(forum)
     })
 }
 

@@ -89,6 +89,8 @@ pub fn run(cli: &Resolved, args: &ServeArgs) -> anyhow::Result<u8> {
             .map_err(anyhow::Error::from)
             .context("starting the plugin runtime")?;
         let mut forum = Forum::open(&db, runtime).with_context(|| format!("opening the forum {}", db.display()))?;
+        // No request waits for a checkpoint of the log: a thread of its own copies it back.
+        forum.checkpoint_in_background().context("starting the checkpoints of the forum's log")?;
         for note in demo::prepare(&mut forum, want_demo)? {
             let _ = report.send(note);
         }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+pub mod checkpoints;
 pub mod deferred_indexes;
 mod schema;
 
@@ -21,6 +22,14 @@ pub enum DbError {
         path: String,
         /// SQLite's error.
         source: rusqlite::Error,
+    },
+    /// A thread the database needs could not be started.
+    #[error("database {path}: starting a thread: {source}")]
+    Thread {
+        /// The database file.
+        path: String,
+        /// The operating system's error.
+        source: std::io::Error,
     },
     /// A migration's step in Rust failed.
     #[error("database {path}: upgrading to schema version {version}: {message}")]

@@ -142,6 +142,9 @@ pub struct Forum {
     pub(crate) kv: crate::program::store_cache::KvCache,
     /// The program's bookkeeping as the open transaction sees it (`None` outside a transaction).
     pub(crate) bookkeeping: Option<Bookkeeping>,
+    /// The write-ahead log's checkpoints on a thread of their own, when [`Forum::checkpoint_in_background`] was asked
+    /// for (the thread stops when the forum is dropped).
+    pub(crate) checkpoints: Option<crate::db::checkpoints::BackgroundCheckpoints>,
     /// SQLite's `data_version` when the loaded program was last compared with the one in force in the database
     /// (another process's `cadre plugin upgrade`, `rollback` or `program apply` changes that number).
     pub(crate) program_seen: Option<i64>,
@@ -168,6 +171,7 @@ impl Forum {
             stand_in: None,
             kv,
             bookkeeping: None,
+            checkpoints: None,
             program_seen: None,
         };
         forum.sync_program()?;
@@ -192,6 +196,16 @@ impl Forum {
         let installed = self.program.as_ref().ok_or_else(|| ForumError::NotFound("an installed program".into()))?;
         let stand_in = make(installed.plugin.settings(), installed.plugin.declaration(), self.kv.backend());
         self.stand_in = Some(stand_in);
+        Ok(())
+    }
+
+    /// Copy the write-ahead log back into the database file on a thread of its own instead of inside the commit
+    /// that fills it (`db::checkpoints`): for long-running writers — the web server, an import — so that no request
+    /// or batch waits for a checkpoint. Stops when the forum is dropped. A database in memory has no log: nothing.
+    pub fn checkpoint_in_background(&mut self) -> Result<(), ForumError> {
+        if self.checkpoints.is_none() {
+            self.checkpoints = crate::db::checkpoints::BackgroundCheckpoints::start(&self.conn)?;
+        }
         Ok(())
     }
 

@@ -162,6 +162,7 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     let site = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
     let dump = identity::of(&[&posts_file, &votes_file, &users_file])?;
     let mut forum = Forum::open(&options.db, runtime)?;
+    forum.checkpoint_in_background()?;
     identity::claim_or_check(forum.conn(), &options.db, &site, &dump)?;
     install(&mut forum, &options.settings, &options.db)?;
 
