@@ -152,7 +152,8 @@ pub struct Options {
     pub votes_in_memory: usize,
     /// Posts indexed in memory before the index moves to a scratch table on disk
     /// ([`post_index::POSTS_IN_MEMORY`] by default; 0: on disk from the first post): bounds the replay's memory
-    /// whatever the dump's size.
+    /// whatever the dump's size. Past it, the forum's sub-journals past 64 KiB go to a temporary file too (the
+    /// full-text index's merges held them in memory, growing with the dump).
     pub posts_in_memory: usize,
 }
 
@@ -174,11 +175,6 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     let site = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "site".into());
     let dump = identity::of(&[&posts_file, &votes_file, &users_file])?;
     let mut forum = Forum::open(&options.db, runtime)?;
-    // Sub-journals on disk past SQLite's 64 KiB: the forum keeps them in memory (`temp_store = MEMORY`, cheaper for an
-    // event's savepoint), but at each batch's commit the deferred full-text index of its posts merges FTS5 segments
-    // under one statement journal that then held every page the merge touched — 225 MiB at 263,000 posts, growing
-    // with the dump. An event's own savepoint still fits in the 64 KiB kept in memory.
-    forum.conn().pragma_update(None, "temp_store", "FILE")?;
     identity::claim_or_check(forum.conn(), &options.db, &site, &dump)?;
     install(&mut forum, &options.settings, &options.db)?;
 
@@ -193,6 +189,14 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     let category = forum.ensure_category("stackexchange", &site, None).map_err(|e| stop(&forum, e.into()))?;
 
     let census = index.census()?;
+    if index.spilled() {
+        // A dump past the post index's bound: sub-journals past SQLite's 64 KiB go to a temporary file. The forum
+        // keeps them in memory (`temp_store = MEMORY`: an event's savepoint costs no system call), but at each batch's
+        // commit the deferred full-text index of its posts merges FTS5 segments under one statement journal, which
+        // then held a copy of every page the merge reused — 225 MiB at 263,000 posts, growing with the dump. On disk
+        // it costs system calls (a ×100 Cardano replay: 29 s of system time instead of 13), so only past the bound.
+        forum.conn().pragma_update(None, "temp_store", "FILE").map_err(|e| stop(&forum, e.into()))?;
+    }
     let items = census.counting + votes.events.len();
     let mut progress = progress::Progress::new(items, options.quiet);
     let mut counts = summary::Counts::default();
