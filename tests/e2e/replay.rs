@@ -56,6 +56,7 @@ fn the_stackexchange_preset_through_the_component_gives_every_cardano_user_the_e
         // Far fewer than Cardano's 8,064 accepts and upvotes (9 runs): the order comes from sorted runs merged back from disk, as it would for a
         // dump too large to sort in memory, and must give every user the same points.
         votes_in_memory: 1_000,
+        posts_in_memory: cadre::replay::post_index::POSTS_IN_MEMORY,
     };
     let replayed = cadre::replay::replay(&options, runtime).expect("the replay runs");
     let wrong = differences(&expected(&site), &replayed.points);
@@ -66,6 +67,47 @@ fn the_stackexchange_preset_through_the_component_gives_every_cardano_user_the_e
     assert!(report.caps.members > 0 && report.caps.points_withheld > 0, "some members hit the daily cap");
     assert_eq!(report.fidelity.steps.len(), 5);
     assert!(report.text().contains("Fidelity against Reputation"));
+}
+
+/// The forum's event log as replayed: every event's external id, kind, time and payload, in log order.
+fn event_log(db: &Path) -> Vec<(String, String, i64, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut statement = conn.prepare("SELECT external_id, kind, at, payload FROM events ORDER BY id").unwrap();
+    statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
+}
+
+#[test]
+fn a_post_index_spilled_to_disk_gives_the_same_replay_as_one_in_memory() {
+    let Some(site) = site() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let replay = |posts_in_memory: usize, name: &str| {
+        let runtime = cadre::runtime::Runtime::new(cadre::runtime::Limits::default(), None).unwrap();
+        let options = cadre::replay::Options {
+            site: site.clone(),
+            settings: cadre_rules::presets::STACKEXCHANGE.to_owned(),
+            db: dir.path().join(name),
+            quiet: true,
+            batch: cadre::replay::feed::BATCH,
+            votes_in_memory: cadre::replay::sorted_votes::VOTES_IN_MEMORY,
+            posts_in_memory,
+        };
+        let replayed = cadre::replay::replay(&options, runtime).expect("the replay runs");
+        let mut report = serde_json::to_value(&replayed.report).unwrap();
+        // This run's own time and rate are the only figures allowed to differ.
+        report.as_object_mut().unwrap().retain(|key, _| !matches!(key.as_str(), "seconds" | "events_per_second"));
+        (replayed.points, report, event_log(&options.db))
+    };
+    let (memory_points, memory_report, memory_log) = replay(cadre::replay::post_index::POSTS_IN_MEMORY, "memory.db");
+    // 1,000 of Cardano's 2,630 posts in memory: the index moves to its scratch table part-way through the pre-pass,
+    // and every lookup, every forum id and the report's census come from the table.
+    let (disk_points, disk_report, disk_log) = replay(1_000, "disk.db");
+    let wrong = differences(&expected(&site), &disk_points);
+    assert!(wrong.is_empty(), "{} users differ from expected-points.csv:\n{}", wrong.len(), wrong.join("\n"));
+    assert_eq!(disk_points, memory_points);
+    assert_eq!(disk_report, memory_report);
+    assert_eq!(disk_report["posts"], 2_630);
+    assert_eq!(disk_log.len(), memory_log.len());
+    assert!(disk_log == memory_log, "the event logs differ");
 }
 
 fn cadre_replay(site: &Path, db: &Path, out: &Path, json: bool) -> Command {
@@ -273,6 +315,13 @@ fn quirky_site(dir: &Path) {
 
 #[test]
 fn answers_before_their_question_deleted_questions_unknown_askers_wiki_and_caps_map_as_preset_md_says() {
+    // Both forms of the post index: in memory, and on disk from the first post (a scratch table).
+    for posts_in_memory in [cadre::replay::post_index::POSTS_IN_MEMORY, 0] {
+        quirky_site_replays_as_preset_md_says(posts_in_memory);
+    }
+}
+
+fn quirky_site_replays_as_preset_md_says(posts_in_memory: usize) {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("quirky.stackexchange.com");
     std::fs::create_dir(&site).unwrap();
@@ -285,6 +334,7 @@ fn answers_before_their_question_deleted_questions_unknown_askers_wiki_and_caps_
         quiet: true,
         batch: 4,
         votes_in_memory: cadre::replay::sorted_votes::VOTES_IN_MEMORY,
+        posts_in_memory,
     };
     let replayed = cadre::replay::replay(&options, runtime).expect("the replay runs");
     // 1: +2 for accepting 10, taken back when the accept moves to 1's own answer 15 (a self-accept: nothing). 2: 10

@@ -99,6 +99,8 @@ pub fn run(data: &[u8]) {
         batch: feed::BATCH,
         // A handful in memory: fuzzed dumps also go through the vote sort's runs on disk and their merge.
         votes_in_memory: 3,
+        // Likewise the post index: past two posts it moves to its scratch table.
+        posts_in_memory: 2,
     };
     let outcome = replay(&options, common::runtime());
     let _ = std::fs::remove_dir_all(&root);

@@ -3,8 +3,10 @@
 //! The site's dump is written N times over into one larger dump (every copy's post, vote and user ids moved past
 //! the previous copy's, dates kept, so the copies interleave day by day like a site N times as busy), and each size
 //! is replayed in a child process that reports its own peak RSS (`VmHWM`) and rate. Each size runs twice: with the
-//! votes sorted in memory as far as [`VOTES_IN_MEMORY`] allows, and with at most `--spill-at` votes in memory (the
-//! external sort's runs on disk), so one run shows what the bounded sort saves. Nothing here asserts a figure.
+//! default bounds ([`VOTES_IN_MEMORY`] votes sorted in memory, [`POSTS_IN_MEMORY`] posts indexed in memory), and
+//! with at most `--spill-at` votes and `--posts-spill-at` posts in memory (the external sort's runs and the post
+//! index's scratch table on disk), so one run shows what the bounds save and what the disk costs. Nothing here
+//! asserts a figure.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
+use cadre_import::replay::post_index::POSTS_IN_MEMORY;
 use cadre_import::replay::sorted_votes::VOTES_IN_MEMORY;
 use cadre_import::replay::source::DumpFile;
 
@@ -26,6 +29,9 @@ pub struct BenchDumpArgs {
     /// Votes held in memory in the second run of each size (the rest sorted in runs on disk).
     #[arg(long, default_value_t = 50_000)]
     pub spill_at: usize,
+    /// Posts indexed in memory in the second run of each size (past them the index is a scratch table on disk).
+    #[arg(long, default_value_t = 10_000)]
+    pub posts_spill_at: usize,
     /// Write the scaled dumps in this folder and keep them (`x1/`, `x10/`, …; default: a temporary one, removed).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -38,6 +44,9 @@ pub struct BenchDumpArgs {
     /// Internal: the votes in memory for `--child`.
     #[arg(long, hide = true, default_value_t = VOTES_IN_MEMORY)]
     pub votes_in_memory: usize,
+    /// Internal: the posts indexed in memory for `--child`.
+    #[arg(long, hide = true, default_value_t = POSTS_IN_MEMORY)]
+    pub posts_in_memory: usize,
 }
 
 /// One size of the dump, replayed twice.
@@ -49,11 +58,11 @@ pub struct DumpRow {
     pub posts: u64,
     /// Votes rows in the scaled dump.
     pub votes: u64,
-    /// Peak RSS (MiB) with the votes sorted in memory up to the default bound.
+    /// Peak RSS (MiB) with the votes sorted and the posts indexed in memory up to the default bounds.
     pub peak_mib: f64,
     /// Events/s of that run.
     pub events_per_s: f64,
-    /// Peak RSS (MiB) with at most `spill_at` votes in memory.
+    /// Peak RSS (MiB) with at most `spill_at` votes and `posts_spill_at` posts in memory.
     pub peak_mib_spilling: f64,
     /// Events/s of that run.
     pub events_per_s_spilling: f64,
@@ -62,7 +71,7 @@ pub struct DumpRow {
 /// Run the benchmark (or, with `--child`, one replay).
 pub fn run(args: &BenchDumpArgs) -> anyhow::Result<u8> {
     if args.child {
-        let (kib, rate) = child(&args.site, args.votes_in_memory)?;
+        let (kib, rate) = child(&args.site, args.votes_in_memory, args.posts_in_memory)?;
         println!("{kib} {rate}");
         return Ok(0);
     }
@@ -72,8 +81,8 @@ pub fn run(args: &BenchDumpArgs) -> anyhow::Result<u8> {
     for &scale in &args.scales {
         let dir = root.join(format!("x{scale}"));
         let (posts, votes) = write_scaled(&args.site, &dir, scale.max(1))?;
-        let (kib, rate) = child_process(&dir, VOTES_IN_MEMORY)?;
-        let (kib_spilling, rate_spilling) = child_process(&dir, args.spill_at)?;
+        let (kib, rate) = child_process(&dir, VOTES_IN_MEMORY, POSTS_IN_MEMORY)?;
+        let (kib_spilling, rate_spilling) = child_process(&dir, args.spill_at, args.posts_spill_at)?;
         if args.dir.is_none() {
             std::fs::remove_dir_all(&dir).ok();
         }
@@ -98,7 +107,7 @@ pub fn run(args: &BenchDumpArgs) -> anyhow::Result<u8> {
             "votes",
             "peak MiB",
             "events/s",
-            format!("peak MiB ≤{}", args.spill_at),
+            format!("peak MiB ≤{}/{}", args.spill_at, args.posts_spill_at),
             "events/s"
         );
         for r in &rows {
@@ -109,26 +118,29 @@ pub fn run(args: &BenchDumpArgs) -> anyhow::Result<u8> {
         }
         if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
             println!(
-                "\npeak RSS ×{} → ×{}: {:.2}× (votes sorted in memory), {:.2}× (at most {} in memory)",
+                "\npeak RSS ×{} → ×{}: {:.2}× (default bounds), {:.2}× (at most {} votes and {} posts in memory)",
                 first.scale,
                 last.scale,
                 last.peak_mib / first.peak_mib.max(1e-9),
                 last.peak_mib_spilling / first.peak_mib_spilling.max(1e-9),
-                args.spill_at
+                args.spill_at,
+                args.posts_spill_at
             );
         }
     }
     Ok(0)
 }
 
-fn child_process(site: &Path, votes_in_memory: usize) -> anyhow::Result<(u64, f64)> {
-    let votes_in_memory = votes_in_memory.to_string();
-    let args = ["bench", "dump", "--child", "--votes-in-memory", &votes_in_memory].map(std::ffi::OsStr::new);
+fn child_process(site: &Path, votes_in_memory: usize, posts_in_memory: usize) -> anyhow::Result<(u64, f64)> {
+    let (votes_in_memory, posts_in_memory) = (votes_in_memory.to_string(), posts_in_memory.to_string());
+    let args =
+        ["bench", "dump", "--child", "--votes-in-memory", &votes_in_memory, "--posts-in-memory", &posts_in_memory]
+            .map(std::ffi::OsStr::new);
     super::replay::measured_child(&[&args[..], &[site.as_os_str()]].concat())
 }
 
 /// Replay `site` into a new database in this process; its peak RSS (KiB) and events/s.
-fn child(site: &Path, votes_in_memory: usize) -> anyhow::Result<(u64, f64)> {
+fn child(site: &Path, votes_in_memory: usize, posts_in_memory: usize) -> anyhow::Result<(u64, f64)> {
     let db = tempfile::tempdir()?;
     let runtime = cadre_runtime::Runtime::new(cadre_runtime::Limits::default(), None)?;
     let options = cadre_import::replay::Options {
@@ -138,6 +150,7 @@ fn child(site: &Path, votes_in_memory: usize) -> anyhow::Result<(u64, f64)> {
         quiet: true,
         batch: cadre_import::replay::feed::BATCH,
         votes_in_memory,
+        posts_in_memory,
     };
     let replayed = cadre_import::replay::replay(&options, runtime).context("replaying the scaled dump")?;
     let kib = super::replay::peak_rss_kib().context("reading VmHWM from /proc/self/status")?;

@@ -61,6 +61,7 @@ pub fn run(cli: &super::Resolved, args: &ReplayArgs) -> anyhow::Result<u8> {
         quiet: args.quiet,
         batch: args.batch,
         votes_in_memory: cadre_import::replay::sorted_votes::VOTES_IN_MEMORY,
+        posts_in_memory: cadre_import::replay::post_index::POSTS_IN_MEMORY,
     };
     let replayed = cadre_import::replay::replay(&options, runtime)
         .with_context(|| format!("replaying {} into {}", args.site.display(), db.display()))?;

@@ -5,7 +5,8 @@
 //!   the votes that are skipped and why, and the ingredients of real reputation the forum model leaves out
 //!   (downvotes, bounties), per user, for the fidelity report.
 //!
-//! Memory: a few dozen bytes per post; accepts and upvotes past [`super::sorted_votes::VOTES_IN_MEMORY`] go to
+//! Memory: a few dozen bytes per post up to [`super::post_index::POSTS_IN_MEMORY`] (the rest in a scratch table);
+//! accepts and upvotes past [`super::sorted_votes::VOTES_IN_MEMORY`] go to
 //! sorted runs on disk; nothing per row of text.
 
 use std::collections::HashMap;
@@ -41,6 +42,19 @@ const NO_OWNER: i64 = i64::MIN;
 const NO_DAY: i32 = i32::MIN;
 
 impl PostInfo {
+    /// The `owner` a post without owner stores (for the scratch table's census).
+    pub(crate) const NO_OWNER: i64 = NO_OWNER;
+
+    /// Its fields as stored, sentinels included: (forum id, owner, parent, wiki day, kind).
+    pub(crate) fn parts(&self) -> (u64, i64, u64, i32, u8) {
+        (self.forum_id, self.owner, self.parent, self.wiki_day, self.kind)
+    }
+
+    /// A post from its stored fields ([`PostInfo::parts`]).
+    pub(crate) fn from_parts(forum_id: u64, owner: i64, parent: u64, wiki_day: i32, kind: u8) -> PostInfo {
+        PostInfo { forum_id, owner, parent, wiki_day, kind }
+    }
+
     /// A post not imported yet.
     pub fn new(kind: u8, owner: Option<i64>, parent: Option<u64>, wiki_day: Option<i64>) -> PostInfo {
         PostInfo {
@@ -74,8 +88,7 @@ impl PostInfo {
     }
 }
 
-/// Every post of the dump by its Stack Exchange id.
-pub type PostIndex = HashMap<u64, PostInfo>;
+pub use super::post_index::PostIndex;
 
 /// Whether a vote event is an upvote or an accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,12 +187,13 @@ pub fn post_info(file: &DumpFile, row: &Row) -> Result<(u64, PostInfo), ReplayEr
     Ok((id, info))
 }
 
-/// Pre-pass over `Posts.xml`.
-pub fn index_posts(file: &DumpFile) -> Result<PostIndex, ReplayError> {
-    let mut index = PostIndex::new();
+/// Pre-pass over `Posts.xml`, keeping at most `in_memory` posts in memory (the rest of the index in a scratch
+/// table, see [`PostIndex`]).
+pub fn index_posts(file: &DumpFile, in_memory: usize) -> Result<PostIndex, ReplayError> {
+    let mut index = PostIndex::new(in_memory);
     for_each_row(file, |row| {
         let (id, info) = post_info(file, &row)?;
-        index.insert(id, info);
+        index.insert(id, info)?;
         Ok(())
     })?;
     Ok(index)
@@ -187,7 +201,7 @@ pub fn index_posts(file: &DumpFile) -> Result<PostIndex, ReplayError> {
 
 /// Pre-pass over `Votes.xml`: the vote events sorted by (day, id), holding at most `in_memory` of them in memory
 /// at once, and the ingredients of real reputation.
-pub fn read_votes(file: &DumpFile, posts: &PostIndex, in_memory: usize) -> Result<Votes, ReplayError> {
+pub fn read_votes(file: &DumpFile, posts: &mut PostIndex, in_memory: usize) -> Result<Votes, ReplayError> {
     let mut votes = Votes {
         events: SortedVotes::new(in_memory),
         by_type: Default::default(),
@@ -210,7 +224,7 @@ pub fn read_votes(file: &DumpFile, posts: &PostIndex, in_memory: usize) -> Resul
             detail: "the vote has no CreationDate".into(),
         })?;
         let day = at.div_euclid(DAY_MS);
-        let post = posts.get(&post_id);
+        let post = posts.get(post_id)?;
         match kind {
             1 | 2 => match post {
                 None => votes.on_deleted_posts += 1,
@@ -238,8 +252,7 @@ pub fn read_votes(file: &DumpFile, posts: &PostIndex, in_memory: usize) -> Resul
             }
             _ => {
                 // 9: the bounty is awarded to the owner of the post it closes on.
-                if let (Some(owner), Some(amount)) =
-                    (post.and_then(PostInfo::owner), number(file, &row, "BountyAmount")?)
+                if let (Some(owner), Some(amount)) = (post.and_then(|p| p.owner()), number(file, &row, "BountyAmount")?)
                 {
                     let won = votes.bounties.entry(owner).or_default();
                     *won = won.saturating_add(amount);

@@ -72,7 +72,7 @@ struct Sequence<'a> {
 }
 
 impl<'a> Sequence<'a> {
-    fn read_post(&mut self, index: &PostIndex) -> Result<(), ReplayError> {
+    fn read_post(&mut self, index: &mut PostIndex) -> Result<(), ReplayError> {
         while self.next_post.is_none() {
             let Some(rows) = self.rows.as_mut() else { return Ok(()) };
             let Some(mut row) = rows.next()? else {
@@ -84,7 +84,7 @@ impl<'a> Sequence<'a> {
                 continue;
             }
             let at = date(self.posts_file, &row, "CreationDate")?.unwrap_or(0);
-            let info = index.get(&id).copied().unwrap_or(info);
+            let info = index.get(id)?.unwrap_or(info);
             self.next_post =
                 Some(PostItem { id, info, at, title: row.take("Title"), body: row.take("Body").unwrap_or_default() });
         }
@@ -92,13 +92,13 @@ impl<'a> Sequence<'a> {
     }
 
     /// Queue a post (and what it depends on, or what depended on it).
-    fn expand(&mut self, post: PostItem, index: &PostIndex) {
+    fn expand(&mut self, post: PostItem, index: &mut PostIndex) -> Result<(), ReplayError> {
         if post.info.kind == ANSWER {
             let parent = post.info.parent().unwrap_or(0);
-            match index.get(&parent) {
+            match index.get(parent)? {
                 Some(q) if q.kind == QUESTION && q.forum_id == 0 && !self.queued(parent) => {
                     self.waiting.entry(parent).or_default().push(post);
-                    return;
+                    return Ok(());
                 }
                 Some(q) if q.kind == QUESTION => {}
                 _ => {
@@ -115,6 +115,7 @@ impl<'a> Sequence<'a> {
                 self.pending.push_back(Item::Post(answer));
             }
         }
+        Ok(())
     }
 
     fn queued(&self, post: u64) -> bool {
@@ -122,7 +123,7 @@ impl<'a> Sequence<'a> {
     }
 
     /// The next item, or `None` when the dump is exhausted.
-    fn next(&mut self, index: &PostIndex) -> Result<Option<Item>, ReplayError> {
+    fn next(&mut self, index: &mut PostIndex) -> Result<Option<Item>, ReplayError> {
         loop {
             if let Some(item) = self.pending.pop_front() {
                 return Ok(Some(item));
@@ -131,18 +132,18 @@ impl<'a> Sequence<'a> {
             let vote = self.votes.peek();
             match (self.next_post.take(), vote) {
                 (Some(post), Some(vote)) if post.at.div_euclid(cadre_rules::model::DAY_MS) > vote.day => {
-                    let target = index.get(&vote.post).copied();
+                    let target = index.get(vote.post)?;
                     if target.is_some_and(|t| t.forum_id == 0) {
                         // The vote's post (or the question it waits for) comes later in the file, out of date
                         // order: pull posts forward until it is in.
-                        self.expand(post, index);
+                        self.expand(post, index)?;
                     } else {
                         self.next_post = Some(post);
                         self.votes.next_vote()?;
                         return Ok(Some(Item::Vote(vote)));
                     }
                 }
-                (Some(post), _) => self.expand(post, index),
+                (Some(post), _) => self.expand(post, index)?,
                 (None, Some(vote)) => {
                     self.flush_waiting();
                     if self.pending.is_empty() {
@@ -174,14 +175,13 @@ impl<'a> Sequence<'a> {
     }
 }
 
-/// Where the replay writes: the forum, the post index (forum ids), the members by Stack Exchange id.
+/// Where the replay writes: the forum (whose members table is the map from Stack Exchange user ids to members), the
+/// post index (forum ids).
 pub struct Target<'a> {
     /// The forum (program installed and configured).
     pub forum: &'a mut Forum,
     /// Posts by Stack Exchange id; their `forum_id` is filled in as they are imported.
     pub index: &'a mut PostIndex,
-    /// Forum member ids by Stack Exchange user id.
-    pub members: &'a mut HashMap<i64, MemberId>,
     /// The category questions go to.
     pub category: u64,
 }
@@ -225,9 +225,7 @@ pub fn run(
         match &item {
             Item::Post(post) => {
                 let id = target.forum.post_id(&external_id)?.unwrap_or(0);
-                if let Some(info) = target.index.get_mut(&post.id) {
-                    info.forum_id = id;
-                }
+                target.index.set_forum_id(post.id, id)?;
             }
             Item::DeletedQuestion { id, .. } => {
                 placeholder_ids.insert(*id, target.forum.post_id(&external_id)?.unwrap_or(0));
@@ -253,7 +251,7 @@ pub fn run(
                     }
                     Err(error) => return Ok(Err(error)),
                 };
-                let step = Step { forum, index: target.index, members: target.members, category: target.category };
+                let step = Step { forum, index: target.index, category: target.category };
                 if let Err(error) = step.apply(item, &mut placeholder_ids, counts) {
                     return Ok(Err(error));
                 }
@@ -270,20 +268,15 @@ pub fn run(
 struct Step<'a> {
     forum: &'a mut Forum,
     index: &'a mut PostIndex,
-    members: &'a mut HashMap<i64, MemberId>,
     category: u64,
 }
 
 impl Step<'_> {
     fn member(&mut self, user: Option<i64>, at: i64) -> Result<Option<MemberId>, ForumError> {
         let Some(user) = user else { return Ok(None) };
-        if let Some(id) = self.members.get(&user) {
-            return Ok(Some(*id));
-        }
-        // An owner missing from Users.xml: a member with only an id.
-        let id = self.forum.import_member(&user.to_string(), &format!("user{user}"), at)?;
-        self.members.insert(user, id);
-        Ok(Some(id))
+        // The member imported from Users.xml under this id (the forum's members table is indexed by it, so no map
+        // of every user is kept in memory); an owner missing from Users.xml becomes a member with only an id.
+        Ok(Some(self.forum.import_member(&user.to_string(), &format!("user{user}"), at)?))
     }
 
     fn apply(self, item: Item, placeholders: &mut HashMap<u64, u64>, counts: &mut Counts) -> Result<(), ReplayError> {
@@ -326,7 +319,7 @@ impl Step<'_> {
             (PostKind::Question, None)
         } else {
             let parent = post.info.parent().unwrap_or(0);
-            let forum_parent = match self.index.get(&parent) {
+            let forum_parent = match self.index.get(parent)? {
                 Some(q) if q.kind == QUESTION && q.forum_id != 0 => q.forum_id,
                 _ => placeholders.get(&parent).copied().unwrap_or(0),
             };
@@ -344,14 +337,12 @@ impl Step<'_> {
             wiki_since: post.info.wiki_day().map(|day| day * cadre_rules::model::DAY_MS),
         };
         let (forum_id, _) = self.forum.import_post(external_id, imported)?;
-        if let Some(info) = self.index.get_mut(&post.id) {
-            info.forum_id = forum_id;
-        }
+        self.index.set_forum_id(post.id, forum_id)?;
         Ok(())
     }
 
     fn vote(self, external_id: &str, vote: VoteEvent) -> Result<(), ForumError> {
-        let Some(info) = self.index.get(&vote.post).copied() else { return Ok(()) };
+        let Some(info) = self.index.get(vote.post)? else { return Ok(()) };
         if info.forum_id == 0 {
             return Err(ForumError::NotFound(format!("post {} (not imported)", vote.post)));
         }

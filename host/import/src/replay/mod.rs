@@ -8,15 +8,23 @@
 //! so "on or after that day" holds exactly). `Badges.xml` is not read: badges are not part of the forum model.
 //!
 //! Modules: [`source`] (files, decompression, streaming XML), [`dump`] (pre-passes: post index, votes),
+//! [`post_index`] (the posts by id in bounded memory: a map, moved to a scratch table past a bound),
 //! [`sorted_votes`] (the votes in replay order in bounded memory: sorted runs spilled to disk and merged),
-//! [`feed`] (the event sequence fed to the forum, batches, resume), [`summary`] and [`fidelity`] (the report),
-//! [`progress`].
+//! [`scratch`] (the replay's private SQLite scratch databases), [`feed`] (the event sequence fed to the forum,
+//! batches, resume), [`summary`], [`fidelity`] and [`reputation`] (the report), [`progress`].
+//!
+//! Memory: what grows with the dump is bounded — the post index ([`Options::posts_in_memory`]), the votes
+//! ([`Options::votes_in_memory`]), the users' reputation (a scratch table), the members by Stack Exchange id (the
+//! forum's own members table, indexed by it); see `docs/replay.md`, "Memory", for what still grows.
 
 pub mod dump;
 pub mod feed;
 pub mod fidelity;
 pub mod identity;
+pub mod post_index;
 pub mod progress;
+pub mod reputation;
+pub mod scratch;
 pub mod sorted_votes;
 pub mod source;
 pub mod summary;
@@ -26,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use cadre_core::Forum;
-use cadre_core::forum::{ForumError, MemberId};
+use cadre_core::forum::ForumError;
 use cadre_runtime::Runtime;
 use source::DumpFile;
 
@@ -142,6 +150,11 @@ pub struct Options {
     /// Accepts and upvotes sorted in memory before sorted runs spill to a temporary file
     /// ([`sorted_votes::VOTES_IN_MEMORY`] by default): bounds the replay's memory whatever the dump's size.
     pub votes_in_memory: usize,
+    /// Posts indexed in memory before the index moves to a scratch table on disk
+    /// ([`post_index::POSTS_IN_MEMORY`] by default; 0: on disk from the first post): bounds the replay's memory
+    /// whatever the dump's size. Past it, the forum's sub-journals past 64 KiB go to a temporary file too (the
+    /// full-text index's merges held them in memory, growing with the dump).
+    pub posts_in_memory: usize,
 }
 
 /// A finished replay.
@@ -167,23 +180,31 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     install(&mut forum, &options.settings, &options.db)?;
 
     memory("opened the forum");
-    let mut index = dump::index_posts(&posts_file)?;
+    let mut index = dump::index_posts(&posts_file, options.posts_in_memory)?;
     memory("indexed the posts");
-    let votes = dump::read_votes(&votes_file, &index, options.votes_in_memory)?;
+    let votes = dump::read_votes(&votes_file, &mut index, options.votes_in_memory)?;
     memory("sorted the votes");
     let stop = |forum: &Forum, error: ReplayError| stopped(forum, &options.db, error);
-    let (members, reputation) = import_users(&mut forum, &users_file).map_err(|e| stop(&forum, e))?;
+    let reputation = import_users(&mut forum, &users_file).map_err(|e| stop(&forum, e))?;
     memory("imported the users");
-    let mut members = members;
     let category = forum.ensure_category("stackexchange", &site, None).map_err(|e| stop(&forum, e.into()))?;
 
-    let items = index.values().filter(|p| p.counts()).count() as u64 + votes.events.len();
+    let census = index.census()?;
+    if index.spilled() {
+        // A dump past the post index's bound: sub-journals past SQLite's 64 KiB go to a temporary file. The forum
+        // keeps them in memory (`temp_store = MEMORY`: an event's savepoint costs no system call), but at each batch's
+        // commit the deferred full-text index of its posts merges FTS5 segments under one statement journal, which
+        // then held a copy of every page the merge reused — 225 MiB at 263,000 posts, growing with the dump. On disk
+        // it costs system calls (a ×100 Cardano replay: 29 s of system time instead of 13), so only past the bound.
+        forum.conn().pragma_update(None, "temp_store", "FILE").map_err(|e| stop(&forum, e.into()))?;
+    }
+    let items = census.counting + votes.events.len();
     let mut progress = progress::Progress::new(items, options.quiet);
     let mut counts = summary::Counts::default();
     let before = event_count(&forum)?;
     // A first replay leaves the indexes only readers use to the end (an interrupted one, to the run that resumes it).
     let deferred = forum.defer_read_indexes().map_err(|e| stop(&forum, e.into()))?;
-    let mut target = feed::Target { forum: &mut forum, index: &mut index, members: &mut members, category };
+    let mut target = feed::Target { forum: &mut forum, index: &mut index, category };
     let run = feed::run(&mut target, &posts_file, &votes.events, options.batch.max(1), &mut progress, &mut counts);
     progress.finish();
     if deferred {
@@ -197,21 +218,22 @@ pub fn replay(options: &Options, runtime: Runtime) -> Result<Replayed, ReplayErr
     let points = points_by_user(&forum)?;
     let caps = caps(&mut forum)?;
     memory("read the points and the caps");
-    let (earned_nothing, skipped) = summary::classify(&index, &votes).map_err(|e| stop(&forum, e))?;
+    let (earned_nothing, skipped) = summary::classify(&mut index, &votes).map_err(|e| stop(&forum, e))?;
+    memory("classified the votes");
     let points_map: HashMap<i64, i64> = points.iter().map(|(u, p)| (*u, *p)).collect();
-    let fidelity = fidelity::fidelity(&fidelity::Inputs {
-        reputation: &reputation,
-        points: &points_map,
-        downvotes: &votes.downvotes,
-        bounties: &votes.bounties,
-    });
+    let fidelity = reputation.fidelity(&points_map, &votes.downvotes, &votes.bounties)?;
+    memory("computed the fidelity");
     let seconds = started.elapsed().as_secs_f64();
     let report = summary::Report {
         site,
-        posts: index.len() as u64,
-        users: reputation.len() as u64,
+        posts: census.posts,
+        users: reputation.users()?,
         votes_by_type: votes.by_type.clone(),
-        events: events_by_kind(&forum)?,
+        events: {
+            let events = events_by_kind(&forum)?;
+            memory("counted the events by kind");
+            events
+        },
         deleted_questions: forum.conn().query_row(
             "SELECT COUNT(*) FROM events WHERE external_id LIKE 'se:deleted-question:%'",
             [],
@@ -256,14 +278,10 @@ fn install(forum: &mut Forum, settings: &str, db: &Path) -> Result<(), ReplayErr
     Ok(())
 }
 
-/// Import every user as a member (idempotent), in batches; returns members and real reputations by user id.
-#[allow(clippy::type_complexity)]
-fn import_users(
-    forum: &mut Forum,
-    file: &DumpFile,
-) -> Result<(HashMap<i64, MemberId>, HashMap<i64, i64>), ReplayError> {
-    let mut members = HashMap::new();
-    let mut reputation = HashMap::new();
+/// Import every user as a member (idempotent), in batches; returns the real reputations by user id (the members
+/// by user id are the forum's members table, indexed by external id).
+fn import_users(forum: &mut Forum, file: &DumpFile) -> Result<reputation::Reputations, ReplayError> {
+    let mut reputation = reputation::Reputations::new()?;
     let mut rows = file.rows()?;
     let mut done = false;
     while !done {
@@ -281,25 +299,31 @@ fn import_users(
                     Ok(user) => user,
                     Err(error) => return Ok(Err(error)),
                 };
-                let id = forum.import_member(&user.id.to_string(), &user.name, user.joined_at)?;
-                members.insert(user.id, id);
-                reputation.insert(user.id, user.reputation);
+                forum.import_member(&user.id.to_string(), &user.name, user.joined_at)?;
+                if let Err(error) = reputation.insert(user.id, user.reputation) {
+                    return Ok(Err(error.into()));
+                }
             }
             Ok(Ok(()))
         })??;
     }
-    Ok((members, reputation))
+    Ok(reputation)
 }
 
 fn event_count(forum: &Forum) -> Result<i64, ReplayError> {
     Ok(forum.conn().query_row("SELECT COUNT(*) FROM events WHERE external_id LIKE 'se:%'", [], |r| r.get(0))?)
 }
 
+/// The replay's events by kind, counted here as they stream by: SQLite's `GROUP BY kind` sorted every event first
+/// (no index on kind), which took 36 MiB more at a million events and grew with the log.
 fn events_by_kind(forum: &Forum) -> Result<BTreeMap<String, u64>, ReplayError> {
-    let mut statement =
-        forum.conn().prepare("SELECT kind, COUNT(*) FROM events WHERE external_id LIKE 'se:%' GROUP BY kind")?;
-    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut statement = forum.conn().prepare("SELECT kind FROM events WHERE external_id LIKE 'se:%'")?;
+    let mut rows = statement.query([])?;
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    while let Some(row) = rows.next()? {
+        *counts.entry(row.get::<_, String>(0)?).or_default() += 1;
+    }
+    Ok(counts)
 }
 
 /// Points per Stack Exchange user id (members with non-zero points).

@@ -112,24 +112,18 @@ pub struct Report {
 }
 
 /// Classify the dump's posts and vote events (independent of how many runs the replay took).
-pub fn classify(index: &PostIndex, votes: &Votes) -> Result<(EarnedNothing, Skipped), super::ReplayError> {
-    let mut nothing = EarnedNothing::default();
-    let mut skipped = Skipped {
+pub fn classify(index: &mut PostIndex, votes: &Votes) -> Result<(EarnedNothing, Skipped), super::ReplayError> {
+    let census = index.census()?;
+    let mut nothing = EarnedNothing { posts_without_owner: census.counting_without_owner, ..EarnedNothing::default() };
+    let skipped = Skipped {
         votes_on_deleted_posts: votes.on_deleted_posts,
         votes_on_other_post_types: votes.on_other_posts,
         votes_of_other_types: votes.by_type.iter().filter(|(k, _)| !matches!(k, 1 | 2)).map(|(_, n)| n).sum(),
-        posts_of_other_types: 0,
+        posts_of_other_types: census.posts - census.counting,
     };
-    for post in index.values() {
-        if !post.counts() {
-            skipped.posts_of_other_types += 1;
-        } else if post.owner().is_none() {
-            nothing.posts_without_owner += 1;
-        }
-    }
     let mut stream = votes.events.iter()?;
     while let Some(vote) = stream.next_vote()? {
-        let Some(post) = index.get(&vote.post) else { continue };
+        let Some(post) = index.get(vote.post)? else { continue };
         let wiki = post.wiki_day().is_some_and(|w| vote.day >= w);
         match vote.vote_kind() {
             VoteKind::Upvote => {
@@ -137,8 +131,11 @@ pub fn classify(index: &PostIndex, votes: &Votes) -> Result<(EarnedNothing, Skip
                 nothing.upvotes_on_posts_without_owner += u64::from(!wiki && post.owner().is_none());
             }
             VoteKind::Accept if post.kind == ANSWER => {
-                let asker =
-                    post.parent().and_then(|q| index.get(&q)).filter(|q| q.kind == QUESTION).and_then(|q| q.owner());
+                let question = match post.parent() {
+                    Some(q) => index.get(q)?,
+                    None => None,
+                };
+                let asker = question.filter(|q| q.kind == QUESTION).and_then(|q| q.owner());
                 let own = asker.is_some() && asker == post.owner();
                 nothing.self_accepts += u64::from(own);
                 nothing.accepts_of_community_wiki += u64::from(!own && wiki);
