@@ -54,10 +54,19 @@ impl BackgroundCheckpoints {
         let thread = std::thread::Builder::new()
             .name("cadre-checkpoints".into())
             .spawn(move || {
+                // Said once per distinct failure, not ten times a second (a full disk lasts).
+                let mut last_failure: Option<String> = None;
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
-                    if let Err(error) = checkpoint(&conn) {
-                        // The writer's own threshold still bounds the log; say why this one did not.
-                        tracing::warn!(%error, "background checkpoint of the forum's write-ahead log failed");
+                    match checkpoint(&conn) {
+                        Ok(_) => last_failure = None,
+                        Err(error) => {
+                            let text = error.to_string();
+                            if last_failure.as_deref() != Some(text.as_str()) {
+                                // The writer's own threshold still bounds the log; say why this one did not.
+                                tracing::warn!(error = %text, "background checkpoint of the forum's write-ahead log failed");
+                                last_failure = Some(text);
+                            }
+                        }
                     }
                 }
             })
