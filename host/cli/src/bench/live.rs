@@ -108,16 +108,9 @@ pub struct Report {
     pub likes: u64,
     /// Seconds spent preparing the forum.
     pub seed_seconds: f64,
-    /// The server's peak resident memory (MiB).
-    pub server_peak_rss_mib: Option<f64>,
-    /// Cores available to this process.
-    pub cores: usize,
-    /// Load average before the first phase.
-    pub load_before: Option<[f64; 3]>,
-    /// Load average after the last phase.
-    pub load_after: Option<[f64; 3]>,
-    /// `release` or `debug`.
-    pub build: &'static str,
+    /// What the run ran on, load average before the first phase and after the last (beside these in the JSON).
+    #[serde(flatten)]
+    pub conditions: web::RunConditions,
 }
 
 /// What the samples time, as the report says it.
@@ -389,21 +382,9 @@ pub fn bench(exe: &Path, dir: &Path, plan: &LivePlan) -> anyhow::Result<Report> 
         let name = format!("under the load of {} members ({:.0} writes/s)", plan.under_load, figures.writes_per_second);
         report_phases.push(samples.phase(name, plan.likes, Some(figures)));
     }
-    let load_after = web::load_average();
-    let server_peak_rss_mib = server.peak_rss_kib().map(|k| k as f64 / 1024.0);
+    let conditions = web::RunConditions::after(&server, load_before);
     server.kill();
-    Ok(Report {
-        timed: TIMED.to_owned(),
-        phases: report_phases,
-        posts,
-        likes,
-        seed_seconds,
-        server_peak_rss_mib,
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        load_before,
-        load_after,
-        build: if cfg!(debug_assertions) { "debug" } else { "release" },
-    })
+    Ok(Report { timed: TIMED.to_owned(), phases: report_phases, posts, likes, seed_seconds, conditions })
 }
 
 /// Posts, and likes in force, in the database.
@@ -423,24 +404,20 @@ impl Report {
 
     /// The report as a table: per phase, the end-to-end row and, under it, where the time goes.
     pub fn render(&self) -> String {
-        let load = |l: &Option<[f64; 3]>| l.map_or("?".to_owned(), |l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]));
         let row = |what: &str, l: &Latency| {
             format!("{what:<34} {:>7} {:>9.2} {:>9.2} {:>9.2}\n", l.count, l.p50_ms, l.p99_ms, l.max_ms)
         };
         let mut out = format!(
             "cadre bench live: one like through the web to the badge visible, over HTTP on 127.0.0.1 \
-             ({} build, {} cores, load {} → {})\n\
+             ({})\n\
              forum: {} posts, {} likes; prepared in {:.1} s; server peak memory {}\n\
              timed: {}\n\
              goal (issue 16): p99 < 5 ms\n",
-            self.build,
-            self.cores,
-            load(&self.load_before),
-            load(&self.load_after),
+            self.conditions.describe(),
             self.posts,
             self.likes,
             self.seed_seconds,
-            self.server_peak_rss_mib.map_or("?".to_owned(), |m| format!("{m:.0} MiB")),
+            self.conditions.server_peak(),
             TIMED,
         );
         for phase in &self.phases {

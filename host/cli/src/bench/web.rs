@@ -1016,18 +1016,56 @@ pub struct Report {
     pub answers_per_topic: usize,
     /// Seconds spent seeding.
     pub seed_seconds: f64,
+    /// What the run ran on (its fields sit beside these in the JSON).
+    #[serde(flatten)]
+    pub conditions: RunConditions,
+    /// Where the database is (kept with `--dir`).
+    pub db: PathBuf,
+}
+
+/// The conditions a bench over `cadre serve` ran under, as `bench web` and `bench live` report them.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunConditions {
     /// The server's peak resident memory (MiB).
     pub server_peak_rss_mib: Option<f64>,
     /// Cores available to this process.
     pub cores: usize,
-    /// Load average before and after.
+    /// Load average before the run.
     pub load_before: Option<[f64; 3]>,
     /// Load average after the run.
     pub load_after: Option<[f64; 3]>,
     /// `release` or `debug`.
     pub build: &'static str,
-    /// Where the database is (kept with `--dir`).
-    pub db: PathBuf,
+}
+
+impl RunConditions {
+    /// Read once the run is over, while `server` still runs (its peak memory); `load_before` was read before it.
+    pub fn after(server: &Server, load_before: Option<[f64; 3]>) -> RunConditions {
+        RunConditions {
+            server_peak_rss_mib: server.peak_rss_kib().map(|k| k as f64 / 1024.0),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            load_before,
+            load_after: load_average(),
+            build: if cfg!(debug_assertions) { "debug" } else { "release" },
+        }
+    }
+
+    /// `release build, 2 cores, load 0.50 0.40 0.30 → 1.20 0.60 0.40`, for a report's first line.
+    pub fn describe(&self) -> String {
+        let load = |l: &Option<[f64; 3]>| l.map_or("?".to_owned(), |l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]));
+        format!(
+            "{} build, {} cores, load {} → {}",
+            self.build,
+            self.cores,
+            load(&self.load_before),
+            load(&self.load_after)
+        )
+    }
+
+    /// The server's peak memory in words (`113 MiB`, or `?` where it could not be read).
+    pub fn server_peak(&self) -> String {
+        self.server_peak_rss_mib.map_or("?".to_owned(), |m| format!("{m:.0} MiB"))
+    }
 }
 
 /// Prepare a forum in `dir`, serve it with `exe`, drive the load, stop the server.
@@ -1036,8 +1074,7 @@ pub fn bench(exe: &Path, dir: &Path, plan: &Plan) -> anyhow::Result<Report> {
     let server = Server::start(exe, &seeded.db, &seeded.cache, SocketAddr::from(([127, 0, 0, 1], 0)))?;
     let load_before = load_average();
     let figures = drive(server.addr, &seeded, plan);
-    let load_after = load_average();
-    let server_peak_rss_mib = server.peak_rss_kib().map(|k| k as f64 / 1024.0);
+    let conditions = RunConditions::after(&server, load_before);
     server.kill();
     Ok(Report {
         figures,
@@ -1045,11 +1082,7 @@ pub fn bench(exe: &Path, dir: &Path, plan: &Plan) -> anyhow::Result<Report> {
         seeded_posts: seeded.seeded_posts,
         answers_per_topic: plan.answers_per_topic,
         seed_seconds: seeded.seed_seconds,
-        server_peak_rss_mib,
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        load_before,
-        load_after,
-        build: if cfg!(debug_assertions) { "debug" } else { "release" },
+        conditions,
         db: seeded.db,
     })
 }
@@ -1061,9 +1094,8 @@ impl Report {
         let row = |what: &str, l: &Latency| {
             format!("{what:<28} {:>8} {:>9.2} {:>9.2} {:>9.2}\n", l.count, l.p50_ms, l.p99_ms, l.max_ms)
         };
-        let load = |l: &Option<[f64; 3]>| l.map_or("?".to_owned(), |l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]));
         let mut out = format!(
-            "cadre bench web: {} members over HTTP on 127.0.0.1 for {:.1} s ({} build, {} cores, load {} → {})\n\
+            "cadre bench web: {} members over HTTP on 127.0.0.1 for {:.1} s ({})\n\
              forum before the load: {} posts, {} likes ({} answers a topic), seeded in {:.1} s\n\n\
              writes acknowledged   {:>10}  ({} through forms)\n\
              writes per second     {:>10.0}\n\
@@ -1072,10 +1104,7 @@ impl Report {
              {:<28} {:>8} {:>9} {:>9} {:>9}\n",
             f.members,
             f.seconds,
-            self.build,
-            self.cores,
-            load(&self.load_before),
-            load(&self.load_after),
+            self.conditions.describe(),
             self.seeded_posts,
             self.seeded_likes,
             self.answers_per_topic,
@@ -1084,7 +1113,7 @@ impl Report {
             f.form_writes,
             f.writes_per_second,
             f.errors,
-            self.server_peak_rss_mib.map_or("?".to_owned(), |m| format!("{m:.0} MiB")),
+            self.conditions.server_peak(),
             "latency (ms)",
             "count",
             "p50",
