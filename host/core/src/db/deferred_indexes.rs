@@ -80,14 +80,16 @@ pub fn build(conn: &Connection) -> rusqlite::Result<usize> {
     })
 }
 
-/// Run `build` with SQLite's temporary files on disk. The connection keeps them in memory (`temp_store = MEMORY`,
+/// Run `build` with SQLite's temporary files on disk. The forum's connections keep them in memory (`temp_store = MEMORY`,
 /// for the per-event savepoints' sub-journals), and then the sort that builds an index keeps every key in memory
 /// too: replaying 10 million events peaked at 458 MiB instead of 192 MiB at 1 million, the ledger's index alone
 /// being ≈ 10 million entries. On disk the sort spills past its bounded buffers.
 fn sorting_on_disk<T>(conn: &Connection, build: impl FnOnce() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    // Put back what the connection had (a replay past its post index's bound keeps them on disk throughout).
+    let before: i64 = conn.pragma_query_value(None, "temp_store", |row| row.get(0))?;
     conn.pragma_update(None, "temp_store", "FILE")?;
     let built = build();
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "temp_store", before)?;
     built
 }
 
@@ -180,7 +182,10 @@ mod tests {
         assert_eq!(deferred(&conn).unwrap().unwrap().owner_pid, std::process::id());
         // Posts written meanwhile are in the index once it is built.
         a_post(&conn);
+        conn.pragma_update(None, "temp_store", "FILE").unwrap();
         assert_eq!(build(&conn).unwrap(), READ_SIDE_INDEXES.len());
+        let temp_store: i64 = conn.pragma_query_value(None, "temp_store", |r| r.get(0)).unwrap();
+        assert_eq!(temp_store, 1, "the connection's own setting is put back after the build's sort");
         assert_eq!(indexes(&conn), before, "the same indexes, built by the same statements");
         assert_eq!(deferred(&conn).unwrap(), None);
         let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
